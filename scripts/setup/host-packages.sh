@@ -1,0 +1,33 @@
+# Debian packages berth's tests and lab need on the machine that runs them.
+#   docker.io          the Docker engine (dockerd) the lab hosts run inside
+#   debootstrap        builds the Debian base image when no registry serves one
+#   git, openssh-*     code checkouts, SSH to lab hosts, sshd in provider tests
+#   nginx-light        `nginx -t` validates rendered nginx configs
+#   uwsgi-core, uwsgi-plugin-python3   parse rendered uWSGI ini files for real
+#   curl               probes HTTP endpoints from remote commands and tests
+
+BERTH_HOST_PACKAGES=(
+  ca-certificates curl debootstrap docker.io git
+  nginx-light openssh-client openssh-server
+  uwsgi-core uwsgi-plugin-python3
+)
+
+install_host_packages() {
+  step "Debian packages"
+  local missing=()
+  local package
+  for package in "${BERTH_HOST_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed' \
+      || missing+=("$package")
+  done
+  if [ ${#missing[@]} -eq 0 ]; then
+    note "all present"
+    return
+  fi
+  if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then
+    die "missing Debian packages: ${missing[*]} (install them as root with apt-get, then rerun)"
+  fi
+  note "installing: ${missing[*]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}

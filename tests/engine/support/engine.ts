@@ -1,0 +1,79 @@
+import { cp, mkdir, mkdtemp, rm, symlink } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { EngineEvent, LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
+
+const repositoryRoot = resolve(__dirname, "../../..");
+
+/** A stack with its own copy of a program and its own state backend. */
+export interface ThrowawayStack {
+    stack: Stack;
+    /** Removes the stack from its backend and deletes the copies. Resources must be destroyed first. */
+    remove(): Promise<void>;
+}
+
+/**
+ * Copies a program directory to a temporary place (so the stack's config
+ * files never land in the repository), links the repository's node_modules
+ * into it, and creates a stack on a fresh file:// backend.
+ */
+export async function createThrowawayStack(programDirectory: string, stackName: string): Promise<ThrowawayStack> {
+    const scratch = await mkdtemp(join(tmpdir(), "berth-engine-"));
+    const workDirectory = join(scratch, "program");
+    const backendDirectory = join(scratch, "state");
+    await cp(programDirectory, workDirectory, { recursive: true });
+    // The copy resolves @pulumi/* from the repository's installed packages.
+    await symlink(join(repositoryRoot, "node_modules"), join(workDirectory, "node_modules"));
+    await cp(join(repositoryRoot, "package.json"), join(workDirectory, "package.json"));
+    await mkdir(backendDirectory);
+
+    const stack = await LocalWorkspace.createStack(
+        { stackName, workDir: workDirectory },
+        { envVars: { PULUMI_BACKEND_URL: `file://${backendDirectory}`, PULUMI_CONFIG_PASSPHRASE: "throwaway" } },
+    );
+    return {
+        stack,
+        async remove() {
+            await stack.workspace.removeStack(stackName);
+            await rm(scratch, { recursive: true, force: true });
+        },
+    };
+}
+
+/** What the engine said it did to one resource, from a resourcePreEvent. */
+export interface EngineStep {
+    sequence: number;
+    op: string;
+    urn: string;
+    type: string;
+    diffs: string[];
+}
+
+/** Collects the engine's events of one operation. */
+export class EventLog {
+    readonly events: EngineEvent[] = [];
+    readonly onEvent = (event: EngineEvent): void => {
+        this.events.push(event);
+    };
+
+    /** The steps the engine announced, in the engine's own order. */
+    steps(): EngineStep[] {
+        return this.events
+            .filter((event) => event.resourcePreEvent)
+            .map((event) => {
+                const metadata = event.resourcePreEvent!.metadata;
+                return {
+                    sequence: event.sequence,
+                    op: metadata.op,
+                    urn: metadata.urn,
+                    type: metadata.type,
+                    diffs: metadata.diffs ?? [],
+                };
+            })
+            .sort((left, right) => left.sequence - right.sequence);
+    }
+
+    stepsOfType(type: string): EngineStep[] {
+        return this.steps().filter((step) => step.type === type);
+    }
+}
