@@ -1,0 +1,124 @@
+import { ConfigProblem } from "./errors";
+
+/**
+ * Reads untyped config values at a path, recording a problem (and returning
+ * a harmless fallback) instead of throwing, so every problem of a config is
+ * reported in one run.
+ */
+export class ConfigReader {
+    readonly problems: ConfigProblem[] = [];
+
+    problem(propertyPath: string, reason: string): void {
+        this.problems.push({ propertyPath, reason });
+    }
+
+    object(value: unknown, path: string): Record<string, unknown> {
+        if (value !== null && typeof value === "object" && !Array.isArray(value)) {
+            return value as Record<string, unknown>;
+        }
+        this.problem(path, `must be an object (got ${describe(value)})`);
+        return {};
+    }
+
+    /** Reports keys the schema does not know: typos must not pass silently. */
+    knownKeys(value: Record<string, unknown>, path: string, allowed: readonly string[]): void {
+        for (const key of Object.keys(value).sort()) {
+            if (!allowed.includes(key)) {
+                this.problem(`${path}.${key}`, `is not a known setting; allowed: ${allowed.join(", ")}`);
+            }
+        }
+    }
+
+    array(value: unknown, path: string): unknown[] {
+        if (Array.isArray(value)) {
+            return value;
+        }
+        this.problem(path, `must be a list (got ${describe(value)})`);
+        return [];
+    }
+
+    string(value: unknown, path: string, fallback?: string): string {
+        if (value === undefined && fallback !== undefined) {
+            return fallback;
+        }
+        if (typeof value === "string" && value.trim() !== "") {
+            return value;
+        }
+        this.problem(path, `must be a non-empty string (got ${describe(value)})`);
+        return "";
+    }
+
+    stringList(value: unknown, path: string, fallback?: string[]): string[] {
+        if (value === undefined && fallback !== undefined) {
+            return fallback;
+        }
+        return this.array(value, path).map((item, index) => this.string(item, `${path}[${index}]`));
+    }
+
+    integer(value: unknown, path: string, fallback: number, range: { min: number; max: number }): number {
+        if (value === undefined) {
+            return fallback;
+        }
+        const number = typeof value === "string" && /^\d+$/.test(value) ? Number(value) : value;
+        if (typeof number === "number" && Number.isInteger(number) && number >= range.min && number <= range.max) {
+            return number;
+        }
+        this.problem(path, `must be an integer from ${range.min} to ${range.max} (got ${describe(value)})`);
+        return fallback;
+    }
+
+    boolean(value: unknown, path: string, fallback: boolean): boolean {
+        if (value === undefined) {
+            return fallback;
+        }
+        if (typeof value === "boolean") {
+            return value;
+        }
+        if (value === "true" || value === "false") {
+            return value === "true";
+        }
+        this.problem(path, `must be true or false (got ${describe(value)})`);
+        return fallback;
+    }
+
+    oneOf<T extends string>(value: unknown, path: string, allowed: readonly T[], fallback: T): T {
+        if (value === undefined) {
+            return fallback;
+        }
+        if (typeof value === "string" && (allowed as readonly string[]).includes(value)) {
+            return value as T;
+        }
+        this.problem(path, `must be one of ${allowed.join(", ")} (got ${describe(value)})`);
+        return fallback;
+    }
+
+    stringMap(value: unknown, path: string): Record<string, string> {
+        if (value === undefined) {
+            return {};
+        }
+        const map = this.object(value, path);
+        const result: Record<string, string> = {};
+        for (const key of Object.keys(map).sort()) {
+            const item = map[key];
+            if (typeof item === "string" || typeof item === "number" || typeof item === "boolean") {
+                result[key] = String(item);
+            } else {
+                this.problem(`${path}.${key}`, `must be a string (got ${describe(item)})`);
+            }
+        }
+        return result;
+    }
+}
+
+export function describe(value: unknown): string {
+    if (value === undefined) {
+        return "nothing";
+    }
+    if (Array.isArray(value)) {
+        return "a list";
+    }
+    if (value === null) {
+        return "null";
+    }
+    return typeof value === "object" ? "an object" : JSON.stringify(value);
+}

@@ -1,0 +1,90 @@
+/** The validated shape of a berth stack's config, with every default applied. */
+
+export const ROLES = ["web", "worker", "beat", "loadbalancer", "data"] as const;
+export type Role = (typeof ROLES)[number];
+
+export const RELOAD_MODES = ["touch", "chain"] as const;
+export type ReloadMode = (typeof RELOAD_MODES)[number];
+
+export interface HostSpec {
+    /** Unique name, used in resource names and upstream comments. */
+    name: string;
+    /** Address berth reaches the host on over SSH. */
+    address: string;
+    /** Address the load balancer reaches the host's web containers on. Default: `address`. */
+    privateAddress: string;
+    /** Default 22. */
+    sshPort: number;
+    /** Default `root`. */
+    sshUser: string;
+    roles: Role[];
+}
+
+export interface ImageSpec {
+    /** Repository, including the registry host when not Docker Hub. */
+    repository: string;
+    tag: string;
+}
+
+export interface CodeSpec {
+    /** Git URL the hosts clone from. */
+    repository: string;
+    /** A tag, or one of `allowedBranches`. */
+    ref: string;
+    /** Branches that may be deployed by name. Default `[]`: tags only. */
+    allowedBranches: string[];
+}
+
+export interface AppHostsSpec {
+    web: string[];
+    worker: string[];
+    /** Zero or exactly one host: celery beat is a singleton. */
+    beat: string[];
+}
+
+export interface AppSpec {
+    name: string;
+    /** nginx `server_name`. */
+    domain: string;
+    image: ImageSpec;
+    /** When set, the code lives in a host volume checked out at `ref`, not in the image. */
+    code?: CodeSpec;
+    /** Port the web container publishes on each web host's private address. */
+    webPort: number;
+    /** WSGI entry point. Default `<name>.wsgi:application`. */
+    wsgiModule: string;
+    hosts: AppHostsSpec;
+    /** One-shot tasks run once per new tag or ref, before any web container is replaced. */
+    release: string[];
+    /** `touch`: --touch-reload; `chain`: --touch-chain-reload with lazy-apps. Default `touch`. */
+    reload: ReloadMode;
+    processes: number;
+    threads: number;
+    /** HTTP path that answers 200 when the app and its database are fine. Default `/healthz`. */
+    healthPath: string;
+    /** How long a new web container may take to become healthy. Default 60. */
+    healthTimeoutSeconds: number;
+    /** How long a stopping container may finish in-flight work. Default 30. */
+    stopGraceSeconds: number;
+    /** Plain settings, passed as environment variables. */
+    env: Record<string, string>;
+    /** Memory limit per container in MiB. Default 512. */
+    memoryMb: number;
+    /** Celery worker concurrency. Default 2. */
+    workerConcurrency: number;
+}
+
+export interface LoadBalancerSpec {
+    /** Name of the host that runs nginx. */
+    host: string;
+    /** Default 80. */
+    httpPort: number;
+}
+
+export interface BerthSpec {
+    /** Marks a production stack: `latest` and empty tags are refused. */
+    production: boolean;
+    hosts: HostSpec[];
+    loadBalancer: LoadBalancerSpec;
+    apps: AppSpec[];
+}

@@ -1,0 +1,148 @@
+/** One web container behind an app's upstream. */
+export interface UpstreamServer {
+    hostName: string;
+    address: string;
+    port: number;
+    /** A drained server gets no new requests (`down`), e.g. while it is replaced. */
+    drained: boolean;
+}
+
+export interface SiteSettings {
+    appName: string;
+    domain: string;
+    servers: UpstreamServer[];
+    /** Directory on the load balancer holding the app's collected static files. */
+    staticDirectory: string;
+}
+
+export interface NginxSettings {
+    httpPort: number;
+    /** Directory holding the "site is down" page. */
+    downPageDirectory: string;
+    sites: SiteSettings[];
+}
+
+export const DOWN_PAGE = "berth-down.html";
+
+const GZIP_TYPES = [
+    "application/javascript", "application/json", "application/xml", "image/svg+xml",
+    "text/css", "text/javascript", "text/plain", "text/xml",
+];
+
+/**
+ * Renders the whole nginx.conf of the load balancer: one upstream and one
+ * server block per app, sorted by app name and host name so the same config
+ * always renders byte for byte the same (its hash triggers reloads).
+ *
+ * Logs go to the container's stdout/stderr, where Docker's json-file driver
+ * rotates them (max-size/max-file on the nginx container).
+ */
+export function renderNginxConf(settings: NginxSettings): string {
+    const sites = [...settings.sites].sort((left, right) => left.appName.localeCompare(right.appName));
+    const lines = [
+        "# Rendered by berth. Do not edit on the host: the next `pulumi up` rewrites it.",
+        "worker_processes auto;",
+        "pid /run/nginx.pid;",
+        "error_log stderr warn;",
+        "",
+        "events {",
+        "    worker_connections 1024;",
+        "}",
+        "",
+        "http {",
+        "    include /etc/nginx/mime.types;",
+        "    default_type application/octet-stream;",
+        "    sendfile on;",
+        "    keepalive_timeout 65;",
+        "    server_tokens off;",
+        "    client_max_body_size 40m;",
+        "",
+        "    log_format berth '$remote_addr $host \"$request\" $status $body_bytes_sent '",
+        "                     '$request_time upstream=$upstream_addr status=$upstream_status';",
+        "    access_log /dev/stdout berth;",
+        "",
+        "    gzip on;",
+        "    gzip_vary on;",
+        "    gzip_proxied any;",
+        "    gzip_comp_level 5;",
+        "    gzip_min_length 256;",
+        `    gzip_types ${GZIP_TYPES.join(" ")};`,
+        "",
+        "    # Requests for unknown host names get nothing.",
+        "    server {",
+        `        listen ${settings.httpPort} default_server;`,
+        "        return 444;",
+        "    }",
+    ];
+    for (const site of sites) {
+        lines.push("", ...renderSite(site, settings).map((line) => `    ${line}`.trimEnd()));
+    }
+    lines.push("}", "");
+    return lines.join("\n");
+}
+
+/** The upstream name of an app. App names are unique, so upstreams never collide. */
+export function upstreamName(appName: string): string {
+    return `berth_${appName.replace(/-/g, "_")}`;
+}
+
+function renderSite(site: SiteSettings, settings: NginxSettings): string[] {
+    const upstream = upstreamName(site.appName);
+    const servers = [...site.servers].sort((left, right) => left.hostName.localeCompare(right.hostName));
+    return [
+        `# app ${site.appName}`,
+        `upstream ${upstream} {`,
+        ...servers.map(
+            (server) => `    server ${server.address}:${server.port} max_fails=1 fail_timeout=5s${server.drained ? " down" : ""}; # ${server.hostName}`,
+        ),
+        "    keepalive 16;",
+        "}",
+        "",
+        "server {",
+        `    listen ${settings.httpPort};`,
+        `    server_name ${site.domain};`,
+        "",
+        "    location /static/ {",
+        `        alias ${site.staticDirectory}/;`,
+        "        expires 7d;",
+        "        access_log off;",
+        "    }",
+        "",
+        "    location / {",
+        `        proxy_pass http://${upstream};`,
+        "        proxy_http_version 1.1;",
+        "        proxy_set_header Connection \"\";",
+        "        proxy_set_header Host $host;",
+        "        proxy_set_header X-Real-IP $remote_addr;",
+        "        proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;",
+        "        proxy_set_header X-Forwarded-Proto $scheme;",
+        "        # A web host that refuses, times out or is restarting: try the next one.",
+        "        proxy_next_upstream error timeout http_502 http_503;",
+        "        proxy_next_upstream_timeout 10s;",
+        "        proxy_connect_timeout 2s;",
+        "        proxy_read_timeout 60s;",
+        `        error_page 502 503 504 /${DOWN_PAGE};`,
+        "    }",
+        "",
+        `    location = /${DOWN_PAGE} {`,
+        `        root ${settings.downPageDirectory};`,
+        "        internal;",
+        "    }",
+        "}",
+    ];
+}
+
+/** The page nginx serves when no web host of an app answers. */
+export function renderDownPage(): string {
+    return [
+        "<!doctype html>",
+        "<html lang=\"en\">",
+        "<head><meta charset=\"utf-8\"><title>Down for a moment</title></head>",
+        "<body>",
+        "<h1>Sorry, the site is down for a moment.</h1>",
+        "<p>We are on it. Please try again in a minute.</p>",
+        "</body>",
+        "</html>",
+        "",
+    ].join("\n");
+}

@@ -1,0 +1,56 @@
+import { ReloadMode } from "../config/types";
+
+/** Inputs of the uWSGI ini, plain values only. */
+export interface UwsgiSettings {
+    appName: string;
+    /** Port uWSGI serves HTTP on inside the container. */
+    httpPort: number;
+    /** Directory holding the app's Python package. */
+    codeDirectory: string;
+    wsgiModule: string;
+    processes: number;
+    threads: number;
+    reload: ReloadMode;
+    /** The ini's own path: touching it reloads uWSGI. */
+    iniPath: string;
+    /** Seconds after which a stuck worker is recycled. */
+    harakiriSeconds: number;
+}
+
+/**
+ * Renders the uWSGI ini. `strict` makes uWSGI refuse any option it does not
+ * know, so a typo fails the container's start (and its health gate) instead
+ * of being ignored.
+ */
+export function renderUwsgiIni(settings: UwsgiSettings): string {
+    const reload =
+        settings.reload === "chain"
+            ? [
+                  "; chain reload: workers are replaced one at a time, each loading the new code itself",
+                  "lazy-apps = true",
+                  `touch-chain-reload = ${settings.iniPath}`,
+              ]
+            : ["; touch the ini to reload the app in place with the new code", `touch-reload = ${settings.iniPath}`];
+    return [
+        "; Rendered by berth. Do not edit on the host: the next `pulumi up` rewrites it.",
+        "[uwsgi]",
+        "strict = true",
+        "plugins = python3",
+        "master = true",
+        `procname-prefix-spaced = ${settings.appName}`,
+        `http-socket = :${settings.httpPort}`,
+        `chdir = ${settings.codeDirectory}`,
+        `module = ${settings.wsgiModule}`,
+        `processes = ${settings.processes}`,
+        `threads = ${settings.threads}`,
+        "need-app = true",
+        "vacuum = true",
+        `harakiri = ${settings.harakiriSeconds}`,
+        "buffer-size = 32768",
+        "post-buffering = 65536",
+        "; docker stop sends SIGTERM: finish in-flight requests, then exit",
+        "hook-master-start = unix_signal:15 gracefully_kill_them_all",
+        ...reload,
+        "",
+    ].join("\n");
+}

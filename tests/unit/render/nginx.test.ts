@@ -1,0 +1,76 @@
+import { execFileSync } from "node:child_process";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { NginxSettings, renderDownPage, renderNginxConf, upstreamName } from "../../../components/render/nginx";
+import { temporaryDirectory } from "../../support/files";
+
+const twoApps: NginxSettings = {
+    httpPort: 80,
+    downPageDirectory: "/srv/berth/nginx",
+    sites: [
+        {
+            appName: "feed-reader",
+            domain: "feeds.example.com",
+            staticDirectory: "/srv/berth/feed-reader/static",
+            servers: [
+                { hostName: "web-2", address: "10.10.0.3", port: 8002, drained: false },
+                { hostName: "web-1", address: "10.10.0.2", port: 8002, drained: false },
+            ],
+        },
+        {
+            appName: "antisocial",
+            domain: "antisocial.example.com",
+            staticDirectory: "/srv/berth/antisocial/static",
+            servers: [
+                { hostName: "web-1", address: "10.10.0.2", port: 8001, drained: true },
+                { hostName: "web-2", address: "10.10.0.3", port: 8001, drained: false },
+            ],
+        },
+    ],
+};
+
+const scratch = temporaryDirectory("nginx");
+
+/** Runs the real `nginx -t` on a rendered config; throws with nginx's words when it fails. */
+function nginxTest(conf: string): void {
+    const path = join(scratch, "nginx.conf");
+    writeFileSync(path, conf);
+    execFileSync("nginx", ["-t", "-q", "-c", path], { stdio: ["ignore", "ignore", "pipe"] });
+}
+
+describe("renderNginxConf", () => {
+    it("renders one upstream and server block per app, sorted", () => {
+        expect(renderNginxConf(twoApps)).toMatchSnapshot();
+    });
+
+    it("is deterministic whatever the input order", () => {
+        const reversed = { ...twoApps, sites: [...twoApps.sites].reverse() };
+        expect(renderNginxConf(reversed)).toBe(renderNginxConf(twoApps));
+    });
+
+    it("marks a drained host down and keeps the others", () => {
+        const conf = renderNginxConf(twoApps);
+        expect(conf).toContain("    server 10.10.0.2:8001 max_fails=1 fail_timeout=5s down; # web-1\n");
+        expect(conf).toContain("    server 10.10.0.3:8001 max_fails=1 fail_timeout=5s; # web-2\n");
+    });
+
+    it("gives every app its own upstream", () => {
+        expect(upstreamName("feed-reader")).toBe("berth_feed_reader");
+        const conf = renderNginxConf(twoApps);
+        expect(conf.match(/^    upstream /gm)).toHaveLength(2);
+    });
+
+    it("passes the real nginx -t", () => {
+        expect(() => nginxTest(renderNginxConf(twoApps))).not.toThrow();
+    });
+
+    it("is checked by a real nginx -t that does fail on a broken config", () => {
+        expect(() => nginxTest(renderNginxConf(twoApps).replace("proxy_pass", "proxy_passs"))).toThrow(/test failed/);
+    });
+});
+
+describe("renderDownPage", () => {
+    it("says the site is down", () => {
+        expect(renderDownPage()).toContain("<h1>Sorry, the site is down for a moment.</h1>");
+    });
+});

@@ -1,0 +1,88 @@
+import { ChildProcess, spawn } from "node:child_process";
+import { mkdirSync, utimesSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { renderUwsgiIni, UwsgiSettings } from "../../../components/render/uwsgi";
+import { freePort, httpGet } from "../../engine/support/network";
+import { temporaryDirectory } from "../../support/files";
+
+const settings: UwsgiSettings = {
+    appName: "antisocial",
+    httpPort: 8000,
+    codeDirectory: "/srv/berth/antisocial/code",
+    wsgiModule: "antisocial.wsgi:application",
+    processes: 2,
+    threads: 2,
+    reload: "touch",
+    iniPath: "/srv/berth/antisocial/uwsgi.ini",
+    harakiriSeconds: 60,
+};
+
+describe("renderUwsgiIni", () => {
+    it("renders touch-reload on the ini itself", () => {
+        expect(renderUwsgiIni(settings)).toMatchSnapshot();
+    });
+
+    it("renders chain reload with lazy-apps", () => {
+        const ini = renderUwsgiIni({ ...settings, reload: "chain" });
+        expect(ini).toContain("lazy-apps = true\ntouch-chain-reload = /srv/berth/antisocial/uwsgi.ini\n");
+        expect(ini).not.toContain("touch-reload =");
+    });
+});
+
+describe("the rendered ini in a real uWSGI", () => {
+    const directory = temporaryDirectory("uwsgi");
+    const codeDirectory = join(directory, "code");
+    const iniPath = join(directory, "uwsgi.ini");
+    let uwsgi: ChildProcess | undefined;
+    let output = "";
+
+    afterAll(() => uwsgi?.kill("SIGKILL"));
+
+    async function waitForAnswer(url: string, expected: string): Promise<void> {
+        const deadline = Date.now() + 20_000;
+        let last = "";
+        while (Date.now() < deadline) {
+            last = await httpGet(url).then((response) => response.body, (error: Error) => error.message);
+            if (last === expected) {
+                return;
+            }
+            await new Promise((resolve) => setTimeout(resolve, 200));
+        }
+        throw new Error(`expected ${JSON.stringify(expected)} from ${url}, last answer ${JSON.stringify(last)}; uWSGI said:\n${output}`);
+    }
+
+    it.each(["touch", "chain"] as const)("serves the app and reloads new code when the ini is touched (%s)", async (reload) => {
+        mkdirSync(codeDirectory, { recursive: true });
+        writeFileSync(join(codeDirectory, "hello.py"), [
+            "import pathlib",
+            "VERSION = (pathlib.Path(__file__).parent / 'VERSION').read_text()",
+            "def application(environ, start_response):",
+            "    start_response('200 OK', [('Content-Type', 'text/plain')])",
+            "    return [VERSION.encode()]",
+            "",
+        ].join("\n"));
+        writeFileSync(join(codeDirectory, "VERSION"), "one");
+        const port = await freePort();
+        writeFileSync(iniPath, renderUwsgiIni({ ...settings, reload, httpPort: port, codeDirectory, iniPath, wsgiModule: "hello:application" }));
+
+        output = "";
+        uwsgi = spawn("uwsgi", ["--ini", iniPath], { stdio: ["ignore", "pipe", "pipe"] });
+        uwsgi.stdout!.on("data", (chunk) => (output += chunk));
+        uwsgi.stderr!.on("data", (chunk) => (output += chunk));
+        const url = `http://127.0.0.1:${port}/`;
+        await waitForAnswer(url, "one");
+
+        // New code on disk is not served until the ini is touched.
+        writeFileSync(join(codeDirectory, "VERSION"), "two");
+        expect((await httpGet(url)).body).toBe("one");
+        const now = new Date();
+        utimesSync(iniPath, now, new Date(now.getTime() + 2000));
+        await waitForAnswer(url, "two");
+
+        // SIGTERM (docker stop) shuts uWSGI down gracefully: it exits by itself.
+        const exited = new Promise<number | null>((resolve) => uwsgi!.once("exit", resolve));
+        uwsgi.kill("SIGTERM");
+        expect(await exited).toBe(0);
+        uwsgi = undefined;
+    }, 60_000);
+});
