@@ -1,0 +1,80 @@
+import { AppSpec } from "../config/types";
+
+/**
+ * The ordered steps of one app's deploy, as berth wires them into the
+ * Pulumi graph. The component follows this plan, and `berth preview` prints
+ * it, so what users read is what the engine enforces.
+ */
+export type RolloutStep =
+    | { kind: "pull"; hosts: string[] }
+    | { kind: "checkout"; hosts: string[] }
+    | { kind: "release"; host: string; tasks: string[] }
+    | { kind: "web"; host: string }
+    | { kind: "worker"; hosts: string[] }
+    | { kind: "beat"; host: string };
+
+/** Every host the app runs anything on, in a stable order: web, worker, beat. */
+export function appHosts(app: AppSpec): string[] {
+    return unique([...app.hosts.web, ...app.hosts.worker, ...app.hosts.beat]);
+}
+
+/** The host that runs the release tasks: the first web host. */
+export function releaseHost(app: AppSpec): string {
+    return app.hosts.web[0];
+}
+
+/**
+ * Pulls everywhere first (the slowest part, done in parallel), then the code
+ * checkout on every host, release tasks once, web hosts one by one, workers,
+ * and beat last.
+ */
+export function planRollout(app: AppSpec): RolloutStep[] {
+    const steps: RolloutStep[] = [{ kind: "pull", hosts: appHosts(app) }];
+    if (app.code) {
+        steps.push({ kind: "checkout", hosts: appHosts(app) });
+    }
+    if (app.release.length > 0) {
+        steps.push({ kind: "release", host: releaseHost(app), tasks: app.release });
+    }
+    for (const host of app.hosts.web) {
+        steps.push({ kind: "web", host });
+    }
+    if (app.hosts.worker.length > 0) {
+        steps.push({ kind: "worker", hosts: app.hosts.worker });
+    }
+    for (const host of app.hosts.beat) {
+        steps.push({ kind: "beat", host });
+    }
+    return steps;
+}
+
+/** One line per step, numbered: the plan as people read it in previews. */
+export function describeRollout(app: AppSpec, path: "image" | "code"): string[] {
+    return planRollout(app)
+        .filter((step) => path === "image" || step.kind !== "pull")
+        .map((step, index) => `${index + 1}. ${describeStep(step, app, path)}`);
+}
+
+function describeStep(step: RolloutStep, app: AppSpec, path: "image" | "code"): string {
+    const image = `${app.image.repository}:${app.image.tag}`;
+    switch (step.kind) {
+        case "pull":
+            return `pull ${image} on ${step.hosts.join(", ")} (in parallel)`;
+        case "checkout":
+            return `check out ${app.code!.ref} into the host volume on ${step.hosts.join(", ")}`;
+        case "release":
+            return `run ${step.tasks.join(", ")} once on ${step.host}`;
+        case "web":
+            return path === "image"
+                ? `web on ${step.host}: drain from nginx, stop the old container, start ${app.image.tag}, wait until healthy, undrain`
+                : `web on ${step.host}: switch the code to ${app.code!.ref}, touch the uWSGI ini, wait until healthy`;
+        case "worker":
+            return `${path === "image" ? "replace" : "restart"} celery workers on ${step.hosts.join(", ")} (warm shutdown)`;
+        case "beat":
+            return `${path === "image" ? "replace" : "restart"} celery beat on ${step.host} (stop first: never two beats)`;
+    }
+}
+
+function unique(names: string[]): string[] {
+    return [...new Set(names)];
+}

@@ -1,0 +1,129 @@
+import { AppLayout } from "../render/layout";
+import { chain, quote, strictScript, words } from "./quote";
+
+/**
+ * Shell commands berth runs on hosts, built from named builders so tests can
+ * compare them as exact strings. They are joined into strings only here,
+ * where they are handed to @pulumi/command.
+ */
+
+/** Creates the app's host volume. Safe to run again. */
+export function prepareAppRoot(layout: AppLayout): string {
+    return chain(words("mkdir", "-p", layout.root, `${layout.root}/releases`, layout.staticFiles), words("chmod", "0755", layout.root));
+}
+
+/**
+ * Installs standard input as a file atomically: written beside the target
+ * with a private umask, then renamed over it, so readers never see half a
+ * file and secrets are never world-readable, not even for a moment.
+ */
+export function installFileFromStdin(path: string, mode: "0600" | "0644"): string {
+    const temporary = `${path}.berth-tmp`;
+    return chain("umask 077", words("cat") + " > " + quote(temporary), words("chmod", mode, temporary), words("mv", "-f", temporary, path));
+}
+
+/** The directory name of a code ref's checkout: refs may contain '/'. */
+export function releaseDirectory(layout: AppLayout, ref: string): string {
+    return `${layout.root}/releases/${ref.replace(/[^A-Za-z0-9_.-]/g, "_")}`;
+}
+
+/** What git checks out for a configured ref: a tag, or the remote branch. */
+export function gitRevision(ref: string, allowedBranches: string[]): string {
+    if (allowedBranches.includes(ref)) {
+        return `origin/${ref}`;
+    }
+    return `refs/tags/${ref.replace(/^(refs\/tags\/|tags\/)/, "")}`;
+}
+
+/**
+ * Fetches a ref into its own release directory, without touching the code
+ * the running containers use. REVISION records the commit for /version.
+ */
+export function fetchRelease(layout: AppLayout, repository: string, ref: string, allowedBranches: string[]): string {
+    const directory = releaseDirectory(layout, ref);
+    return strictScript(
+        `if [ ! -d ${quote(`${directory}/.git`)} ]; then`,
+        `  rm -rf ${quote(`${directory}.berth-tmp`)}`,
+        `  ${words("git", "clone", "--quiet", "--no-checkout", repository, `${directory}.berth-tmp`)}`,
+        `  ${words("mv", `${directory}.berth-tmp`, directory)}`,
+        "fi",
+        words("cd", directory),
+        words("git", "fetch", "--quiet", "--force", "--tags", "origin"),
+        words("git", "checkout", "--quiet", "--force", "--detach", gitRevision(ref, allowedBranches)),
+        "git rev-parse HEAD > REVISION",
+        `echo ${quote(ref)} > REF`,
+    );
+}
+
+/**
+ * Points the app's `code` link at a release, atomically, then touches the
+ * uWSGI ini so uWSGI reloads in place with the new code.
+ */
+export function switchReleaseAndReload(layout: AppLayout, ref: string): string {
+    const next = `${layout.code}.berth-next`;
+    return chain(
+        words("ln", "-sfn", releaseDirectory(layout, ref), next),
+        words("mv", "-Tf", next, layout.code),
+        words("touch", layout.uwsgiIni),
+    );
+}
+
+/** Polls a URL from the host until it answers 2xx, or fails after the timeout. */
+export function waitForHttp(url: string, timeoutSeconds: number): string {
+    return strictScript(
+        `deadline=$(( $(date +%s) + ${timeoutSeconds} ))`,
+        `until ${words("curl", "-fsS", "-o", "/dev/null", "--max-time", "2", url)}; do`,
+        `  if [ "$(date +%s)" -ge "$deadline" ]; then echo ${quote(`${url} did not answer 2xx within ${timeoutSeconds}s`)} >&2; exit 1; fi`,
+        "  sleep 1",
+        "done",
+    );
+}
+
+/** Options of a one-shot container that runs one of the image's tasks. */
+export interface OneShotTask {
+    containerName: string;
+    image: string;
+    layout: AppLayout;
+    /** Code directory the task sees as the app's code (a new release's checkout). */
+    codeDirectory?: string;
+    environment: Record<string, string>;
+    task: string;
+}
+
+/**
+ * Runs a task of the image once (`migrate`, `collectstatic`, ...) with the
+ * app's host volume mounted, failing when the task fails. `docker run` exits
+ * with the task's exit code, which fails the remote command and stops the
+ * rollout before any web container is replaced.
+ */
+export function runOneShotTask(options: OneShotTask): string {
+    const args = ["docker", "run", "--rm", "--name", options.containerName, "--volume", `${options.layout.root}:${options.layout.root}`];
+    if (options.codeDirectory) {
+        args.push("--volume", `${options.codeDirectory}:${options.layout.code}:ro`);
+    }
+    for (const key of Object.keys(options.environment).sort()) {
+        args.push("--env", `${key}=${options.environment[key]}`);
+    }
+    args.push(options.image, ...options.task.split(" "));
+    return chain(words("docker", "rm", "-f", options.containerName) + " >/dev/null 2>&1 || true", words(...args));
+}
+
+/** Restarts a container, giving it `graceSeconds` to finish its work (celery's warm shutdown). */
+export function restartContainer(name: string, graceSeconds: number): string {
+    return words("docker", "restart", "--time", String(graceSeconds), name);
+}
+
+/**
+ * Installs a new nginx.conf from standard input only if the real `nginx -t`
+ * accepts it, then reloads nginx (never a restart: open connections live on).
+ * A refused config leaves the running one untouched and fails the command.
+ */
+export function installNginxConf(confDirectory: string, containerName: string): string {
+    const next = `${confDirectory}/nginx.conf.next`;
+    return strictScript(
+        words("cat") + " > " + quote(next),
+        words("docker", "exec", containerName, "nginx", "-t", "-q", "-c", next),
+        words("mv", "-f", next, `${confDirectory}/nginx.conf`),
+        words("docker", "exec", containerName, "nginx", "-s", "reload"),
+    );
+}

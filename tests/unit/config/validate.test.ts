@@ -1,0 +1,149 @@
+import { ConfigError, RawConfig, validateConfig } from "../../../components/config";
+
+function validLabConfig(): RawConfig {
+    return {
+        hosts: [
+            { name: "web-1", address: "127.0.0.1", sshPort: 2201, privateAddress: "172.30.0.11", roles: ["web"] },
+            { name: "web-2", address: "127.0.0.1", sshPort: 2202, privateAddress: "172.30.0.12", roles: ["web"] },
+            { name: "worker-1", address: "127.0.0.1", sshPort: 2203, roles: ["worker", "beat"] },
+            { name: "lb-1", address: "127.0.0.1", sshPort: 2204, roles: ["loadbalancer"] },
+        ],
+        loadBalancer: { host: "lb-1" },
+        apps: [
+            {
+                name: "antisocial",
+                domain: "antisocial.localhost",
+                image: { repository: "127.0.0.1:5000/antisocial", tag: "v1" },
+                code: { repository: "/srv/git/antisocial.git", ref: "v1.0.0" },
+                webPort: 8001,
+                hosts: { web: ["web-1", "web-2"], worker: ["worker-1"], beat: ["worker-1"] },
+                env: { DJANGO_SETTINGS_MODULE: "antisocial.settings" },
+            },
+        ],
+    };
+}
+
+/** The problems validateConfig reports for a config, as "path: reason" lines. */
+function problemsOf(raw: RawConfig): string[] {
+    try {
+        validateConfig(raw);
+    } catch (error) {
+        if (error instanceof ConfigError) {
+            return error.problems.map((problem) => `${problem.propertyPath}: ${problem.reason}`);
+        }
+        throw error;
+    }
+    return [];
+}
+
+describe("validateConfig", () => {
+    it("applies every default to a valid config", () => {
+        const spec = validateConfig(validLabConfig());
+        expect(spec.production).toBe(false);
+        expect(spec.loadBalancer).toEqual({ host: "lb-1", httpPort: 80 });
+        expect(spec.hosts[2]).toEqual({
+            name: "worker-1", address: "127.0.0.1", privateAddress: "127.0.0.1", sshPort: 2203, sshUser: "root", roles: ["worker", "beat"],
+        });
+        expect(spec.apps[0]).toEqual({
+            name: "antisocial",
+            domain: "antisocial.localhost",
+            image: { repository: "127.0.0.1:5000/antisocial", tag: "v1" },
+            code: { repository: "/srv/git/antisocial.git", ref: "v1.0.0", allowedBranches: [] },
+            webPort: 8001,
+            wsgiModule: "antisocial.wsgi:application",
+            hosts: { web: ["web-1", "web-2"], worker: ["worker-1"], beat: ["worker-1"] },
+            release: ["migrate", "collectstatic"],
+            reload: "touch",
+            processes: 2,
+            threads: 2,
+            healthPath: "/healthz",
+            healthTimeoutSeconds: 60,
+            stopGraceSeconds: 30,
+            env: { DJANGO_SETTINGS_MODULE: "antisocial.settings" },
+            memoryMb: 512,
+            workerConcurrency: 2,
+        });
+    });
+
+    it("reports every problem at once, each with its config path and what is allowed", () => {
+        const raw = validLabConfig();
+        const hosts = raw.hosts as Record<string, unknown>[];
+        hosts[1].address = "300.1.2.3";
+        hosts[2].roles = ["worker", "scheduler"];
+        const app = (raw.apps as Record<string, unknown>[])[0];
+        app.hosts = { web: ["web-1", "web-9"], beat: ["worker-1", "web-1"] };
+        app.code = { repository: "/srv/git/antisocial.git", ref: "feature/x", allowedBranches: ["main"] };
+        (raw.apps as unknown[]).push({ ...app, code: undefined, webPort: 8001, hosts: { web: ["web-1"] } });
+
+        expect(problemsOf(raw)).toEqual([
+            'berth:hosts[1].address: must be an IPv4 address, an IPv6 address or a DNS name (got "300.1.2.3")',
+            'berth:hosts[2].roles[1]: must be one of web, worker, beat, loadbalancer, data (got "scheduler")',
+            'berth:apps[0].code.ref: must be a tag (like v1.4.2 or tags/<name>) or one of the allowed branches (main) (got "feature/x")',
+            "berth:apps[0].hosts.beat: must name exactly one host: celery beat is a singleton (got 2)",
+            'berth:apps[0].hosts.web[1]: names no host in berth:hosts (known: web-1, web-2, worker-1, lb-1)',
+            'berth:apps[0].hosts.beat[0]: host "worker-1" lacks the role "beat" (it has: worker, scheduler)',
+            'berth:apps[0].hosts.beat[1]: host "web-1" lacks the role "beat" (it has: web)',
+            'berth:apps[1].name: duplicates app "antisocial"; app names must be unique',
+            'berth:apps[1].webPort: port 8001 on host "web-1" is already used by app "antisocial"; give each app on a host its own port',
+        ]);
+    });
+
+    it("refuses empty host and app lists", () => {
+        expect(problemsOf({ hosts: [], loadBalancer: { host: "lb-1" }, apps: [] })).toEqual([
+            "berth:hosts: must list at least one host",
+            "berth:loadBalancer.host: names no host in berth:hosts (known: none)",
+            "berth:apps: must list at least one app",
+        ]);
+    });
+
+    it("refuses latest and empty tags in a production stack only", () => {
+        const raw = validLabConfig();
+        const app = (raw.apps as Record<string, unknown>[])[0];
+        app.image = { repository: "registry.example.com/antisocial", tag: "latest" };
+        expect(problemsOf(raw)).toEqual([]);
+        expect(problemsOf({ ...raw, production: true })).toEqual([
+            'berth:apps[0].image.tag: must not be "latest" in a production stack: deploy an immutable tag such as a version or a commit',
+        ]);
+        app.image = { repository: "registry.example.com/antisocial", tag: "" };
+        expect(problemsOf({ ...raw, production: true })).toEqual([
+            "berth:apps[0].image.tag: must be an image tag: letters, digits, '_', '.', '-' (got \"\")",
+        ]);
+    });
+
+    it("accepts tags and allowed branches as code refs", () => {
+        for (const ref of ["v1.4.2", "2024.05.1", "tags/release-7", "refs/tags/rc1", "main"]) {
+            const raw = validLabConfig();
+            (raw.apps as Record<string, unknown>[])[0].code = { repository: "/srv/git/a.git", ref, allowedBranches: ["main"] };
+            expect(problemsOf(raw)).toEqual([]);
+        }
+    });
+
+    it("names unknown settings instead of ignoring them", () => {
+        const raw = validLabConfig();
+        (raw.apps as Record<string, unknown>[])[0].webport = 8001;
+        (raw.hosts as Record<string, unknown>[])[0].role = "web";
+        expect(problemsOf(raw)).toEqual([
+            "berth:hosts[0].role: is not a known setting; allowed: name, address, privateAddress, sshPort, sshUser, roles",
+            "berth:apps[0].webport: is not a known setting; allowed: name, domain, image, code, webPort, wsgiModule, hosts, release, reload, processes, threads, healthPath, healthTimeoutSeconds, stopGraceSeconds, env, memoryMb, workerConcurrency",
+        ]);
+    });
+
+    it("refuses ports that collide with nginx on the load balancer host", () => {
+        const raw = validLabConfig();
+        const hosts = raw.hosts as Record<string, unknown>[];
+        hosts[0].roles = ["web", "loadbalancer"];
+        raw.loadBalancer = { host: "web-1", httpPort: 8001 };
+        expect(problemsOf(raw)).toEqual([
+            'berth:apps[0].webPort: port 8001 on host "web-1" is already used by nginx; give each app on a host its own port',
+        ]);
+    });
+
+    it("throws one ConfigError whose message lists every problem", () => {
+        expect(() => validateConfig({ hosts: [], loadBalancer: {}, apps: [] })).toThrow(
+            "berth: the stack config has 3 problems:\n" +
+                "  - berth:hosts: must list at least one host\n" +
+                "  - berth:loadBalancer.host: must be a non-empty string (got nothing)\n" +
+                "  - berth:apps: must list at least one app",
+        );
+    });
+});

@@ -1,0 +1,117 @@
+import { execFileSync } from "node:child_process";
+import { mkdirSync, readFileSync, readlinkSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { appLayout } from "../../../components/render/layout";
+import {
+    fetchRelease, gitRevision, installFileFromStdin, installNginxConf, prepareAppRoot, releaseDirectory,
+    restartContainer, runOneShotTask, switchReleaseAndReload, waitForHttp,
+} from "../../../components/shell/commands";
+import { temporaryDirectory } from "../../support/files";
+
+const layout = appLayout("antisocial");
+
+describe("command builders", () => {
+    it("prepares the host volume", () => {
+        expect(prepareAppRoot(layout)).toBe(
+            "mkdir -p /srv/berth/antisocial /srv/berth/antisocial/releases /srv/berth/antisocial/static && chmod 0755 /srv/berth/antisocial",
+        );
+    });
+
+    it("installs files atomically with a private umask", () => {
+        expect(installFileFromStdin("/srv/berth/antisocial/env", "0600")).toBe(
+            "umask 077 && cat > /srv/berth/antisocial/env.berth-tmp && chmod 0600 /srv/berth/antisocial/env.berth-tmp && mv -f /srv/berth/antisocial/env.berth-tmp /srv/berth/antisocial/env",
+        );
+    });
+
+    it("maps refs to release directories and git revisions", () => {
+        expect(releaseDirectory(layout, "tags/release/7")).toBe("/srv/berth/antisocial/releases/tags_release_7");
+        expect(gitRevision("v1.2.0", ["main"])).toBe("refs/tags/v1.2.0");
+        expect(gitRevision("tags/rc1", [])).toBe("refs/tags/rc1");
+        expect(gitRevision("main", ["main"])).toBe("origin/main");
+    });
+
+    it("switches the code link and touches the ini", () => {
+        expect(switchReleaseAndReload(layout, "v2")).toBe(
+            "ln -sfn /srv/berth/antisocial/releases/v2 /srv/berth/antisocial/code.berth-next && mv -Tf /srv/berth/antisocial/code.berth-next /srv/berth/antisocial/code && touch /srv/berth/antisocial/uwsgi.ini",
+        );
+    });
+
+    it("runs a release task once, with the new release mounted as the code", () => {
+        expect(runOneShotTask({
+            containerName: "antisocial-release-migrate",
+            image: "127.0.0.1:5000/antisocial:v2",
+            layout,
+            codeDirectory: "/srv/berth/antisocial/releases/v2",
+            environment: { BERTH_ENV_FILE: "/srv/berth/antisocial/env", BERTH_APP: "antisocial" },
+            task: "manage clearsessions",
+        })).toBe(
+            "docker rm -f antisocial-release-migrate >/dev/null 2>&1 || true && docker run --rm --name antisocial-release-migrate " +
+                "--volume /srv/berth/antisocial:/srv/berth/antisocial --volume /srv/berth/antisocial/releases/v2:/srv/berth/antisocial/code:ro " +
+                "--env BERTH_APP=antisocial --env BERTH_ENV_FILE=/srv/berth/antisocial/env 127.0.0.1:5000/antisocial:v2 manage clearsessions",
+        );
+    });
+
+    it("restarts containers with a grace period", () => {
+        expect(restartContainer("antisocial-worker", 30)).toBe("docker restart --time 30 antisocial-worker");
+    });
+
+    it("tests nginx configs before installing them and reloads, never restarts", () => {
+        expect(installNginxConf("/srv/berth/nginx", "berth-nginx")).toBe([
+            "set -eu",
+            "cat > /srv/berth/nginx/nginx.conf.next",
+            "docker exec berth-nginx nginx -t -q -c /srv/berth/nginx/nginx.conf.next",
+            "mv -f /srv/berth/nginx/nginx.conf.next /srv/berth/nginx/nginx.conf",
+            "docker exec berth-nginx nginx -s reload",
+        ].join("\n"));
+    });
+});
+
+describe("the commands in a real shell", () => {
+    const scratch = temporaryDirectory("commands");
+    const sh = (script: string, input?: string) => execFileSync("/bin/bash", ["-c", script], { input, encoding: "utf8", cwd: scratch });
+
+    it("installs a 0600 file from standard input", () => {
+        const path = join(scratch, "env");
+        sh(installFileFromStdin(path, "0600"), "SECRET_KEY='s3cr3t'\n");
+        expect(readFileSync(path, "utf8")).toBe("SECRET_KEY='s3cr3t'\n");
+        expect(execFileSync("stat", ["-c", "%a", path], { encoding: "utf8" }).trim()).toBe("600");
+    });
+
+    it("fetches tags and allowed branches into release directories and switches between them", () => {
+        const origin = join(scratch, "origin");
+        mkdirSync(origin);
+        const git = (...args: string[]) => execFileSync("git", ["-c", "user.name=t", "-c", "user.email=t@example.com", ...args], { cwd: origin, encoding: "utf8" });
+        git("init", "--quiet", "--initial-branch=main");
+        writeFileSync(join(origin, "app.py"), "VERSION = 1\n");
+        git("add", "app.py");
+        git("commit", "--quiet", "-m", "one");
+        git("tag", "v1");
+        writeFileSync(join(origin, "app.py"), "VERSION = 2\n");
+        git("commit", "--quiet", "-am", "two");
+
+        const local = appLayout("antisocial", join(scratch, "srv"));
+        sh(prepareAppRoot(local));
+        writeFileSync(local.uwsgiIni, "[uwsgi]\n");
+        sh(fetchRelease(local, origin, "v1", ["main"]));
+        sh(fetchRelease(local, origin, "main", ["main"]));
+        // Fetching again is a no-op that still succeeds.
+        sh(fetchRelease(local, origin, "v1", ["main"]));
+
+        sh(switchReleaseAndReload(local, "v1"));
+        expect(readFileSync(join(local.code, "app.py"), "utf8")).toBe("VERSION = 1\n");
+        expect(readFileSync(join(local.code, "REF"), "utf8")).toBe("v1\n");
+        sh(switchReleaseAndReload(local, "main"));
+        expect(readlinkSync(local.code)).toBe(releaseDirectory(local, "main"));
+        expect(readFileSync(join(local.code, "app.py"), "utf8")).toBe("VERSION = 2\n");
+        expect(readFileSync(join(local.code, "REVISION"), "utf8").trim()).toBe(git("rev-parse", "main").trim());
+    });
+
+    it("fails a fetch of a ref that does not exist, naming it", () => {
+        const local = appLayout("antisocial", join(scratch, "srv"));
+        expect(() => sh(fetchRelease(local, join(scratch, "origin"), "v9", []) + " 2>&1")).toThrow(/refs\/tags\/v9/);
+    });
+
+    it("gives up waiting for a URL that never answers", () => {
+        expect(() => sh(waitForHttp("http://127.0.0.1:9/healthz", 1) + " 2>&1")).toThrow(/did not answer 2xx within 1s/);
+    });
+});
