@@ -81,6 +81,14 @@ export function renderNginxConf(settings: NginxSettings): string {
     return lines.join("\n");
 }
 
+/**
+ * The comment that ends an upstream server's line. Drain and undrain find
+ * the line by it, so draining one app's host never touches another app.
+ */
+export function upstreamServerMarker(appName: string, hostName: string): string {
+    return `# ${appName}@${hostName}`;
+}
+
 /** The upstream name of an app. App names are unique, so upstreams never collide. */
 export function upstreamName(appName: string): string {
     return `berth_${appName.replace(/-/g, "_")}`;
@@ -93,7 +101,7 @@ function renderSite(site: SiteSettings, settings: NginxSettings): string[] {
         `# app ${site.appName}`,
         `upstream ${upstream} {`,
         ...servers.map(
-            (server) => `    server ${server.address}:${server.port} max_fails=1 fail_timeout=5s${server.drained ? " down" : ""}; # ${server.hostName}`,
+            (server) => `    server ${server.address}:${server.port} max_fails=1 fail_timeout=5s${server.drained ? " down" : ""}; ${upstreamServerMarker(site.appName, server.hostName)}`,
         ),
         "    keepalive 16;",
         "}",

@@ -119,11 +119,39 @@ export function restartContainer(name: string, graceSeconds: number): string {
  * A refused config leaves the running one untouched and fails the command.
  */
 export function installNginxConf(confDirectory: string, containerName: string): string {
-    const next = `${confDirectory}/nginx.conf.next`;
+    return strictScript(words("cat") + " > " + quote(`${confDirectory}/nginx.conf.next`), ...testSwapAndReload(confDirectory, containerName));
+}
+
+/**
+ * Marks one app's server on one host `down` in the live nginx.conf (or back
+ * up), tests and reloads. Only the line ending in the app@host marker
+ * changes, so drains of different apps compose.
+ */
+export function setUpstreamServerDrained(confDirectory: string, containerName: string, marker: string, drained: boolean): string {
+    const conf = `${confDirectory}/nginx.conf`;
     return strictScript(
-        words("cat") + " > " + quote(next),
+        `${words("grep", "-qF", marker, conf)} || { echo ${quote(`no upstream server ${marker} in ${conf}`)} >&2; exit 1; }`,
+        `${words("sed", drainEdit(marker, drained), conf)} > ${quote(`${conf}.next`)}`,
+        ...testSwapAndReload(confDirectory, containerName),
+    );
+}
+
+/**
+ * The sed expression that drains or undrains the server line ending in
+ * `marker`. Markers hold only validated names ([a-z0-9-], '#', '@', ' '),
+ * none of which is special in a sed pattern.
+ */
+export function drainEdit(marker: string, drained: boolean): string {
+    return drained
+        ? `s/ fail_timeout=5s; ${marker}$/ fail_timeout=5s down; ${marker}/`
+        : `s/ fail_timeout=5s down; ${marker}$/ fail_timeout=5s; ${marker}/`;
+}
+
+function testSwapAndReload(confDirectory: string, containerName: string): string[] {
+    const next = `${confDirectory}/nginx.conf.next`;
+    return [
         words("docker", "exec", containerName, "nginx", "-t", "-q", "-c", next),
         words("mv", "-f", next, `${confDirectory}/nginx.conf`),
         words("docker", "exec", containerName, "nginx", "-s", "reload"),
-    );
+    ];
 }

@@ -1,7 +1,8 @@
 import { execFileSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { NginxSettings, renderDownPage, renderNginxConf, upstreamName } from "../../../components/render/nginx";
+import { NginxSettings, renderDownPage, renderNginxConf, upstreamName, upstreamServerMarker } from "../../../components/render/nginx";
+import { drainEdit } from "../../../components/shell/commands";
 import { temporaryDirectory } from "../../support/files";
 
 const twoApps: NginxSettings = {
@@ -50,8 +51,8 @@ describe("renderNginxConf", () => {
 
     it("marks a drained host down and keeps the others", () => {
         const conf = renderNginxConf(twoApps);
-        expect(conf).toContain("    server 10.10.0.2:8001 max_fails=1 fail_timeout=5s down; # web-1\n");
-        expect(conf).toContain("    server 10.10.0.3:8001 max_fails=1 fail_timeout=5s; # web-2\n");
+        expect(conf).toContain("    server 10.10.0.2:8001 max_fails=1 fail_timeout=5s down; # antisocial@web-1\n");
+        expect(conf).toContain("    server 10.10.0.3:8001 max_fails=1 fail_timeout=5s; # antisocial@web-2\n");
     });
 
     it("gives every app its own upstream", () => {
@@ -72,5 +73,19 @@ describe("renderNginxConf", () => {
 describe("renderDownPage", () => {
     it("says the site is down", () => {
         expect(renderDownPage()).toContain("<h1>Sorry, the site is down for a moment.</h1>");
+    });
+});
+
+describe("draining through the live config", () => {
+    const sed = (expression: string, input: string) => execFileSync("sed", [expression], { input, encoding: "utf8" });
+
+    it("drains and undrains exactly one app's server on one host, and nginx accepts the result", () => {
+        const allUp = renderNginxConf({ ...twoApps, sites: twoApps.sites.map((site) => ({ ...site, servers: site.servers.map((server) => ({ ...server, drained: false })) })) });
+        const drained = sed(drainEdit(upstreamServerMarker("antisocial", "web-1"), true), allUp);
+        expect(drained.split("\n").filter((line, index) => line !== allUp.split("\n")[index])).toEqual([
+            "        server 10.10.0.2:8001 max_fails=1 fail_timeout=5s down; # antisocial@web-1",
+        ]);
+        expect(() => nginxTest(drained)).not.toThrow();
+        expect(sed(drainEdit(upstreamServerMarker("antisocial", "web-1"), false), drained)).toBe(allUp);
     });
 });
