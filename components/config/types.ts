@@ -77,8 +77,12 @@ export interface AppSpec {
 export interface LoadBalancerSpec {
     /** Name of the host that runs nginx. */
     host: string;
-    /** Default 80. */
+    /** Port nginx listens on, on its host. Default 80. */
     httpPort: number;
+    /** Port users reach nginx on, when something forwards to it (the lab: 8080). Default `httpPort`. */
+    publicPort: number;
+    /** nginx image. Default `nginx:1.27-bookworm`. */
+    image: string;
 }
 
 export interface BerthSpec {

@@ -14,7 +14,7 @@ export interface RawConfig {
 }
 
 const HOST_KEYS = ["name", "address", "privateAddress", "sshPort", "sshUser", "roles"] as const;
-const LOAD_BALANCER_KEYS = ["host", "httpPort"] as const;
+const LOAD_BALANCER_KEYS = ["host", "httpPort", "publicPort", "image"] as const;
 const APP_KEYS = [
     "name", "domain", "image", "code", "webPort", "wsgiModule", "hosts", "release", "reload", "processes", "threads",
     "healthPath", "healthTimeoutSeconds", "stopGraceSeconds", "env", "memoryMb", "workerConcurrency",
@@ -94,7 +94,13 @@ function readLoadBalancer(reader: ConfigReader, value: unknown, hosts: HostSpec[
     if (host) {
         checkHostReference(reader, host, "berth:loadBalancer.host", hosts, "loadbalancer");
     }
-    return { host, httpPort: reader.integer(raw.httpPort, "berth:loadBalancer.httpPort", 80, PORT) };
+    const httpPort = reader.integer(raw.httpPort, "berth:loadBalancer.httpPort", 80, PORT);
+    return {
+        host,
+        httpPort,
+        publicPort: reader.integer(raw.publicPort, "berth:loadBalancer.publicPort", httpPort, PORT),
+        image: reader.string(raw.image, "berth:loadBalancer.image", "nginx:1.27-bookworm"),
+    };
 }
 
 /** A host named by an app or the load balancer must exist and carry the role it is used for. */

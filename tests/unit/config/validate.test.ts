@@ -40,7 +40,7 @@ describe("validateConfig", () => {
     it("applies every default to a valid config", () => {
         const spec = validateConfig(validLabConfig());
         expect(spec.production).toBe(false);
-        expect(spec.loadBalancer).toEqual({ host: "lb-1", httpPort: 80 });
+        expect(spec.loadBalancer).toEqual({ host: "lb-1", httpPort: 80, publicPort: 80, image: "nginx:1.27-bookworm" });
         expect(spec.hosts[2]).toEqual({
             name: "worker-1", address: "127.0.0.1", privateAddress: "127.0.0.1", sshPort: 2203, sshUser: "root", roles: ["worker", "beat"],
         });

@@ -108,7 +108,7 @@ describe("the commands in a real shell", () => {
 
     it("fails a fetch of a ref that does not exist, naming it", () => {
         const local = appLayout("antisocial", join(scratch, "srv"));
-        expect(() => sh(fetchRelease(local, join(scratch, "origin"), "v9", []) + " 2>&1")).toThrow(/refs\/tags\/v9/);
+        expect(() => sh(fetchRelease(local, join(scratch, "origin"), "v9", []) + " 2>&1")).toThrow(/berth: v9 \(refs\/tags\/v9\) is not in /);
     });
 
     it("gives up waiting for a URL that never answers", () => {

@@ -1,0 +1,97 @@
+import * as pulumi from "@pulumi/pulumi";
+import { AppSpec } from "./config/types";
+import { AppHostFiles, createAppHostFiles } from "./appHostFiles";
+import { createRollout } from "./appRollout";
+import { Host } from "./host";
+import { LoadBalancer } from "./loadBalancer";
+import { fingerprint } from "./naming";
+import { renderEnvFile } from "./render/envFile";
+import { appLayout } from "./render/layout";
+import { appHosts, describeRollout } from "./rollout/plan";
+
+export interface AppArgs {
+    /** The validated app config. */
+    spec: AppSpec;
+    /** Every host of the stack by name; the app uses those its spec names. */
+    hosts: Record<string, Host>;
+    loadBalancer: LoadBalancer;
+    /** Secret settings, merged over `spec.env` into the 0600 env file. Default none. */
+    secrets?: pulumi.Input<Record<string, string>>;
+}
+
+/** Per role, the hosts an app runs on. */
+export interface AppHostsByRole {
+    web: string[];
+    worker: string[];
+    beat: string[];
+}
+
+/**
+ * One app across its hosts: image pulls, host volumes, release tasks, web
+ * containers replaced host by host behind nginx, celery workers and beat.
+ */
+export class App extends pulumi.ComponentResource {
+    readonly url: pulumi.Output<string>;
+    readonly image: pulumi.Output<string>;
+    readonly tag: pulumi.Output<string>;
+    readonly codeRef: pulumi.Output<string | undefined>;
+    readonly hostsByRole: pulumi.Output<AppHostsByRole>;
+    /** `address:port` of each web container behind the app's upstream. */
+    readonly upstreamServers: pulumi.Output<string[]>;
+    /** The rollout order of an image change, as numbered lines. */
+    readonly rolloutPlan: pulumi.Output<string[]>;
+    /** Depend on this to run after the whole app is deployed. */
+    readonly done: pulumi.Resource;
+
+    constructor(name: string, args: AppArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("berth:index:App", name, {}, opts);
+        const { spec } = args;
+        const layout = appLayout(spec.name);
+
+        const envFile = pulumi
+            .output(args.secrets ?? {})
+            .apply((secrets) => renderEnvFile({ ...spec.env, ...secrets }));
+        const containerFingerprint = envFile.apply((content) => fingerprint(spec.image.repository, spec.image.tag, content));
+
+        const filesByHost = new Map<string, AppHostFiles>();
+        const hostNames = appHosts(spec);
+        const lbHostName = args.loadBalancer.host.hostName;
+        if (spec.release.includes("collectstatic") && !hostNames.includes(lbHostName)) {
+            hostNames.push(lbHostName); // static files are collected where nginx serves them
+        }
+        for (const hostName of hostNames) {
+            filesByHost.set(hostName, createAppHostFiles(name, {
+                app: spec,
+                layout,
+                host: args.hosts[hostName],
+                envFile,
+                isWebHost: spec.hosts.web.includes(hostName),
+                parent: this,
+            }));
+        }
+
+        const rollout = createRollout({ name, app: spec, layout, filesByHost, loadBalancer: args.loadBalancer, containerFingerprint, parent: this });
+        this.done = rollout.done;
+
+        const port = args.loadBalancer.publicPort;
+        this.url = pulumi.output(`http://${spec.domain}${port === 80 ? "" : `:${port}`}/`);
+        this.image = pulumi.output(`${spec.image.repository}:${spec.image.tag}`);
+        this.tag = pulumi.output(spec.image.tag);
+        this.codeRef = pulumi.output(spec.code?.ref);
+        this.hostsByRole = pulumi.output({ web: spec.hosts.web, worker: spec.hosts.worker, beat: spec.hosts.beat });
+        this.upstreamServers = pulumi.all(spec.hosts.web.map((hostName) => args.hosts[hostName].privateAddress)).apply((addresses) =>
+            addresses.map((address) => `${address}:${spec.webPort}`),
+        );
+        this.rolloutPlan = pulumi.output(describeRollout(spec, "image"));
+
+        this.registerOutputs({
+            url: this.url,
+            image: this.image,
+            tag: this.tag,
+            codeRef: this.codeRef,
+            hostsByRole: this.hostsByRole,
+            upstreamServers: this.upstreamServers,
+            rolloutPlan: this.rolloutPlan,
+        });
+    }
+}

@@ -1,0 +1,91 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as docker from "@pulumi/docker";
+import * as command from "@pulumi/command";
+import { AppSpec } from "./config/types";
+import { Host } from "./host";
+import { AppLayout } from "./render/layout";
+import { renderUwsgiIni } from "./render/uwsgi";
+import { WEB_CONTAINER_PORT } from "./appContainers";
+import { fetchRelease, installFileFromStdin, prepareAppRoot } from "./shell/commands";
+
+/** What one host holds for an app before any container of the new version starts. */
+export interface AppHostFiles {
+    host: Host;
+    /** The image, pulled on this host. */
+    image: docker.RemoteImage;
+    /** The 0600 env file. */
+    envFile: command.remote.Command;
+    /** The new code ref's checkout, when the app's code lives in a host volume. */
+    checkout?: command.remote.Command;
+    /** The uWSGI ini, on web hosts. */
+    uwsgiIni?: command.remote.Command;
+}
+
+export interface AppHostFilesArgs {
+    app: AppSpec;
+    layout: AppLayout;
+    host: Host;
+    /** The rendered env file: settings and secrets. */
+    envFile: pulumi.Output<string>;
+    isWebHost: boolean;
+    parent: pulumi.Resource;
+}
+
+/** Code directory uWSGI runs from when the app's code is baked into the image. */
+export const IMAGE_CODE_DIRECTORY = "/app";
+
+/**
+ * Pulls the image and lays out the host volume on one host: the directory,
+ * the env file, the uWSGI ini and the code checkout. None of it touches a
+ * running container: the new checkout goes into its own release directory.
+ */
+export function createAppHostFiles(name: string, args: AppHostFilesArgs): AppHostFiles {
+    const { app, layout, host, parent } = args;
+    const connection = host.connection;
+    const resourceName = (part: string) => `${name}-${part}-${host.hostName}`;
+
+    const volume = new command.remote.Command(resourceName("volume"), {
+        connection,
+        create: prepareAppRoot(layout),
+    }, { parent });
+
+    const envFile = new command.remote.Command(resourceName("env-file"), {
+        connection,
+        create: installFileFromStdin(layout.envFile, "0600"),
+        stdin: args.envFile,
+    }, { parent, dependsOn: [volume] });
+
+    const image = new docker.RemoteImage(resourceName("image"), {
+        name: `${app.image.repository}:${app.image.tag}`,
+        // Rollback needs the previous image still on the host.
+        keepLocally: true,
+    }, { parent, provider: host.dockerProvider });
+
+    const checkout = app.code
+        ? new command.remote.Command(resourceName("checkout"), {
+              connection,
+              create: fetchRelease(layout, app.code.repository, app.code.ref, app.code.allowedBranches),
+              triggers: [app.code.ref],
+          }, { parent, dependsOn: [volume] })
+        : undefined;
+
+    const uwsgiIni = args.isWebHost
+        ? new command.remote.Command(resourceName("uwsgi-ini"), {
+              connection,
+              create: installFileFromStdin(layout.uwsgiIni, "0644"),
+              stdin: renderUwsgiIni({
+                  appName: app.name,
+                  httpPort: WEB_CONTAINER_PORT,
+                  codeDirectory: app.code ? layout.code : IMAGE_CODE_DIRECTORY,
+                  wsgiModule: app.wsgiModule,
+                  processes: app.processes,
+                  threads: app.threads,
+                  reload: app.reload,
+                  iniPath: layout.uwsgiIni,
+                  harakiriSeconds: 60,
+              }),
+          }, { parent, dependsOn: [volume] })
+        : undefined;
+
+    return { host, image, envFile, checkout, uwsgiIni };
+}

@@ -1,0 +1,207 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as docker from "@pulumi/docker";
+import * as command from "@pulumi/command";
+import { AppSpec } from "./config/types";
+import { AppHostFiles } from "./appHostFiles";
+import { containerEnvironment, environmentList, ROTATED_LOGS, WEB_CONTAINER_PORT, webHealthCheckCommand } from "./appContainers";
+import { Host } from "./host";
+import { LoadBalancer } from "./loadBalancer";
+import { containerNames } from "./naming";
+import { AppLayout } from "./render/layout";
+import { releaseDirectory, restartContainer, runOneShotTask, switchReleaseAndReload, waitForHttp } from "./shell/commands";
+import { chain } from "./shell/quote";
+
+export interface RolloutArgs {
+    name: string;
+    app: AppSpec;
+    layout: AppLayout;
+    filesByHost: Map<string, AppHostFiles>;
+    loadBalancer: LoadBalancer;
+    /** Changes whenever the containers must be replaced: image, settings, secrets. */
+    containerFingerprint: pulumi.Output<string>;
+    parent: pulumi.Resource;
+}
+
+export interface RolloutResources {
+    release?: command.remote.Command;
+    staticFiles?: command.remote.Command;
+    web: docker.Container[];
+    workers: docker.Container[];
+    beat?: docker.Container;
+    /** The last step: depend on it to run after the whole app is deployed. */
+    done: pulumi.Resource;
+}
+
+/** Release tasks that run on the load balancer host, where their output is served. */
+const LOAD_BALANCER_TASKS = ["collectstatic"];
+
+/**
+ * Wires the app's deploy into the Pulumi graph in the order of planRollout:
+ * every step `dependsOn` the one before, so the engine both shows the order
+ * in previews and enforces it in `pulumi up`.
+ */
+export function createRollout(args: RolloutArgs): RolloutResources {
+    const { name, app, parent } = args;
+    const allFiles = [...args.filesByHost.values()];
+    const prepared: pulumi.Resource[] = allFiles.flatMap((files) => [files.image, files.envFile, ...(files.checkout ? [files.checkout] : [])]);
+    const revision = [app.image.tag, app.code?.ref ?? ""];
+
+    // Release tasks run once per new tag or ref, before any web container is replaced.
+    const webHostFiles = args.filesByHost.get(app.hosts.web[0])!;
+    const hostTasks = app.release.filter((task) => !LOAD_BALANCER_TASKS.includes(task));
+    const release = hostTasks.length === 0 ? undefined : new command.remote.Command(`${name}-release`, {
+        connection: webHostFiles.host.connection,
+        create: releaseCommand(args, hostTasks, webHostFiles.host),
+        triggers: revision,
+    }, { parent, dependsOn: prepared });
+
+    const lbTasks = app.release.filter((task) => LOAD_BALANCER_TASKS.includes(task));
+    const lbHost = args.loadBalancer.host;
+    const staticFiles = lbTasks.length === 0 ? undefined : new command.remote.Command(`${name}-static-files`, {
+        connection: lbHost.connection,
+        create: releaseCommand(args, lbTasks, lbHost),
+        triggers: revision,
+    }, { parent, dependsOn: [...prepared, ...(release ? [release] : [])] });
+
+    let previous: pulumi.Resource[] = [...prepared, args.loadBalancer.ready, ...(release ? [release] : []), ...(staticFiles ? [staticFiles] : [])];
+    const switched = new Map<string, command.remote.Command>();
+
+    // Web hosts one by one: drain, switch code, replace, check health, undrain.
+    const web = app.hosts.web.map((hostName) => {
+        const files = args.filesByHost.get(hostName)!;
+        const drain = drainStep(args, hostName, true, previous);
+        const codeSwitch = codeSwitchStep(args, files, [drain]);
+        if (codeSwitch) {
+            switched.set(hostName, codeSwitch);
+        }
+        const container = new docker.Container(`${name}-web-${hostName}`, {
+            ...containerBase(args, files.host, "web"),
+            command: ["run"],
+            ports: [{ internal: WEB_CONTAINER_PORT, external: app.webPort, ip: files.host.privateAddress }],
+            healthcheck: { tests: webHealthCheckCommand(app), interval: "2s", timeout: "3s", retries: 3, startPeriod: "2s" },
+            wait: true,
+            waitTimeout: app.healthTimeoutSeconds,
+        }, {
+            parent,
+            provider: files.host.dockerProvider,
+            dependsOn: [codeSwitch ?? drain, files.image, files.envFile, ...(files.uwsgiIni ? [files.uwsgiIni] : [])],
+        });
+        const healthy = new command.remote.Command(`${name}-healthy-${hostName}`, {
+            connection: files.host.connection,
+            create: pulumi.interpolate`sleep 2\n${files.host.privateAddress.apply((address) => waitForHttp(`http://${address}:${app.webPort}${app.healthPath}`, app.healthTimeoutSeconds))}`,
+            triggers: [args.containerFingerprint, app.code?.ref ?? ""],
+        }, { parent, dependsOn: [container] });
+        const undrain = drainStep(args, hostName, false, [healthy]);
+        previous = [undrain];
+        return container;
+    });
+
+    // Then the workers (celery's warm shutdown gets the stop grace) ...
+    const workers = app.hosts.worker.map((hostName) => backgroundContainer(args, "worker", hostName, switched, previous));
+    if (workers.length > 0) {
+        previous = workers.flatMap((worker) => worker.done);
+    }
+    // ... and beat last, a singleton: a fixed name means the old one is deleted before the new one starts.
+    const beat = app.hosts.beat.map((hostName) => backgroundContainer(args, "beat", hostName, switched, previous))[0];
+    if (beat) {
+        previous = beat.done;
+    }
+
+    return {
+        release,
+        staticFiles,
+        web,
+        workers: workers.map((worker) => worker.container),
+        beat: beat?.container,
+        done: previous[previous.length - 1],
+    };
+}
+
+function releaseCommand(args: RolloutArgs, tasks: string[], host: Host): string {
+    const { app, layout } = args;
+    return chain(
+        ...tasks.map((task) =>
+            runOneShotTask({
+                containerName: containerNames.release(app.name, task),
+                image: `${app.image.repository}:${app.image.tag}`,
+                layout,
+                codeDirectory: app.code ? releaseDirectory(layout, app.code.ref) : undefined,
+                environment: containerEnvironment(app, layout, host.hostName),
+                task,
+            }),
+        ),
+    );
+}
+
+/** Takes one web host out of nginx's rotation (or back in) around its replacement. */
+function drainStep(args: RolloutArgs, hostName: string, drained: boolean, dependsOn: pulumi.Resource[]): command.remote.Command {
+    return new command.remote.Command(`${args.name}-${drained ? "drain" : "undrain"}-${hostName}`, {
+        connection: args.loadBalancer.host.connection,
+        create: args.loadBalancer.drainCommand(args.app.name, hostName, drained),
+        // Only a container replacement drains; the code path reloads in place.
+        triggers: [args.containerFingerprint],
+    }, { parent: args.parent, dependsOn });
+}
+
+/** Points the host's code link at the new release and touches the ini (the fast path's reload). */
+function codeSwitchStep(args: RolloutArgs, files: AppHostFiles, dependsOn: pulumi.Resource[]): command.remote.Command | undefined {
+    if (!args.app.code || !files.checkout) {
+        return undefined;
+    }
+    return new command.remote.Command(`${args.name}-code-${files.host.hostName}`, {
+        connection: files.host.connection,
+        create: switchReleaseAndReload(args.layout, args.app.code.ref),
+        triggers: [args.app.code.ref],
+    }, { parent: args.parent, dependsOn: [...dependsOn, files.checkout, ...(files.uwsgiIni ? [files.uwsgiIni] : [])] });
+}
+
+function containerBase(args: RolloutArgs, host: Host, role: "web" | "worker" | "beat"): docker.ContainerArgs {
+    const { app, layout } = args;
+    return {
+        name: containerNames[role](app.name),
+        image: `${app.image.repository}:${app.image.tag}`,
+        envs: environmentList(containerEnvironment(app, layout, host.hostName)),
+        volumes: [{ hostPath: layout.root, containerPath: layout.root }],
+        labels: [
+            { label: "berth.app", value: app.name },
+            { label: "berth.role", value: role },
+            // Settings and secrets live in the env file; a change of them must replace the container.
+            { label: "berth.fingerprint", value: args.containerFingerprint },
+        ],
+        restart: "unless-stopped",
+        memory: app.memoryMb,
+        destroyGraceSeconds: app.stopGraceSeconds,
+        ...ROTATED_LOGS,
+    };
+}
+
+/** A worker or beat container, and on the code path its restart after the code switch. */
+function backgroundContainer(
+    args: RolloutArgs,
+    role: "worker" | "beat",
+    hostName: string,
+    switched: Map<string, command.remote.Command>,
+    previous: pulumi.Resource[],
+): { container: docker.Container; done: pulumi.Resource[] } {
+    const files = args.filesByHost.get(hostName)!;
+    let codeSwitch = switched.get(hostName);
+    if (!codeSwitch) {
+        codeSwitch = codeSwitchStep(args, files, previous);
+        if (codeSwitch) {
+            switched.set(hostName, codeSwitch);
+        }
+    }
+    const container = new docker.Container(`${args.name}-${role}-${hostName}`, {
+        ...containerBase(args, files.host, role),
+        command: [role],
+    }, { parent: args.parent, provider: files.host.dockerProvider, dependsOn: [...previous, files.image, files.envFile, ...(codeSwitch ? [codeSwitch] : [])] });
+    if (!args.app.code) {
+        return { container, done: [container] };
+    }
+    const restart = new command.remote.Command(`${args.name}-${role}-restart-${hostName}`, {
+        connection: files.host.connection,
+        create: restartContainer(containerNames[role](args.app.name), args.app.stopGraceSeconds),
+        triggers: [args.app.code.ref],
+    }, { parent: args.parent, dependsOn: [container] });
+    return { container, done: [restart] };
+}

@@ -1,0 +1,113 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as docker from "@pulumi/docker";
+import * as command from "@pulumi/command";
+import { AppSpec } from "./config/types";
+import { Host } from "./host";
+import { containerNames } from "./naming";
+import { appLayout, BERTH_ROOT_DIRECTORY } from "./render/layout";
+import { DOWN_PAGE, renderDownPage, renderNginxConf, SiteSettings, upstreamServerMarker } from "./render/nginx";
+import { installFileFromStdin, installNginxConf, setUpstreamServerDrained } from "./shell/commands";
+import { chain, words } from "./shell/quote";
+
+export interface LoadBalancerArgs {
+    /** The host nginx runs on. */
+    host: Host;
+    /** Every host by name, to find the apps' web hosts' private addresses. */
+    hosts: Record<string, Host>;
+    apps: AppSpec[];
+    /** Port nginx listens on, on the host. Default 80. */
+    httpPort?: number;
+    /** Port users reach nginx on, when something forwards to it (the lab: 127.0.0.1:8080). Default `httpPort`. */
+    publicPort?: number;
+    /** nginx image. Default `nginx:1.27-bookworm`. */
+    image?: string;
+}
+
+/** Where nginx's config and "site is down" page live on the load balancer host. */
+export const NGINX_DIRECTORY = `${BERTH_ROOT_DIRECTORY}/nginx`;
+
+/**
+ * nginx on the load balancer host: one upstream per app over its web hosts.
+ * Config changes are tested with `nginx -t` and applied with a reload, never
+ * a restart. Apps drain and undrain their hosts through `drain`/`undrain`.
+ */
+export class LoadBalancer extends pulumi.ComponentResource {
+    readonly host: Host;
+    readonly httpPort: number;
+    readonly publicPort: number;
+    /** nginx.conf as rendered with every server up. */
+    readonly config: pulumi.Output<string>;
+    /** Depend on this to run after nginx is up with the current config. */
+    readonly ready: command.remote.Command;
+    readonly container: docker.Container;
+
+    constructor(name: string, args: LoadBalancerArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("berth:index:LoadBalancer", name, {}, opts);
+        const httpPort = args.httpPort ?? 80;
+        this.host = args.host;
+        this.httpPort = httpPort;
+        this.publicPort = args.publicPort ?? httpPort;
+        const onHost = { parent: this, provider: args.host.dockerProvider };
+
+        this.config = pulumi
+            .all(args.apps.map((app) => siteSettings(app, args.hosts)))
+            .apply((sites) => renderNginxConf({ httpPort, downPageDirectory: NGINX_DIRECTORY, sites }));
+
+        const files = new command.remote.Command(`${name}-files`, {
+            connection: args.host.connection,
+            create: chain(
+                words("mkdir", "-p", NGINX_DIRECTORY),
+                installFileFromStdin(`${NGINX_DIRECTORY}/${DOWN_PAGE}`, "0644"),
+            ),
+            stdin: renderDownPage(),
+        }, { parent: this });
+
+        // nginx needs a config to start; later changes go through `nginx -t` and a reload.
+        const initialConfig = new command.remote.Command(`${name}-initial-config`, {
+            connection: args.host.connection,
+            create: `[ -f ${NGINX_DIRECTORY}/nginx.conf ] || { ${installFileFromStdin(`${NGINX_DIRECTORY}/nginx.conf`, "0644")}; }`,
+            stdin: this.config,
+        }, { parent: this, dependsOn: [files], ignoreChanges: ["stdin"] });
+
+        const image = new docker.RemoteImage(`${name}-image`, {
+            name: args.image ?? "nginx:1.27-bookworm",
+            keepLocally: true,
+        }, onHost);
+
+        this.container = new docker.Container(`${name}-nginx`, {
+            name: containerNames.nginx,
+            image: image.name,
+            command: ["nginx", "-g", "daemon off;", "-c", `${NGINX_DIRECTORY}/nginx.conf`],
+            ports: [{ internal: httpPort, external: httpPort }],
+            // Every app's static files and nginx's own files, read-only.
+            volumes: [{ hostPath: BERTH_ROOT_DIRECTORY, containerPath: BERTH_ROOT_DIRECTORY, readOnly: true }],
+            restart: "unless-stopped",
+            logDriver: "json-file",
+            logOpts: { "max-size": "10m", "max-file": "5" },
+            destroyGraceSeconds: 10,
+            stopSignal: "SIGQUIT", // nginx's graceful shutdown
+        }, { ...onHost, dependsOn: [initialConfig, image] });
+
+        this.ready = new command.remote.Command(`${name}-config`, {
+            connection: args.host.connection,
+            create: installNginxConf(NGINX_DIRECTORY, containerNames.nginx),
+            stdin: this.config,
+        }, { parent: this, dependsOn: [this.container] });
+
+        this.registerOutputs({ config: this.config });
+    }
+
+    /** The command that takes one app's web host out of (or back into) rotation. */
+    drainCommand(appName: string, hostName: string, drained: boolean): string {
+        return setUpstreamServerDrained(NGINX_DIRECTORY, containerNames.nginx, upstreamServerMarker(appName, hostName), drained);
+    }
+}
+
+function siteSettings(app: AppSpec, hosts: Record<string, Host>): pulumi.Output<SiteSettings> {
+    return pulumi.all(app.hosts.web.map((hostName) => hosts[hostName].privateAddress)).apply((addresses) => ({
+        appName: app.name,
+        domain: app.domain,
+        staticDirectory: appLayout(app.name).staticFiles,
+        servers: app.hosts.web.map((hostName, index) => ({ hostName, address: addresses[index], port: app.webPort, drained: false })),
+    }));
+}

@@ -1,0 +1,19 @@
+import { createHash } from "node:crypto";
+
+/** Container names on a host: one app's containers never collide with another's. */
+export const containerNames = {
+    web: (appName: string) => `${appName}-web`,
+    worker: (appName: string) => `${appName}-worker`,
+    beat: (appName: string) => `${appName}-beat`,
+    release: (appName: string, task: string) => `${appName}-release-${task.split(" ")[0]}`,
+    nginx: "berth-nginx",
+};
+
+/** A short, stable fingerprint of rendered content, for `triggers` and labels. */
+export function fingerprint(...parts: string[]): string {
+    const hash = createHash("sha256");
+    for (const part of parts) {
+        hash.update(part).update("\0");
+    }
+    return hash.digest("hex").slice(0, 16);
+}

@@ -1,0 +1,8 @@
+// berth: one Pulumi program for every stack; the stack's config says where.
+import { deployStack, readStackConfig } from "./stacks";
+
+const deployment = deployStack(readStackConfig());
+
+/** Per app: url, image, tag, codeRef, hosts, upstreamServers, rolloutPlan (see README, "Stack outputs"). */
+export const apps = deployment.apps;
+export const loadBalancer = deployment.loadBalancer;

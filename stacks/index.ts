@@ -1,0 +1,2 @@
+export { readStackConfig, StackConfig } from "./config";
+export { deployStack, StackOutputs, AppOutputs } from "./deploy";
