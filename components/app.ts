@@ -15,6 +15,8 @@ export interface AppArgs {
     /** Every host of the stack by name; the app uses those its spec names. */
     hosts: Record<string, Host>;
     loadBalancer: LoadBalancer;
+    /** Web hosts are drained only after these (another app's rollout through the same nginx). Default none. */
+    drainAfter?: pulumi.Resource[];
     /** Secret settings, merged over `spec.env` into the 0600 env file. Default none. */
     secrets?: pulumi.Input<Record<string, string>>;
 }
@@ -70,7 +72,7 @@ export class App extends pulumi.ComponentResource {
             }));
         }
 
-        const rollout = createRollout({ name, app: spec, layout, filesByHost, loadBalancer: args.loadBalancer, containerFingerprint, parent: this });
+        const rollout = createRollout({ name, app: spec, layout, filesByHost, loadBalancer: args.loadBalancer, containerFingerprint, drainAfter: args.drainAfter ?? [], parent: this });
         this.done = rollout.done;
 
         const port = args.loadBalancer.publicPort;

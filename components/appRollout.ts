@@ -19,6 +19,8 @@ export interface RolloutArgs {
     loadBalancer: LoadBalancer;
     /** Changes whenever the containers must be replaced: image, settings, secrets. */
     containerFingerprint: pulumi.Output<string>;
+    /** The first drain waits for these: apps roll through one nginx one at a time. */
+    drainAfter: pulumi.Resource[];
     parent: pulumi.Resource;
 }
 
@@ -63,7 +65,7 @@ export function createRollout(args: RolloutArgs): RolloutResources {
         triggers: revision,
     }, { parent, dependsOn: [...prepared, ...(release ? [release] : [])] });
 
-    let previous: pulumi.Resource[] = [...prepared, args.loadBalancer.ready, ...(release ? [release] : []), ...(staticFiles ? [staticFiles] : [])];
+    let previous: pulumi.Resource[] = [...prepared, ...args.drainAfter, args.loadBalancer.ready, ...(release ? [release] : []), ...(staticFiles ? [staticFiles] : [])];
     const switched = new Map<string, command.remote.Command>();
 
     // Web hosts one by one: drain, switch code, replace, check health, undrain.

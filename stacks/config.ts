@@ -1,3 +1,4 @@
+import { homedir } from "node:os";
 import * as pulumi from "@pulumi/pulumi";
 import { BerthSpec, ConfigError, validateConfig } from "../components/config";
 
@@ -27,5 +28,5 @@ export function readStackConfig(config = new pulumi.Config("berth")): StackConfi
         throw new ConfigError([{ propertyPath: "berth:sshKeyPath", reason: "must be set: the private key file that reaches the hosts over SSH" }]);
     }
     const secrets = config.getSecretObject<Record<string, Record<string, string>>>("secrets") ?? pulumi.secret<Record<string, Record<string, string>>>({});
-    return { spec, sshKeyPath, secrets: pulumi.output(secrets) };
+    return { spec, sshKeyPath: sshKeyPath.replace(/^~(?=\/)/, homedir()), secrets: pulumi.output(secrets) };
 }

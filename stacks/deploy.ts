@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { App } from "../components/app";
 import { Host } from "../components/host";
@@ -24,7 +25,9 @@ export interface AppOutputs {
 /** Turns a validated config into hosts, the load balancer and the apps. */
 export function deployStack(config: StackConfig): StackOutputs {
     const { spec } = config;
-    const privateKey = pulumi.secret(readFileSync(config.sshKeyPath, "utf8"));
+    // Absolute, because the docker provider runs `ssh -i` from its own directory.
+    const sshKeyPath = resolve(config.sshKeyPath);
+    const privateKey = pulumi.secret(readFileSync(sshKeyPath, "utf8"));
 
     const hosts: Record<string, Host> = {};
     for (const host of spec.hosts) {
@@ -33,7 +36,7 @@ export function deployStack(config: StackConfig): StackOutputs {
             privateAddress: host.privateAddress,
             sshPort: host.sshPort,
             sshUser: host.sshUser,
-            privateKeyPath: config.sshKeyPath,
+            privateKeyPath: sshKeyPath,
             privateKey,
             roles: host.roles,
         });
@@ -48,7 +51,8 @@ export function deployStack(config: StackConfig): StackOutputs {
         image: spec.loadBalancer.image,
     });
 
-    // Apps roll out one after another: their drains share one nginx.conf.
+    // Apps pull and release in parallel, but their web rollouts go one after
+    // another: they drain and undrain through the same nginx.
     const apps: Record<string, pulumi.Output<AppOutputs>> = {};
     let previousApp: App | undefined;
     for (const appSpec of spec.apps) {
@@ -57,7 +61,8 @@ export function deployStack(config: StackConfig): StackOutputs {
             hosts,
             loadBalancer,
             secrets: config.secrets.apply((secrets) => secrets[appSpec.name] ?? {}),
-        }, { dependsOn: previousApp ? [previousApp.done] : [] });
+            drainAfter: previousApp ? [previousApp.done] : [],
+        });
         apps[appSpec.name] = pulumi.output({
             url: app.url,
             image: app.image,
