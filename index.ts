@@ -6,3 +6,5 @@ const deployment = deployStack(readStackConfig());
 /** Per app: url, image, tag, codeRef, hosts, upstreamServers, rolloutPlan (see README, "Stack outputs"). */
 export const apps = deployment.apps;
 export const loadBalancer = deployment.loadBalancer;
+/** Per app, the tag and code ref deployed before the current ones: where a rollback goes. */
+export const previousReleases = deployment.previousReleases;

@@ -5,11 +5,14 @@ import { App } from "../components/app";
 import { Host } from "../components/host";
 import { LoadBalancer } from "../components/loadBalancer";
 import { StackConfig } from "./config";
+import { previousReleases, PreviousRelease } from "./history";
 
 /** The stack's outputs: a documented contract other stacks read (see README). */
 export interface StackOutputs {
     apps: Record<string, pulumi.Output<AppOutputs>>;
     loadBalancer: pulumi.Output<{ host: string; address: string; httpPort: number }>;
+    /** Per app, the release before the current one: what `rollback` restores. */
+    previousReleases: pulumi.Output<Record<string, PreviousRelease | undefined>>;
 }
 
 export interface AppOutputs {
@@ -78,6 +81,7 @@ export function deployStack(config: StackConfig): StackOutputs {
     const lbHost = hosts[spec.loadBalancer.host];
     return {
         apps,
+        previousReleases: previousReleases(spec.apps),
         loadBalancer: pulumi.output({ host: lbHost.hostName, address: lbHost.address, httpPort: loadBalancer.httpPort }),
     };
 }

@@ -46,6 +46,9 @@ const mocks: pulumi.runtime.Mocks = {
         if (args.type === "command:remote:Command" || args.type === "command:local:Command") {
             Object.assign(state, { stdout: "", stderr: "" });
         }
+        if (args.type === "pulumi:pulumi:StackReference") {
+            state.outputs = {}; // a stack deployed for the first time
+        }
         if (args.type === "docker:index/remoteImage:RemoteImage") {
             state.imageId = `sha256:${args.name}`;
         }
@@ -117,7 +120,7 @@ export class RecordedProgram {
  * every resource it registered, once all registrations are done.
  */
 export async function recordProgram<T>(config: Record<string, unknown>, secretKeys: string[], program: () => T): Promise<{ recorded: RecordedProgram; result: T }> {
-    await pulumi.runtime.setMocks(mocks, "berth", "test", false);
+    await pulumi.runtime.setMocks(mocks, "berth", "test", false, "organization");
     const records = recordRegistrations(pulumi.runtime.getMonitor());
     const serialized: Record<string, string> = {};
     for (const [key, value] of Object.entries(config)) {
@@ -125,7 +128,19 @@ export async function recordProgram<T>(config: Record<string, unknown>, secretKe
     }
     pulumi.runtime.setAllConfig(serialized, secretKeys);
     const result = program();
-    // The SDK's own wait for outstanding registrations (internal, but stable since 3.0).
-    await (pulumi.runtime as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs();
+    await settle();
     return { recorded: new RecordedProgram(records), result };
+}
+
+/**
+ * Waits until the program has no registration in flight, using the SDK's own
+ * wait (internal, but stable since 3.0). Outputs that resolve late (a stack
+ * reference's) start new registrations, so wait until a pass finds none.
+ */
+async function settle(): Promise<void> {
+    const runtime = pulumi.runtime as unknown as { waitForRPCs(): Promise<void> };
+    for (let pass = 0; pass < 5; pass++) {
+        await runtime.waitForRPCs();
+        await new Promise((resolve) => setTimeout(resolve, 20));
+    }
 }
