@@ -1,0 +1,37 @@
+# The lab's shape, shared by lab:up and lab:down. Addresses are fixed so
+# Pulumi.local.yaml can name them; lab:up checks that they are free.
+
+LAB_NETWORK="berth-lab"
+LAB_SUBNET="172.30.0.0/24"
+LAB_STATE="$BERTH_ROOT/lab/.state"
+LAB_SSH_KEY="$LAB_STATE/ssh/id_ed25519"
+
+# The services container: registry (pushed to on 127.0.0.1:5000, pulled from
+# on 172.30.0.2:5000 by the hosts) and git daemon (git://172.30.0.2/).
+LAB_SERVICES="berth-lab-services"
+LAB_SERVICES_IP="172.30.0.2"
+LAB_REGISTRY_PUSH="127.0.0.1:5000"
+LAB_REGISTRY_PULL="$LAB_SERVICES_IP:5000"
+
+# name, lab address, SSH port on 127.0.0.1, extra published ports.
+LAB_HOSTS=(
+  "web-1    172.30.0.11 2201"
+  "web-2    172.30.0.12 2202"
+  "worker-1 172.30.0.13 2203"
+  "lb-1     172.30.0.14 2204 127.0.0.1:8080:80"
+  "data-1   172.30.0.15 2205"
+)
+
+# The sample app's database: a throwaway lab password, also stored
+# (encrypted with the public lab passphrase) in Pulumi.local.yaml.
+LAB_DATABASE_NAME="sample"
+LAB_DATABASE_USER="sample"
+LAB_DATABASE_PASSWORD="sample-lab-password"
+
+lab_container() { echo "berth-lab-$1"; }
+
+lab_ssh() {
+  local port=$1; shift
+  ssh -i "$LAB_SSH_KEY" -p "$port" -o IdentitiesOnly=yes -o StrictHostKeyChecking=no \
+    -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR -o ConnectTimeout=5 root@127.0.0.1 "$@"
+}

@@ -1,0 +1,160 @@
+# The steps of lab:up. Each checks before it acts, so lab:up can run again.
+
+ensure_lab_key() {
+  step "Lab SSH key"
+  if [ ! -f "$LAB_SSH_KEY" ]; then
+    mkdir -p "$(dirname "$LAB_SSH_KEY")"
+    ssh-keygen -q -t ed25519 -N '' -C berth-lab -f "$LAB_SSH_KEY"
+    note "generated $LAB_SSH_KEY (never committed: lab/.state is gitignored)"
+  else
+    note "present"
+  fi
+  cp "$LAB_SSH_KEY.pub" "$LAB_STATE/ssh/authorized_keys"
+  chmod 0644 "$LAB_STATE/ssh/authorized_keys"
+}
+
+# build_image TAG DIRECTORY [BUILD_ARG...]
+build_image() {
+  local tag=$1 directory=$2; shift 2
+  local args=()
+  for build_arg in "$@"; do args+=(--build-arg "$build_arg"); done
+  docker build -q -t "$tag" "${args[@]}" "$directory" >/dev/null || die "building $tag from $directory failed"
+}
+
+build_lab_images() {
+  step "Lab images (cached by Docker after the first build)"
+  build_image berth-lab/host:bookworm "$BERTH_ROOT/lab/images/host"
+  build_image berth-lab/services:bookworm "$BERTH_ROOT/lab/images/services"
+  build_image berth/nginx:bookworm "$BERTH_ROOT/lab/images/nginx"
+  build_image berth/postgres:15 "$BERTH_ROOT/lab/images/postgres"
+  build_image berth/redis:7 "$BERTH_ROOT/lab/images/redis"
+  local sample="$BERTH_ROOT/examples/sample-app/image"
+  build_image berth/sample:v1 "$sample" VERSION=v1
+  build_image berth/sample:v2 "$sample" VERSION=v2
+  # v3's /healthz always fails: berth's health gate must stop its rollout.
+  build_image berth/sample:v3 "$sample" VERSION=v3 BREAK_HEALTHZ=1
+  note "built host, services, nginx, postgres, redis, sample v1 v2 v3"
+}
+
+ensure_lab_network() {
+  step "Lab network $LAB_NETWORK ($LAB_SUBNET)"
+  if docker network inspect "$LAB_NETWORK" >/dev/null 2>&1; then
+    note "present"
+  else
+    docker network create --subnet "$LAB_SUBNET" "$LAB_NETWORK" >/dev/null \
+      || die "cannot create $LAB_NETWORK on $LAB_SUBNET (another network uses it? docker network ls)"
+    note "created"
+  fi
+}
+
+# Running a container fully privileged is right on an ordinary machine; some
+# sandboxes refuse it ("unable to apply caps": no CAP_SYS_RESOURCE). Then all
+# capabilities but that one, without seccomp/apparmor, with the host cgroups.
+lab_isolation_flags() {
+  if [ -z "${LAB_ISOLATION_FLAGS:-}" ]; then
+    if docker run --rm --privileged berth/base:bookworm true >/dev/null 2>&1; then
+      LAB_ISOLATION_FLAGS="--privileged"
+    else
+      LAB_ISOLATION_FLAGS="--cap-add=ALL --cap-drop=SYS_RESOURCE --security-opt seccomp=unconfined --security-opt apparmor=unconfined --cgroupns=host -v /sys/fs/cgroup:/sys/fs/cgroup:rw"
+    fi
+  fi
+  echo "$LAB_ISOLATION_FLAGS"
+}
+
+ensure_lab_services() {
+  step "Lab services: registry and git daemon"
+  mkdir -p "$LAB_STATE/git"
+  if [ "$(docker inspect -f '{{.State.Running}}' "$LAB_SERVICES" 2>/dev/null)" = true ]; then
+    note "running"
+  else
+    docker rm -f "$LAB_SERVICES" >/dev/null 2>&1 || true
+    docker run -d --name "$LAB_SERVICES" --hostname services --restart unless-stopped \
+      --network "$LAB_NETWORK" --ip "$LAB_SERVICES_IP" -p "$LAB_REGISTRY_PUSH:5000" \
+      -v berth-lab-registry:/var/lib/docker-registry -v "$LAB_STATE/git:/srv/git:ro" \
+      berth-lab/services:bookworm >/dev/null
+    note "started"
+  fi
+  local waited=0
+  until curl -fsS "http://$LAB_REGISTRY_PUSH/v2/" >/dev/null 2>&1; do
+    sleep 1; waited=$((waited + 1))
+    [ "$waited" -lt 30 ] || die "the lab registry did not answer on $LAB_REGISTRY_PUSH; see: docker logs $LAB_SERVICES"
+  done
+}
+
+push_lab_images() {
+  step "Images into the lab registry"
+  local image
+  for image in berth/nginx:bookworm berth/postgres:15 berth/redis:7 berth/sample:v1 berth/sample:v2 berth/sample:v3; do
+    docker tag "$image" "$LAB_REGISTRY_PUSH/$image"
+    docker push -q "$LAB_REGISTRY_PUSH/$image" >/dev/null || die "pushing $image to $LAB_REGISTRY_PUSH failed"
+  done
+  note "pushed; hosts pull them as $LAB_REGISTRY_PULL/<image>"
+}
+
+publish_sample_code() {
+  step "Sample app code in git"
+  bash "$BERTH_ROOT/examples/sample-app/make-repo.sh" "$LAB_STATE/git/sample.git" >/dev/null
+  note "git://$LAB_SERVICES_IP/sample.git (tags: $(git --git-dir "$LAB_STATE/git/sample.git" tag | tr '\n' ' '))"
+}
+
+# ensure_lab_host NAME ADDRESS SSH_PORT [PUBLISH]
+ensure_lab_host() {
+  local name=$1 address=$2 ssh_port=$3 publish=${4:-}
+  local container
+  container=$(lab_container "$name")
+  if [ "$(docker inspect -f '{{.State.Running}}' "$container" 2>/dev/null)" = true ]; then
+    note "$name: running"
+    return
+  fi
+  docker rm -f "$container" >/dev/null 2>&1 || true
+  local ports=(-p "127.0.0.1:$ssh_port:22")
+  [ -z "$publish" ] || ports+=(-p "$publish")
+  # shellcheck disable=SC2046 # the isolation flags are several words
+  docker run -d --name "$container" --hostname "$name" --restart unless-stopped \
+    --network "$LAB_NETWORK" --ip "$address" "${ports[@]}" \
+    $(lab_isolation_flags) \
+    -v "$container-docker:/var/lib/docker" \
+    -v "$LAB_STATE/ssh/authorized_keys:/lab/authorized_keys:ro" \
+    -e LAB_REGISTRY="$LAB_REGISTRY_PULL" \
+    berth-lab/host:bookworm >/dev/null || die "starting lab host $name failed"
+  note "$name: started ($address, ssh 127.0.0.1:$ssh_port)"
+}
+
+wait_for_lab_host() {
+  local name=$1 ssh_port=$3
+  local waited=0
+  until lab_ssh "$ssh_port" docker info >/dev/null 2>&1; do
+    sleep 1; waited=$((waited + 1))
+    [ "$waited" -lt 60 ] || die "lab host $name: no docker over ssh after 60 s; see: docker logs $(lab_container "$name")"
+  done
+}
+
+# PostgreSQL and Redis run on the data host as "accessories" (Kamal's word):
+# long-lived, started once, their data on a volume of the host's own dockerd.
+ensure_data_services() {
+  step "Data host: PostgreSQL and Redis"
+  local port=2205 address=172.30.0.15
+  lab_ssh "$port" "docker inspect lab-postgres >/dev/null 2>&1 || docker run -d --name lab-postgres --restart unless-stopped \
+      -p $address:5432:5432 -v lab-pgdata:/var/lib/postgresql/data \
+      -e POSTGRES_USER=$LAB_DATABASE_USER -e POSTGRES_PASSWORD=$LAB_DATABASE_PASSWORD -e POSTGRES_DB=$LAB_DATABASE_NAME \
+      $LAB_REGISTRY_PULL/berth/postgres:15 >/dev/null"
+  lab_ssh "$port" "docker inspect lab-redis >/dev/null 2>&1 || docker run -d --name lab-redis --restart unless-stopped \
+      -p $address:6379:6379 -v lab-redis:/data $LAB_REGISTRY_PULL/berth/redis:7 >/dev/null"
+  local waited=0
+  until [ "$(lab_ssh "$port" docker inspect -f '{{.State.Health.Status}}' lab-postgres 2>/dev/null)" = healthy ]; do
+    sleep 1; waited=$((waited + 1))
+    [ "$waited" -lt 90 ] || die "PostgreSQL on data-1 is not healthy after 90 s"
+  done
+  note "postgres://$LAB_DATABASE_USER@$address/$LAB_DATABASE_NAME and redis://$address:6379 up"
+}
+
+write_lab_addresses() {
+  local hosts=() host
+  for host in "${LAB_HOSTS[@]}"; do
+    set -- $host
+    hosts+=("{\"name\":\"$1\",\"address\":\"127.0.0.1\",\"sshPort\":$3,\"privateAddress\":\"$2\"}")
+  done
+  local IFS=,
+  printf '{"sshKeyPath":"%s","registry":"%s","nginx":"http://127.0.0.1:8080","hosts":[%s]}\n' \
+    "$LAB_SSH_KEY" "$LAB_REGISTRY_PULL" "${hosts[*]}" >"$LAB_STATE/lab.json"
+}
