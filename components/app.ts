@@ -56,12 +56,8 @@ export class App extends pulumi.ComponentResource {
         const containerFingerprint = envFile.apply((content) => fingerprint(spec.image.repository, spec.image.tag, content));
 
         const filesByHost = new Map<string, AppHostFiles>();
-        const hostNames = appHosts(spec);
         const lbHostName = args.loadBalancer.host.hostName;
-        if (spec.release.includes("collectstatic") && !hostNames.includes(lbHostName)) {
-            hostNames.push(lbHostName); // static files are collected where nginx serves them
-        }
-        for (const hostName of hostNames) {
+        for (const hostName of appHosts(spec, lbHostName)) {
             filesByHost.set(hostName, createAppHostFiles(name, {
                 app: spec,
                 layout,
@@ -84,7 +80,7 @@ export class App extends pulumi.ComponentResource {
         this.upstreamServers = pulumi.all(spec.hosts.web.map((hostName) => args.hosts[hostName].privateAddress)).apply((addresses) =>
             addresses.map((address) => `${address}:${spec.webPort}`),
         );
-        this.rolloutPlan = pulumi.output(describeRollout(spec, "image"));
+        this.rolloutPlan = pulumi.output(describeRollout(spec, lbHostName, "image"));
 
         this.registerOutputs({
             url: this.url,

@@ -8,6 +8,7 @@ import { Host } from "./host";
 import { LoadBalancer } from "./loadBalancer";
 import { containerNames } from "./naming";
 import { AppLayout } from "./render/layout";
+import { hostTasks, releaseHost, staticTasks } from "./rollout/plan";
 import { releaseDirectory, restartContainer, runOneShotTask, switchReleaseAndReload, waitForHttp } from "./shell/commands";
 import { chain } from "./shell/quote";
 
@@ -34,9 +35,6 @@ export interface RolloutResources {
     done: pulumi.Resource;
 }
 
-/** Release tasks that run on the load balancer host, where their output is served. */
-const LOAD_BALANCER_TASKS = ["collectstatic"];
-
 /**
  * Wires the app's deploy into the Pulumi graph in the order of planRollout:
  * every step `dependsOn` the one before, so the engine both shows the order
@@ -49,19 +47,17 @@ export function createRollout(args: RolloutArgs): RolloutResources {
     const revision = [app.image.tag, app.code?.ref ?? ""];
 
     // Release tasks run once per new tag or ref, before any web container is replaced.
-    const webHostFiles = args.filesByHost.get(app.hosts.web[0])!;
-    const hostTasks = app.release.filter((task) => !LOAD_BALANCER_TASKS.includes(task));
-    const release = hostTasks.length === 0 ? undefined : new command.remote.Command(`${name}-release`, {
+    const webHostFiles = args.filesByHost.get(releaseHost(app))!;
+    const release = hostTasks(app).length === 0 ? undefined : new command.remote.Command(`${name}-release`, {
         connection: webHostFiles.host.connection,
-        create: releaseCommand(args, hostTasks, webHostFiles.host),
+        create: releaseCommand(args, hostTasks(app), webHostFiles.host),
         triggers: revision,
     }, { parent, dependsOn: prepared });
 
-    const lbTasks = app.release.filter((task) => LOAD_BALANCER_TASKS.includes(task));
     const lbHost = args.loadBalancer.host;
-    const staticFiles = lbTasks.length === 0 ? undefined : new command.remote.Command(`${name}-static-files`, {
+    const staticFiles = staticTasks(app).length === 0 ? undefined : new command.remote.Command(`${name}-static-files`, {
         connection: lbHost.connection,
-        create: releaseCommand(args, lbTasks, lbHost),
+        create: releaseCommand(args, staticTasks(app), lbHost),
         triggers: revision,
     }, { parent, dependsOn: [...prepared, ...(release ? [release] : [])] });
 

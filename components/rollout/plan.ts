@@ -9,13 +9,21 @@ export type RolloutStep =
     | { kind: "pull"; hosts: string[] }
     | { kind: "checkout"; hosts: string[] }
     | { kind: "release"; host: string; tasks: string[] }
+    | { kind: "static"; host: string; tasks: string[] }
     | { kind: "web"; host: string }
     | { kind: "worker"; hosts: string[] }
     | { kind: "beat"; host: string };
 
-/** Every host the app runs anything on, in a stable order: web, worker, beat. */
-export function appHosts(app: AppSpec): string[] {
-    return unique([...app.hosts.web, ...app.hosts.worker, ...app.hosts.beat]);
+/** Release tasks whose output nginx serves: they run on the load balancer host. */
+export const STATIC_TASKS = ["collectstatic"];
+
+/**
+ * Every host the app needs its image and code on, in a stable order: web,
+ * worker, beat, and the load balancer when it collects the static files.
+ */
+export function appHosts(app: AppSpec, loadBalancerHost: string): string[] {
+    const staticHost = staticTasks(app).length > 0 ? [loadBalancerHost] : [];
+    return unique([...app.hosts.web, ...app.hosts.worker, ...app.hosts.beat, ...staticHost]);
 }
 
 /** The host that runs the release tasks: the first web host. */
@@ -23,18 +31,32 @@ export function releaseHost(app: AppSpec): string {
     return app.hosts.web[0];
 }
 
+/** Release tasks that run on the release host (migrate, compress, ...). */
+export function hostTasks(app: AppSpec): string[] {
+    return app.release.filter((task) => !STATIC_TASKS.includes(task));
+}
+
+/** Release tasks that run on the load balancer host, where their output is served. */
+export function staticTasks(app: AppSpec): string[] {
+    return app.release.filter((task) => STATIC_TASKS.includes(task));
+}
+
 /**
  * Pulls everywhere first (the slowest part, done in parallel), then the code
  * checkout on every host, release tasks once, web hosts one by one, workers,
  * and beat last.
  */
-export function planRollout(app: AppSpec): RolloutStep[] {
-    const steps: RolloutStep[] = [{ kind: "pull", hosts: appHosts(app) }];
+export function planRollout(app: AppSpec, loadBalancerHost: string): RolloutStep[] {
+    const hosts = appHosts(app, loadBalancerHost);
+    const steps: RolloutStep[] = [{ kind: "pull", hosts }];
     if (app.code) {
-        steps.push({ kind: "checkout", hosts: appHosts(app) });
+        steps.push({ kind: "checkout", hosts });
     }
-    if (app.release.length > 0) {
-        steps.push({ kind: "release", host: releaseHost(app), tasks: app.release });
+    if (hostTasks(app).length > 0) {
+        steps.push({ kind: "release", host: releaseHost(app), tasks: hostTasks(app) });
+    }
+    if (staticTasks(app).length > 0) {
+        steps.push({ kind: "static", host: loadBalancerHost, tasks: staticTasks(app) });
     }
     for (const host of app.hosts.web) {
         steps.push({ kind: "web", host });
@@ -49,8 +71,8 @@ export function planRollout(app: AppSpec): RolloutStep[] {
 }
 
 /** One line per step, numbered: the plan as people read it in previews. */
-export function describeRollout(app: AppSpec, path: "image" | "code"): string[] {
-    return planRollout(app)
+export function describeRollout(app: AppSpec, loadBalancerHost: string, path: "image" | "code"): string[] {
+    return planRollout(app, loadBalancerHost)
         .filter((step) => path === "image" || step.kind !== "pull")
         .map((step, index) => `${index + 1}. ${describeStep(step, app, path)}`);
 }
@@ -64,6 +86,8 @@ function describeStep(step: RolloutStep, app: AppSpec, path: "image" | "code"): 
             return `check out ${app.code!.ref} into the host volume on ${step.hosts.join(", ")}`;
         case "release":
             return `run ${step.tasks.join(", ")} once on ${step.host}`;
+        case "static":
+            return `run ${step.tasks.join(", ")} on ${step.host}, where nginx serves the static files`;
         case "web":
             return path === "image"
                 ? `web on ${step.host}: drain from nginx, stop the old container, start ${app.image.tag}, wait until healthy, undrain`

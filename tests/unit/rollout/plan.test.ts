@@ -1,0 +1,51 @@
+import { validateConfig } from "../../../components/config";
+import { appHosts, describeRollout, planRollout } from "../../../components/rollout/plan";
+
+const spec = validateConfig({
+    hosts: [
+        { name: "web-1", address: "10.0.0.1", roles: ["web"] },
+        { name: "web-2", address: "10.0.0.2", roles: ["web"] },
+        { name: "worker-1", address: "10.0.0.3", roles: ["worker", "beat"] },
+        { name: "lb-1", address: "10.0.0.4", roles: ["loadbalancer"] },
+    ],
+    loadBalancer: { host: "lb-1" },
+    apps: [{
+        name: "antisocial", domain: "antisocial.example.com", image: { repository: "registry.example.com/antisocial", tag: "build-42" },
+        code: { repository: "/srv/git/antisocial.git", ref: "v3.1.0" }, webPort: 8001,
+        hosts: { web: ["web-1", "web-2"], worker: ["worker-1"], beat: ["worker-1"] }, release: ["migrate", "collectstatic", "compress"],
+    }],
+});
+const [app] = spec.apps;
+
+describe("the rollout plan", () => {
+    it("pulls and checks out on every host of the app, and on the load balancer for static files", () => {
+        expect(appHosts(app, "lb-1")).toEqual(["web-1", "web-2", "worker-1", "lb-1"]);
+        expect(appHosts({ ...app, release: ["migrate"] }, "lb-1")).toEqual(["web-1", "web-2", "worker-1"]);
+    });
+
+    it("orders an image rollout: pull, checkout, release once, web host by host, workers, beat", () => {
+        expect(planRollout(app, "lb-1").map((step) => step.kind)).toEqual(["pull", "checkout", "release", "static", "web", "web", "worker", "beat"]);
+        expect(describeRollout(app, "lb-1", "image")).toEqual([
+            "1. pull registry.example.com/antisocial:build-42 on web-1, web-2, worker-1, lb-1 (in parallel)",
+            "2. check out v3.1.0 into the host volume on web-1, web-2, worker-1, lb-1",
+            "3. run migrate, compress once on web-1",
+            "4. run collectstatic on lb-1, where nginx serves the static files",
+            "5. web on web-1: drain from nginx, stop the old container, start build-42, wait until healthy, undrain",
+            "6. web on web-2: drain from nginx, stop the old container, start build-42, wait until healthy, undrain",
+            "7. replace celery workers on worker-1 (warm shutdown)",
+            "8. replace celery beat on worker-1 (stop first: never two beats)",
+        ]);
+    });
+
+    it("describes the code path without pulls or replacements", () => {
+        expect(describeRollout(app, "lb-1", "code")).toEqual([
+            "1. check out v3.1.0 into the host volume on web-1, web-2, worker-1, lb-1",
+            "2. run migrate, compress once on web-1",
+            "3. run collectstatic on lb-1, where nginx serves the static files",
+            "4. web on web-1: switch the code to v3.1.0, touch the uWSGI ini, wait until healthy",
+            "5. web on web-2: switch the code to v3.1.0, touch the uWSGI ini, wait until healthy",
+            "6. restart celery workers on worker-1 (warm shutdown)",
+            "7. restart celery beat on worker-1 (stop first: never two beats)",
+        ]);
+    });
+});
