@@ -123,8 +123,11 @@ function releaseCommand(args: RolloutArgs, tasks: string[], host: Host): string 
                 containerName: containerNames.release(app.name, task),
                 image: `${app.image.repository}:${app.image.tag}`,
                 layout,
-                codeDirectory: app.code ? releaseDirectory(layout, app.code.ref) : undefined,
-                environment: containerEnvironment(app, layout, host.hostName),
+                // The new release's checkout, before any host switches its code link to it.
+                environment: {
+                    ...containerEnvironment(app, layout, host.hostName),
+                    ...(app.code ? { BERTH_CODE_DIR: releaseDirectory(layout, app.code.ref) } : {}),
+                },
                 task,
             }),
         ),

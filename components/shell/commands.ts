@@ -85,8 +85,6 @@ export interface OneShotTask {
     containerName: string;
     image: string;
     layout: AppLayout;
-    /** Code directory the task sees as the app's code (a new release's checkout). */
-    codeDirectory?: string;
     environment: Record<string, string>;
     task: string;
 }
@@ -95,13 +93,11 @@ export interface OneShotTask {
  * Runs a task of the image once (`migrate`, `collectstatic`, ...) with the
  * app's host volume mounted, failing when the task fails. `docker run` exits
  * with the task's exit code, which fails the remote command and stops the
- * rollout before any web container is replaced.
+ * rollout before any web container is replaced. To run a new release's code
+ * before the switch, point BERTH_CODE_DIR at its release directory.
  */
 export function runOneShotTask(options: OneShotTask): string {
     const args = ["docker", "run", "--rm", "--name", options.containerName, "--volume", `${options.layout.root}:${options.layout.root}`];
-    if (options.codeDirectory) {
-        args.push("--volume", `${options.codeDirectory}:${options.layout.code}:ro`);
-    }
     for (const key of Object.keys(options.environment).sort()) {
         args.push("--env", `${key}=${options.environment[key]}`);
     }

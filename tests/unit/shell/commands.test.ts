@@ -36,18 +36,17 @@ describe("command builders", () => {
         );
     });
 
-    it("runs a release task once, with the new release mounted as the code", () => {
+    it("runs a release task once, with the new release's code", () => {
         expect(runOneShotTask({
-            containerName: "antisocial-release-migrate",
+            containerName: "antisocial-release-manage",
             image: "127.0.0.1:5000/antisocial:v2",
             layout,
-            codeDirectory: "/srv/berth/antisocial/releases/v2",
-            environment: { BERTH_ENV_FILE: "/srv/berth/antisocial/env", BERTH_APP: "antisocial" },
+            environment: { BERTH_CODE_DIR: "/srv/berth/antisocial/releases/v2", BERTH_APP: "antisocial" },
             task: "manage clearsessions",
         })).toBe(
-            "docker rm -f antisocial-release-migrate >/dev/null 2>&1 || true && docker run --rm --name antisocial-release-migrate " +
-                "--volume /srv/berth/antisocial:/srv/berth/antisocial --volume /srv/berth/antisocial/releases/v2:/srv/berth/antisocial/code:ro " +
-                "--env BERTH_APP=antisocial --env BERTH_ENV_FILE=/srv/berth/antisocial/env 127.0.0.1:5000/antisocial:v2 manage clearsessions",
+            "docker rm -f antisocial-release-manage >/dev/null 2>&1 || true && docker run --rm --name antisocial-release-manage " +
+                "--volume /srv/berth/antisocial:/srv/berth/antisocial " +
+                "--env BERTH_APP=antisocial --env BERTH_CODE_DIR=/srv/berth/antisocial/releases/v2 127.0.0.1:5000/antisocial:v2 manage clearsessions",
         );
     });
 

@@ -1,0 +1,61 @@
+// The embedded default, end to end: from a clean lab, `pulumi up` on the
+// local stack brings the sample app up behind nginx; destroy removes what it
+// made; the database outlives a destroy.
+import { EventLog } from "./support/engine";
+import { containersOn, createLabStack, eventually, labDown, LabStack, labUp, sampleThroughNginx, sampleTicks } from "./support/lab";
+
+describe("the sample app in the lab", () => {
+    let lab: LabStack;
+
+    beforeAll(async () => {
+        await labDown();
+        await labUp();
+        lab = await createLabStack();
+    }, 15 * 60_000);
+
+    afterAll(async () => {
+        await lab?.stack.destroy().catch(() => undefined);
+        await lab?.remove().catch(() => undefined);
+        await labDown();
+    }, 10 * 60_000);
+
+    it("comes up behind nginx on both web hosts, healthy, with celery beat counting", async () => {
+        const up = await lab.stack.up({ onEvent: new EventLog().onEvent });
+        expect(up.summary.result).toBe("succeeded");
+        expect(up.outputs.apps.value.sample.url).toBe("http://sample.localhost:8080/");
+
+        const servedBy = new Set<string>();
+        for (let request = 0; request < 20; request++) {
+            const page = await sampleThroughNginx("/");
+            expect(page.status).toBe(200);
+            servedBy.add(String(page.headers["x-served-by"]));
+        }
+        expect([...servedBy].sort()).toEqual(["web-1", "web-2"]);
+        expect((await sampleThroughNginx("/healthz")).status).toBe(200);
+        expect((await sampleThroughNginx("/static/counter/style.css")).status).toBe(200);
+
+        const ticks = await sampleTicks();
+        await eventually("the celery beat counter increasing", 60_000, async () => (await sampleTicks()) > ticks);
+    }, 15 * 60_000);
+
+    it("destroys every container it made, and the database survives a destroy and up", async () => {
+        const visit = await sampleThroughNginx("/visits", "POST");
+        expect(visit.status).toBe(201);
+        const visitsBefore = JSON.parse(visit.body).visits as number;
+
+        const destroyed = await lab.stack.destroy({ onEvent: new EventLog().onEvent });
+        expect(destroyed.summary.result).toBe("succeeded");
+        for (const host of ["web-1", "web-2", "worker-1", "lb-1"] as const) {
+            expect([host, await containersOn(host)]).toEqual([host, []]);
+        }
+        // The data host's accessories are the lab's, not the stack's.
+        expect(await containersOn("data-1")).toEqual(["lab-postgres", "lab-redis"]);
+
+        const again = await lab.stack.up({ onEvent: new EventLog().onEvent });
+        expect(again.summary.result).toBe("succeeded");
+        const page = await sampleThroughNginx("/");
+        expect(page.status).toBe(200);
+        const visits = Number(/<strong id="visits">(\d+)<\/strong>/.exec(page.body)?.[1]);
+        expect(visits).toBeGreaterThanOrEqual(visitsBefore);
+    }, 15 * 60_000);
+});

@@ -1,0 +1,112 @@
+import { cp, mkdir, mkdtemp, rm, symlink } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
+import { run } from "./processes";
+import { requestWithHost } from "./network";
+
+export const repositoryRoot = resolve(__dirname, "../../..");
+export const labKeyPath = join(repositoryRoot, "lab/.state/ssh/id_ed25519");
+
+/** The lab's hosts as lab/lab.sh defines them. */
+export const labHosts = {
+    "web-1": { sshPort: 2201, address: "172.30.0.11" },
+    "web-2": { sshPort: 2202, address: "172.30.0.12" },
+    "worker-1": { sshPort: 2203, address: "172.30.0.13" },
+    "lb-1": { sshPort: 2204, address: "172.30.0.14" },
+    "data-1": { sshPort: 2205, address: "172.30.0.15" },
+} as const;
+export type LabHost = keyof typeof labHosts;
+
+/** Brings the lab up (idempotent). */
+export async function labUp(): Promise<void> {
+    await run("bash", [join(repositoryRoot, "lab/up.sh")]);
+}
+
+/** Removes the lab: hosts, their volumes, services, network. */
+export async function labDown(): Promise<void> {
+    await run("bash", [join(repositoryRoot, "lab/down.sh")]);
+}
+
+/** Runs a command on a lab host over SSH, as berth does. */
+export function onLabHost(host: LabHost, command: string): Promise<string> {
+    return run("ssh", [
+        "-i", labKeyPath, "-p", String(labHosts[host].sshPort),
+        "-o", "IdentitiesOnly=yes", "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR",
+        "root@127.0.0.1", command,
+    ]);
+}
+
+/** Names of the containers running on a lab host. */
+export async function containersOn(host: LabHost): Promise<string[]> {
+    const names = await onLabHost(host, "docker ps -a --format '{{.Names}}'");
+    return names.split("\n").filter(Boolean).sort();
+}
+
+/** The sample app through the lab's nginx (127.0.0.1:8080, Host sample.localhost). */
+export function sampleThroughNginx(path: string, method = "GET") {
+    return requestWithHost(`http://127.0.0.1:8080${path}`, "sample.localhost", method);
+}
+
+/** The tick counter celery beat increments, as the sample page shows it. */
+export async function sampleTicks(): Promise<number> {
+    const page = await sampleThroughNginx("/");
+    const match = /<strong id="ticks">(\d+)<\/strong>/.exec(page.body);
+    if (page.status !== 200 || !match) {
+        throw new Error(`no tick counter on the sample page (HTTP ${page.status}): ${page.body.slice(0, 300)}`);
+    }
+    return Number(match[1]);
+}
+
+export interface LabStack {
+    stack: Stack;
+    remove(): Promise<void>;
+}
+
+const PROGRAM_FILES = ["index.ts", "components", "stacks", "Pulumi.yaml", "Pulumi.local.yaml", "package.json", "tsconfig.json"];
+
+/**
+ * The berth program's `local` stack, on a copy of the program and a fresh
+ * state backend, so tests can change its config without touching the
+ * repository's files or the user's own lab stack.
+ */
+export async function createLabStack(): Promise<LabStack> {
+    const scratch = await mkdtemp(join(tmpdir(), "berth-lab-stack-"));
+    const program = join(scratch, "program");
+    const backend = join(scratch, "state");
+    await mkdir(program);
+    await mkdir(backend);
+    for (const file of PROGRAM_FILES) {
+        await cp(join(repositoryRoot, file), join(program, file), { recursive: true });
+    }
+    await symlink(join(repositoryRoot, "node_modules"), join(program, "node_modules"));
+    const stack = await LocalWorkspace.createStack(
+        { stackName: "local", workDir: program },
+        { envVars: { PULUMI_BACKEND_URL: `file://${backend}`, PULUMI_CONFIG_PASSPHRASE: "berth-local" } },
+    );
+    await stack.setConfig("berth:sshKeyPath", { value: labKeyPath });
+    return {
+        stack,
+        async remove() {
+            await stack.workspace.removeStack("local");
+            await rm(scratch, { recursive: true, force: true });
+        },
+    };
+}
+
+/** Polls until `check` resolves true, or fails with the last reason after `timeoutMs`. */
+export async function eventually(what: string, timeoutMs: number, check: () => Promise<boolean>): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    let lastError = "";
+    while (Date.now() < deadline) {
+        try {
+            if (await check()) {
+                return;
+            }
+        } catch (error) {
+            lastError = (error as Error).message;
+        }
+        await new Promise((resolvePause) => setTimeout(resolvePause, 1000));
+    }
+    throw new Error(`${what} did not happen within ${timeoutMs / 1000} s${lastError ? `: ${lastError}` : ""}`);
+}
