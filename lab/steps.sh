@@ -134,12 +134,12 @@ wait_for_lab_host() {
 ensure_data_services() {
   step "Data host: PostgreSQL and Redis"
   local port=2205 address=172.30.0.15
-  lab_ssh "$port" "docker inspect lab-postgres >/dev/null 2>&1 || docker run -d --name lab-postgres --restart unless-stopped \
+  lab_ssh "$port" "docker inspect lab-postgres >/dev/null 2>&1 || { docker pull -q $LAB_REGISTRY_PULL/berth/postgres:15 >/dev/null && docker run -d --name lab-postgres --restart unless-stopped \
       -p $address:5432:5432 -v lab-pgdata:/var/lib/postgresql/data \
       -e POSTGRES_USER=$LAB_DATABASE_USER -e POSTGRES_PASSWORD=$LAB_DATABASE_PASSWORD -e POSTGRES_DB=$LAB_DATABASE_NAME \
-      $LAB_REGISTRY_PULL/berth/postgres:15 >/dev/null"
-  lab_ssh "$port" "docker inspect lab-redis >/dev/null 2>&1 || docker run -d --name lab-redis --restart unless-stopped \
-      -p $address:6379:6379 -v lab-redis:/data $LAB_REGISTRY_PULL/berth/redis:7 >/dev/null"
+      $LAB_REGISTRY_PULL/berth/postgres:15 >/dev/null; }"
+  lab_ssh "$port" "docker inspect lab-redis >/dev/null 2>&1 || { docker pull -q $LAB_REGISTRY_PULL/berth/redis:7 >/dev/null && docker run -d --name lab-redis --restart unless-stopped \
+      -p $address:6379:6379 -v lab-redis:/data $LAB_REGISTRY_PULL/berth/redis:7 >/dev/null; }"
   local waited=0
   until [ "$(lab_ssh "$port" docker inspect -f '{{.State.Health.Status}}' lab-postgres 2>/dev/null)" = healthy ]; do
     sleep 1; waited=$((waited + 1))
