@@ -103,7 +103,6 @@ function renderSite(site: SiteSettings, settings: NginxSettings): string[] {
         ...servers.map(
             (server) => `    server ${server.address}:${server.port} max_fails=1 fail_timeout=5s${server.drained ? " down" : ""}; ${upstreamServerMarker(site.appName, server.hostName)}`,
         ),
-        "    keepalive 16;",
         "}",
         "",
         "server {",
@@ -118,8 +117,8 @@ function renderSite(site: SiteSettings, settings: NginxSettings): string[] {
         "",
         "    location / {",
         `        proxy_pass http://${upstream};`,
-        "        proxy_http_version 1.1;",
-        "        proxy_set_header Connection \"\";",
+        "        # One connection per request (HTTP/1.0, nginx's default): uWSGI's http-socket",
+        "        # closes connections it answered, so a kept-alive one could fail a POST.",
         "        proxy_set_header Host $host;",
         "        proxy_set_header X-Real-IP $remote_addr;",
         "        proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;",
