@@ -4,7 +4,8 @@
 import { join } from "node:path";
 import { buildImage, containerExists, removeContainers, removeImages } from "./support/docker";
 import { createThrowawayStack, EventLog, ThrowawayStack } from "./support/engine";
-import { freePort, httpGet } from "./support/network";
+import { httpRequest } from "./support/http";
+import { freePort } from "./support/network";
 
 const fixtures = join(__dirname, "fixtures");
 const runId = `${process.pid}-${Date.now().toString(36)}`;
@@ -53,7 +54,7 @@ describe("the Pulumi toolchain on this machine", () => {
         expect(creation.summary.result).toBe("succeeded");
         expect(creation.summary.resourceChanges).toEqual({ create: 3 });
         expect(creation.outputs.page.value).toBe("toolchain v1");
-        expect(await httpGet(`http://127.0.0.1:${port}/`)).toEqual({ status: 200, body: "toolchain v1\n" });
+        expect(await httpRequest(`http://127.0.0.1:${port}/`)).toMatchObject({ status: 200, body: "toolchain v1\n" });
         const firstContainerId = creation.outputs.containerId.value;
 
         await stack.setConfig("image", { value: `${imageRepository}:v2` });
@@ -69,7 +70,7 @@ describe("the Pulumi toolchain on this machine", () => {
         expect(updated.summary.resourceChanges).toEqual({ replace: 2, same: 1 });
         expect(updated.outputs.page.value).toBe("toolchain v2");
         expect(updated.outputs.containerId.value).not.toBe(firstContainerId);
-        expect(await httpGet(`http://127.0.0.1:${port}/`)).toEqual({ status: 200, body: "toolchain v2\n" });
+        expect(await httpRequest(`http://127.0.0.1:${port}/`)).toMatchObject({ status: 200, body: "toolchain v2\n" });
         // A container with a fixed name is replaced delete-first: the engine's
         // own steps show the old one deleted before the new one is created.
         const containerOps = update.stepsOfType(containerType).map((step) => step.op);

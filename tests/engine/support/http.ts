@@ -12,9 +12,10 @@ export interface HttpResponse {
  * pooled one: uWSGI's plain `http-socket` answers HTTP/1.1 without a
  * `Connection: close` header yet closes the connection after each response,
  * so a keep-alive client (fetch) sometimes reuses a socket the server has
- * just closed and fails with "other side closed".
+ * just closed and fails with "other side closed". Resolves on any status;
+ * rejects on connection errors and timeouts.
  */
-export function httpRequest(url: string, options: { method?: string; body?: string; timeoutMs?: number } = {}): Promise<HttpResponse> {
+export function httpRequest(url: string, options: { method?: string; body?: string; timeoutMs?: number; host?: string } = {}): Promise<HttpResponse> {
     return new Promise((resolve, reject) => {
         const body = options.body ?? "";
         const outgoing = request(
@@ -23,7 +24,11 @@ export function httpRequest(url: string, options: { method?: string; body?: stri
                 method: options.method ?? "GET",
                 agent: false,
                 timeout: options.timeoutMs ?? 10_000,
-                headers: options.method && options.method !== "GET" ? { "content-length": Buffer.byteLength(body) } : {},
+                headers: {
+                    ...(options.method && options.method !== "GET" ? { "content-length": Buffer.byteLength(body) } : {}),
+                    // nginx picks the app's server block by Host.
+                    ...(options.host ? { host: options.host } : {}),
+                },
             },
             (response) => {
                 const chunks: Buffer[] = [];

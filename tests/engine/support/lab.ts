@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
 import { run } from "./processes";
-import { requestWithHost } from "./network";
+import { httpRequest } from "./http";
 
 export const repositoryRoot = resolve(__dirname, "../../..");
 export const labKeyPath = join(repositoryRoot, "lab/.state/ssh/id_ed25519");
@@ -45,7 +45,7 @@ export async function containersOn(host: LabHost): Promise<string[]> {
 
 /** The sample app through the lab's nginx (127.0.0.1:8080, Host sample.localhost). */
 export function sampleThroughNginx(path: string, method = "GET") {
-    return requestWithHost(`http://127.0.0.1:8080${path}`, "sample.localhost", method);
+    return httpRequest(`http://127.0.0.1:8080${path}`, { method, host: "sample.localhost" });
 }
 
 /** The tick counter celery beat increments, as the sample page shows it. */
