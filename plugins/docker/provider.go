@@ -132,11 +132,7 @@ func (provider *Provider) CheckConfig(_ context.Context, request *pulumirpc.Chec
 // DiffConfig: changing the provider configuration (say, a host address)
 // never replaces resources, as with the official provider.
 func (provider *Provider) DiffConfig(_ context.Context, request *pulumirpc.DiffRequest) (*pulumirpc.DiffResponse, error) {
-	oldStruct := request.GetOldInputs()
-	if oldStruct == nil {
-		oldStruct = request.GetOlds()
-	}
-	olds, err := providerkit.Unmarshal(oldStruct)
+	olds, err := providerkit.UnmarshalOldInputs(request.GetOldInputs(), request.GetOlds())
 	if err != nil {
 		return nil, err
 	}
@@ -242,13 +238,7 @@ func (provider *Provider) Diff(_ context.Context, request *pulumirpc.DiffRequest
 	if err != nil {
 		return nil, err
 	}
-	// Compare with the old inputs, not the old outputs: outputs hold values
-	// Docker computed, which are not changes the program made.
-	oldStruct := request.GetOldInputs()
-	if oldStruct == nil {
-		oldStruct = request.GetOlds()
-	}
-	oldInputs, err := providerkit.Unmarshal(oldStruct)
+	oldInputs, err := providerkit.UnmarshalOldInputs(request.GetOldInputs(), request.GetOlds())
 	if err != nil {
 		return nil, err
 	}
@@ -334,11 +324,7 @@ func (provider *Provider) Update(requestContext context.Context, request *pulumi
 	if err != nil {
 		return nil, err
 	}
-	oldStruct := request.GetOldInputs()
-	if oldStruct == nil {
-		oldStruct = request.GetOlds()
-	}
-	oldInputs, err := providerkit.Unmarshal(oldStruct)
+	oldInputs, err := providerkit.UnmarshalOldInputs(request.GetOldInputs(), request.GetOlds())
 	if err != nil {
 		return nil, err
 	}

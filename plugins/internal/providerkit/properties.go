@@ -90,3 +90,14 @@ func deleteKind(replace bool) pulumirpc.PropertyDiff_Kind {
 	}
 	return pulumirpc.PropertyDiff_DELETE
 }
+
+// UnmarshalOldInputs decodes the inputs a resource was last deployed with.
+// Diffs compare inputs with inputs: old outputs hold values the provider
+// computed, which are not changes the program made. States written before
+// the engine recorded old inputs fall back to the old outputs.
+func UnmarshalOldInputs(oldInputs, oldOutputs *structpb.Struct) (resource.PropertyMap, error) {
+	if oldInputs == nil {
+		oldInputs = oldOutputs
+	}
+	return Unmarshal(oldInputs)
+}
