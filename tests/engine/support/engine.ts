@@ -1,9 +1,9 @@
 import { cp, mkdir, mkdtemp, rm, symlink } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { EngineEvent, LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
+import { repositoryRoot } from "./repository";
 
-const repositoryRoot = resolve(__dirname, "../../..");
 
 /** A stack with its own copy of a program and its own state backend. */
 export interface ThrowawayStack {
@@ -76,4 +76,48 @@ export class EventLog {
     stepsOfType(type: string): EngineStep[] {
         return this.steps().filter((step) => step.type === type);
     }
+}
+
+/** One step of one resource, from the engine's start and end events. */
+export interface StepSpan {
+    name: string;
+    type: string;
+    op: string;
+    /** Sequence number of the step's start (resourcePreEvent). */
+    start: number;
+    /** Sequence number of its end (resOutputsEvent or resOpFailedEvent); Infinity if it never ended. */
+    end: number;
+    failed: boolean;
+}
+
+/** The steps of an operation with their start and end, in the engine's order. */
+export function stepSpans(log: EventLog): StepSpan[] {
+    const spans: StepSpan[] = [];
+    const open = new Map<string, StepSpan>();
+    for (const event of [...log.events].sort((left, right) => left.sequence - right.sequence)) {
+        const started = event.resourcePreEvent?.metadata;
+        const ended = event.resOutputsEvent?.metadata ?? event.resOpFailedEvent?.metadata;
+        if (started) {
+            const span = { name: started.urn.split("::").pop()!, type: started.type, op: started.op, start: event.sequence, end: Infinity, failed: false };
+            spans.push(span);
+            open.set(`${started.urn} ${started.op}`, span);
+        } else if (ended) {
+            const span = open.get(`${ended.urn} ${ended.op}`);
+            if (span) {
+                span.end = event.sequence;
+                span.failed = Boolean(event.resOpFailedEvent);
+                open.delete(`${ended.urn} ${ended.op}`);
+            }
+        }
+    }
+    return spans;
+}
+
+/** The one span of `name` with operation `op`; fails the test when there is not exactly one. */
+export function onlySpan(spans: StepSpan[], name: string, op: string): StepSpan {
+    const found = spans.filter((span) => span.name === name && span.op === op);
+    if (found.length !== 1) {
+        throw new Error(`expected one ${op} of ${name}, found ${found.length}; steps: ${spans.map((span) => `${span.op} ${span.name}`).join(", ")}`);
+    }
+    return found[0];
 }

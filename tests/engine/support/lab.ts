@@ -1,11 +1,11 @@
 import { cp, mkdir, mkdtemp, rm, symlink } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
 import { run } from "./processes";
 import { httpRequest } from "./http";
+import { repositoryRoot } from "./repository";
 
-export const repositoryRoot = resolve(__dirname, "../../..");
 export const labKeyPath = join(repositoryRoot, "lab/.state/ssh/id_ed25519");
 
 /** The lab's hosts as lab/lab.sh defines them. */

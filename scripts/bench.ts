@@ -1,0 +1,117 @@
+// npm run bench: deploy timings and availability in the lab, printed as a
+// table. Not a test: it measures, on this machine, with the real engine.
+//   1. berth code path (code.ref v1.0.0 → v1.1.0)
+//   2. berth image rollout (image.tag v1 → v2)
+//   3. naive redeploy, the baseline: every container of the app stopped, then
+//      started again at once (what `docker compose up -d` does to a changed service)
+// each under the same steady GET/POST load through nginx.
+import { containersOn, createLabStack, labDown, LabStack, labUp, onLabHost } from "../tests/engine/support/lab";
+import { LoadReport, startLoad } from "../tests/engine/support/load";
+
+interface Row {
+    deploy: string;
+    seconds: number;
+    report: LoadReport;
+}
+
+const RATE = 40;
+
+function load() {
+    return startLoad({
+        url: "http://127.0.0.1:8080",
+        host: "sample.localhost",
+        rate: RATE,
+        requests: [
+            { method: "GET", path: "/" },
+            { method: "GET", path: "/version" },
+            { method: "POST", path: "/visits" },
+        ],
+    });
+}
+
+/** Runs a deploy under load, with a few quiet seconds before and after so the load sees the edges. */
+async function measure(deploy: string, action: () => Promise<void>): Promise<Row> {
+    const running = load();
+    await pause(3000);
+    const started = Date.now();
+    await action();
+    const seconds = (Date.now() - started) / 1000;
+    await pause(3000);
+    return { deploy, seconds, report: await running.stop() };
+}
+
+async function berthUp(lab: LabStack, key: string, value: string): Promise<void> {
+    await lab.stack.setConfig(key, { value }, true);
+    const result = await lab.stack.up();
+    if (result.summary.result !== "succeeded") {
+        throw new Error(`pulumi up for ${key}=${value}: ${result.summary.result}`);
+    }
+}
+
+/** The baseline: stop every container of the app on every host at once, then start them all. */
+async function naiveRedeploy(): Promise<void> {
+    const hosts = ["web-1", "web-2", "worker-1"] as const;
+    const names = await Promise.all(hosts.map(async (host) => (await containersOn(host)).filter((name) => name.startsWith("sample-"))));
+    await Promise.all(hosts.map((host, index) => onLabHost(host, `docker stop --time 10 ${names[index].join(" ")}`)));
+    await Promise.all(hosts.map((host, index) => onLabHost(host, `docker start ${names[index].join(" ")}`)));
+}
+
+function pause(milliseconds: number): Promise<void> {
+    return new Promise((resolve) => setTimeout(resolve, milliseconds));
+}
+
+function printTable(rows: Row[]): void {
+    const header = ["deploy", "wall s", "requests", "failed", "p50 ms", "p99 ms"];
+    const lines = rows.map((row) => [
+        row.deploy,
+        row.seconds.toFixed(1),
+        String(row.report.requests),
+        String(row.report.errors + row.report.non2xx),
+        String(row.report.latencyP50Ms),
+        String(row.report.latencyP99Ms),
+    ]);
+    const widths = header.map((title, column) => Math.max(title.length, ...lines.map((line) => line[column].length)));
+    const format = (cells: string[]) => cells.map((cell, column) => (column === 0 ? cell.padEnd(widths[column]) : cell.padStart(widths[column]))).join("  ");
+    console.log(format(header));
+    console.log(widths.map((width) => "-".repeat(width)).join("  "));
+    for (const line of lines) {
+        console.log(format(line));
+    }
+}
+
+async function main(): Promise<void> {
+    console.log(`lab: 2 web hosts, 1 worker/beat host; load: ${RATE} req/s through nginx (GET /, GET /version, POST /visits)\n`);
+    await labUp();
+    const lab = await createLabStack();
+    try {
+        const first = await lab.stack.up();
+        if (first.summary.result !== "succeeded") {
+            throw new Error("the first deploy failed");
+        }
+        const rows = [
+            await measure("berth code path (ref v1.0.0 → v1.1.0)", () => berthUp(lab, "berth:apps[0].code.ref", "v1.1.0")),
+            await measure("berth image rollout (tag v1 → v2)", () => berthUp(lab, "berth:apps[0].image.tag", "v2")),
+            await measure("naive redeploy (stop all, start all)", naiveRedeploy),
+        ];
+        console.log("");
+        printTable(rows);
+        const berthFailed = rows[0].report.errors + rows[0].report.non2xx + rows[1].report.errors + rows[1].report.non2xx;
+        const naiveFailed = rows[2].report.errors + rows[2].report.non2xx;
+        console.log(`\nfailed requests, berth (both paths) / naive: ${berthFailed} / ${naiveFailed}` +
+            (naiveFailed > 0 ? ` = ${(berthFailed / naiveFailed).toFixed(3)}` : ""));
+        for (const row of rows) {
+            console.log(`${row.deploy}: status codes ${JSON.stringify(row.report.statusCodes)}, connection errors ${row.report.errors}`);
+        }
+    } finally {
+        await lab.stack.destroy().catch(() => undefined);
+        await lab.remove().catch(() => undefined);
+        if (!process.env.BERTH_BENCH_KEEP_LAB) {
+            await labDown();
+        }
+    }
+}
+
+main().catch((error) => {
+    console.error(error);
+    process.exit(1);
+});

@@ -1,0 +1,127 @@
+// berth's central claims, on the real engine against the lab, each deploy
+// under a steady GET/POST load through nginx: an image change is an ordered,
+// health-gated rolling replacement; a code change takes the touch-reload
+// fast path; a deploy without changes touches nothing.
+import { EventLog, onlySpan, StepSpan, stepSpans } from "./support/engine";
+import { httpRequest } from "./support/http";
+import { createLabStack, labDown, LabStack, labUp } from "./support/lab";
+import { LoadReport, startLoad } from "./support/load";
+
+const CONTAINER = "docker:index/container:Container";
+
+function sampleLoad() {
+    return startLoad({
+        url: "http://127.0.0.1:8080",
+        host: "sample.localhost",
+        rate: 40,
+        requests: [
+            { method: "GET", path: "/" },
+            { method: "GET", path: "/version" },
+            { method: "POST", path: "/visits" },
+        ],
+    });
+}
+
+/** Which image tag and code ref each web host serves, through nginx. */
+async function servedVersions(): Promise<Record<string, string>> {
+    const seen: Record<string, string> = {};
+    for (let request = 0; request < 16; request++) {
+        const version = JSON.parse((await httpRequest("http://127.0.0.1:8080/version", { host: "sample.localhost" })).body);
+        seen[version.host] = `${version.image_tag} ${version.code_ref}`;
+    }
+    return seen;
+}
+
+function expectNoFailedRequests(report: LoadReport): void {
+    expect(report.requests).toBeGreaterThan(100);
+    expect({ errors: report.errors, non2xx: report.non2xx, statusCodes: report.statusCodes }).toEqual({
+        errors: 0, non2xx: 0, statusCodes: { "200": expect.any(Number), "201": expect.any(Number) },
+    });
+}
+
+describe("rollouts in the lab under load", () => {
+    let lab: LabStack;
+
+    beforeAll(async () => {
+        await labUp();
+        lab = await createLabStack();
+        const first = await lab.stack.up();
+        expect(first.summary.result).toBe("succeeded");
+    }, 15 * 60_000);
+
+    afterAll(async () => {
+        await lab?.stack.destroy().catch(() => undefined);
+        await lab?.remove().catch(() => undefined);
+        await labDown();
+    }, 10 * 60_000);
+
+    it("shows every replacement of an image change in the preview", async () => {
+        await lab.stack.setConfig("berth:apps[0].image.tag", { value: "v2" }, true);
+        const log = new EventLog();
+        await lab.stack.preview({ onEvent: log.onEvent });
+        const replaced = log.steps().filter((step) => step.op === "replace").map((step) => step.urn.split("::").pop()).sort();
+        expect(replaced).toEqual(expect.arrayContaining([
+            "sample-web-web-1", "sample-web-web-2", "sample-worker-worker-1", "sample-beat-worker-1",
+            "sample-release", "sample-static-files", "sample-drain-web-1", "sample-undrain-web-2",
+        ]));
+    }, 5 * 60_000);
+
+    it("rolls an image change host by host, health-gated, without a failed request", async () => {
+        const load = sampleLoad();
+        const log = new EventLog();
+        const result = await lab.stack.up({ onEvent: log.onEvent });
+        const report = await load.stop();
+        expect(result.summary.result).toBe("succeeded");
+        const spans = stepSpans(log);
+        const ofSample = (span: StepSpan) => span.name.startsWith("sample-");
+
+        // Every pull finishes before the first web container is touched.
+        const pulls = spans.filter((span) => ofSample(span) && span.name.includes("-image-") && span.op !== "same");
+        expect(pulls.length).toBe(4);
+        const webSteps = spans.filter((span) => span.type === CONTAINER && span.name.startsWith("sample-web-") && span.op !== "same");
+        const lastPullEnd = Math.max(...pulls.map((span) => span.end));
+        expect(lastPullEnd).toBeLessThan(Math.min(...webSteps.map((span) => span.start)));
+
+        // The release runs exactly once, after the pulls, before any web container.
+        const release = onlySpan(spans, "sample-release", "create-replacement");
+        expect(release.start).toBeGreaterThan(lastPullEnd);
+        expect(release.end).toBeLessThan(Math.min(...webSteps.map((span) => span.start)));
+
+        // web-1's new container is healthy (its create ended: `wait` on health) before web-2's old one is stopped.
+        const web1Created = onlySpan(spans, "sample-web-web-1", "create-replacement");
+        const web2Stopped = onlySpan(spans, "sample-web-web-2", "delete-replaced");
+        expect(web1Created.end).toBeLessThan(web2Stopped.start);
+        const web2Created = onlySpan(spans, "sample-web-web-2", "create-replacement");
+
+        // Workers after every web host; beat last, the old one gone before the new one starts.
+        const workerStopped = onlySpan(spans, "sample-worker-worker-1", "delete-replaced");
+        expect(workerStopped.start).toBeGreaterThan(web2Created.end);
+        const beatStopped = onlySpan(spans, "sample-beat-worker-1", "delete-replaced");
+        const beatStarted = onlySpan(spans, "sample-beat-worker-1", "create-replacement");
+        expect(beatStopped.start).toBeGreaterThan(onlySpan(spans, "sample-worker-worker-1", "create-replacement").end);
+        expect(beatStopped.end).toBeLessThan(beatStarted.start);
+
+        expect(await servedVersions()).toEqual({ "web-1": "v2 v1.0.0", "web-2": "v2 v1.0.0" });
+        expectNoFailedRequests(report);
+    }, 15 * 60_000);
+
+    it("takes the fast path for a code change: no container replaced, uWSGI reloads in place", async () => {
+        await lab.stack.setConfig("berth:apps[0].code.ref", { value: "v1.1.0" }, true);
+        const load = sampleLoad();
+        const log = new EventLog();
+        const result = await lab.stack.up({ onEvent: log.onEvent });
+        const report = await load.stop();
+        expect(result.summary.result).toBe("succeeded");
+        const containerSteps = stepSpans(log).filter((span) => span.type === CONTAINER && span.op !== "same");
+        expect(containerSteps).toEqual([]);
+        expect(await servedVersions()).toEqual({ "web-1": "v2 v1.1.0", "web-2": "v2 v1.1.0" });
+        expectNoFailedRequests(report);
+    }, 10 * 60_000);
+
+    it("touches nothing when nothing changed", async () => {
+        const log = new EventLog();
+        const result = await lab.stack.up({ onEvent: log.onEvent });
+        expect(Object.keys(result.summary.resourceChanges ?? {})).toEqual(["same"]);
+        expect(log.steps().filter((step) => step.op !== "same" && step.op !== "read")).toEqual([]);
+    }, 5 * 60_000);
+});
