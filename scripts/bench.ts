@@ -5,7 +5,7 @@
 //   3. naive redeploy, the baseline: every container of the app stopped, then
 //      started again at once (what `docker compose up -d` does to a changed service)
 // each under the same steady GET/POST load through nginx.
-import { containersOn, createLabStack, labDown, LabStack, labUp, onLabHost } from "../tests/engine/support/lab";
+import { containersOn, createLabStack, LabStack, labUp, onLabHost, tearDownLab } from "../tests/engine/support/lab";
 import { LoadReport, startLoad } from "../tests/engine/support/load";
 
 interface Row {
@@ -103,11 +103,7 @@ async function main(): Promise<void> {
             console.log(`${row.deploy}: status codes ${JSON.stringify(row.report.statusCodes)}, connection errors ${row.report.errors}`);
         }
     } finally {
-        await lab.stack.destroy().catch(() => undefined);
-        await lab.remove().catch(() => undefined);
-        if (!process.env.BERTH_BENCH_KEEP_LAB) {
-            await labDown();
-        }
+        await tearDownLab(lab, { keepLab: Boolean(process.env.BERTH_BENCH_KEEP_LAB) });
     }
 }
 

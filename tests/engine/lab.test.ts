@@ -2,7 +2,7 @@
 // local stack brings the sample app up behind nginx; destroy removes what it
 // made; the database outlives a destroy.
 import { EventLog } from "./support/engine";
-import { containersOn, createLabStack, eventually, labDown, LabStack, labUp, sampleThroughNginx, sampleTicks } from "./support/lab";
+import { containersOn, createLabStack, eventually, labDown, LabStack, labUp, sampleThroughNginx, sampleTicks, tearDownLab } from "./support/lab";
 
 describe("the sample app in the lab", () => {
     let lab: LabStack;
@@ -13,11 +13,7 @@ describe("the sample app in the lab", () => {
         lab = await createLabStack();
     }, 15 * 60_000);
 
-    afterAll(async () => {
-        await lab?.stack.destroy().catch(() => undefined);
-        await lab?.remove().catch(() => undefined);
-        await labDown();
-    }, 10 * 60_000);
+    afterAll(() => tearDownLab(lab), 10 * 60_000);
 
     it("comes up behind nginx on both web hosts, healthy, with celery beat counting", async () => {
         const up = await lab.stack.up({ onEvent: new EventLog().onEvent });

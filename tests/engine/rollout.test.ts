@@ -4,7 +4,7 @@
 // fast path; a deploy without changes touches nothing.
 import { EventLog, onlySpan, StepSpan, stepSpans } from "./support/engine";
 import { httpRequest } from "./support/http";
-import { createLabStack, labDown, LabStack, labUp } from "./support/lab";
+import { createLabStack, LabStack, labUp, tearDownLab } from "./support/lab";
 import { LoadReport, startLoad } from "./support/load";
 
 const CONTAINER = "docker:index/container:Container";
@@ -49,11 +49,7 @@ describe("rollouts in the lab under load", () => {
         expect(first.summary.result).toBe("succeeded");
     }, 15 * 60_000);
 
-    afterAll(async () => {
-        await lab?.stack.destroy().catch(() => undefined);
-        await lab?.remove().catch(() => undefined);
-        await labDown();
-    }, 10 * 60_000);
+    afterAll(() => tearDownLab(lab), 10 * 60_000);
 
     it("shows every replacement of an image change in the preview", async () => {
         await lab.stack.setConfig("berth:apps[0].image.tag", { value: "v2" }, true);

@@ -6,7 +6,7 @@
 import { randomBytes } from "node:crypto";
 import { chmod, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { appLayout, AppLayout } from "../../components/render/layout";
 import { renderEnvFile } from "../../components/render/envFile";
 import { renderUwsgiIni } from "../../components/render/uwsgi";
@@ -16,8 +16,8 @@ import { containerLogs, createNetwork, Exit, inspectContainer, removeNetworks, r
 import { httpRequest } from "./support/http";
 import { freePort } from "./support/network";
 import { run } from "./support/processes";
+import { repositoryRoot } from "./support/repository";
 
-const repositoryRoot = resolve(__dirname, "../..");
 const sampleApp = join(repositoryRoot, "examples/sample-app");
 const runId = `${process.pid}-${Date.now().toString(36)}`;
 
@@ -108,7 +108,6 @@ function tickCounter(page: string): number {
 
 describe("the sample app under the image contract", () => {
     beforeAll(async () => {
-        const started = Date.now();
         await Promise.all([
             buildImage(images.postgres, join(repositoryRoot, "lab/images/postgres")),
             buildImage(images.redis, join(repositoryRoot, "lab/images/redis")),
@@ -116,7 +115,6 @@ describe("the sample app under the image contract", () => {
         ]);
         // Same layers but the last: a release whose /healthz always fails.
         await buildImage(images.broken, join(sampleApp, "image"), { VERSION: imageTag, BREAK_HEALTHZ: "1" });
-        console.log(`images built in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 
         scratch = await mkdtemp(join(tmpdir(), "berth-sample-test-"));
         repository = join(scratch, "sample.git");

@@ -94,6 +94,19 @@ export async function createLabStack(): Promise<LabStack> {
     };
 }
 
+/**
+ * Removes what a lab test or the benchmark made: the stack's resources, the
+ * stack and its copies, then the lab itself (unless `keepLab`). Best effort:
+ * a failed test must still leave nothing behind.
+ */
+export async function tearDownLab(lab: LabStack | undefined, options: { keepLab?: boolean } = {}): Promise<void> {
+    await lab?.stack.destroy().catch(() => undefined);
+    await lab?.remove().catch(() => undefined);
+    if (!options.keepLab) {
+        await labDown();
+    }
+}
+
 /** Polls until `check` resolves true, or fails with the last reason after `timeoutMs`. */
 export async function eventually(what: string, timeoutMs: number, check: () => Promise<boolean>): Promise<void> {
     const deadline = Date.now() + timeoutMs;
