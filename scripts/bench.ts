@@ -84,6 +84,8 @@ async function main(): Promise<void> {
     await labUp();
     const lab = await createLabStack();
     try {
+        await lab.stack.setConfig("berth:apps[0].image.tag", { value: "v1" }, true);
+        await lab.stack.setConfig("berth:apps[0].code.ref", { value: "v1.0.0" }, true);
         const first = await lab.stack.up();
         if (first.summary.result !== "succeeded") {
             throw new Error("the first deploy failed");

@@ -45,6 +45,9 @@ describe("rollouts in the lab under load", () => {
     beforeAll(async () => {
         await labUp();
         lab = await createLabStack();
+        // Start from the first release whatever Pulumi.local.yaml says today.
+        await lab.stack.setConfig("berth:apps[0].image.tag", { value: "v1" }, true);
+        await lab.stack.setConfig("berth:apps[0].code.ref", { value: "v1.0.0" }, true);
         const first = await lab.stack.up();
         expect(first.summary.result).toBe("succeeded");
     }, 15 * 60_000);
@@ -118,8 +121,10 @@ describe("rollouts in the lab under load", () => {
     it("touches nothing when nothing changed", async () => {
         const log = new EventLog();
         const result = await lab.stack.up({ onEvent: log.onEvent });
-        // "read" is the stack reading its own last outputs (previousReleases).
-        expect(Object.keys(result.summary.resourceChanges ?? {}).sort()).toEqual(["read", "same"]);
+        // Besides "same", the engine may count the stack reading its own last outputs (previousReleases) as "read".
+        const changes = result.summary.resourceChanges ?? {};
+        expect(Object.keys(changes).filter((kind) => kind !== "same" && kind !== "read")).toEqual([]);
+        expect(changes.same).toBeGreaterThan(40);
         expect(log.steps().filter((step) => step.op !== "same" && step.op !== "read")).toEqual([]);
     }, 5 * 60_000);
 });
