@@ -82,6 +82,7 @@ export function createAppHostFiles(name: string, args: AppHostFilesArgs): AppHos
                   threads: app.threads,
                   reload: app.reload,
                   iniPath: layout.uwsgiIni,
+                  readyPath: layout.uwsgiReady,
                   harakiriSeconds: 60,
               }),
           }, { parent, dependsOn: [volume] })

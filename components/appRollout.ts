@@ -86,7 +86,7 @@ export function createRollout(args: RolloutArgs): RolloutResources {
         });
         const healthy = new command.remote.Command(`${name}-healthy-${hostName}`, {
             connection: files.host.connection,
-            create: pulumi.interpolate`sleep 2\n${files.host.privateAddress.apply((address) => waitForHttp(`http://${address}:${app.webPort}${app.healthPath}`, app.healthTimeoutSeconds))}`,
+            create: files.host.privateAddress.apply((address) => waitForHttp(`http://${address}:${app.webPort}${app.healthPath}`, app.healthTimeoutSeconds)),
             triggers: [args.containerFingerprint, app.code?.ref ?? ""],
         }, { parent, dependsOn: [container] });
         const undrain = drainStep(args, hostName, false, [healthy]);
@@ -151,7 +151,7 @@ function codeSwitchStep(args: RolloutArgs, files: AppHostFiles, dependsOn: pulum
     }
     return new command.remote.Command(`${args.name}-code-${files.host.hostName}`, {
         connection: files.host.connection,
-        create: switchReleaseAndReload(args.layout, args.app.code.ref),
+        create: switchReleaseAndReload(args.layout, args.app.code.ref, containerNames.web(args.app.name), args.app.healthTimeoutSeconds),
         triggers: [args.app.code.ref],
     }, { parent: args.parent, dependsOn: [...dependsOn, files.checkout, ...(files.uwsgiIni ? [files.uwsgiIni] : [])] });
 }

@@ -10,6 +10,8 @@ export interface AppLayout {
     code: string;
     /** The uWSGI ini: touching it reloads the app. */
     uwsgiIni: string;
+    /** Rewritten by uWSGI when a (re)loaded app first accepts requests: the end of a reload. */
+    uwsgiReady: string;
     /** Settings and secrets, mode 0600, sourced by the image's entrypoint. */
     envFile: string;
     /** collectstatic's output, served by nginx on the load balancer. */
@@ -23,6 +25,7 @@ export function appLayout(appName: string, root = `${BERTH_ROOT_DIRECTORY}/${app
         root,
         code: `${root}/code`,
         uwsgiIni: `${root}/uwsgi.ini`,
+        uwsgiReady: `${root}/uwsgi.ready`,
         envFile: `${root}/env`,
         staticFiles: `${root}/static`,
     };

@@ -13,6 +13,8 @@ export interface UwsgiSettings {
     reload: ReloadMode;
     /** The ini's own path: touching it reloads uWSGI. */
     iniPath: string;
+    /** File uWSGI rewrites when a reload is done and the new code accepts requests. */
+    readyPath: string;
     /** Seconds after which a stuck worker is recycled. */
     harakiriSeconds: number;
 }
@@ -29,8 +31,15 @@ export function renderUwsgiIni(settings: UwsgiSettings): string {
                   "; chain reload: workers are replaced one at a time, each loading the new code itself",
                   "lazy-apps = true",
                   `touch-chain-reload = ${settings.iniPath}`,
+                  "; the first worker runs the new code (the others follow one by one)",
+                  `hook-accepting1 = write:${settings.readyPath} ready`,
               ]
-            : ["; touch the ini to reload the app in place with the new code", `touch-reload = ${settings.iniPath}`];
+            : [
+                  "; touch the ini to reload the app in place with the new code",
+                  `touch-reload = ${settings.iniPath}`,
+                  "; the reloaded instance accepts requests again: the reload is done",
+                  `hook-accepting1-once = write:${settings.readyPath} ready`,
+              ];
     return [
         "; Rendered by berth. Do not edit on the host: the next `pulumi up` rewrites it.",
         "[uwsgi]",

@@ -58,14 +58,22 @@ export function fetchRelease(layout: AppLayout, repository: string, ref: string,
 
 /**
  * Points the app's `code` link at a release, atomically, then touches the
- * uWSGI ini so uWSGI reloads in place with the new code.
+ * uWSGI ini so uWSGI reloads in place with the new code. Where the web
+ * container runs, it waits until uWSGI has finished the reload: uWSGI
+ * rewrites the ready file when the reloaded app accepts requests again, so
+ * "ready newer than the ini" means the new code serves.
  */
-export function switchReleaseAndReload(layout: AppLayout, ref: string): string {
+export function switchReleaseAndReload(layout: AppLayout, ref: string, webContainer: string, timeoutSeconds: number): string {
     const next = `${layout.code}.berth-next`;
-    return chain(
-        words("ln", "-sfn", releaseDirectory(layout, ref), next),
-        words("mv", "-Tf", next, layout.code),
-        words("touch", layout.uwsgiIni),
+    return strictScript(
+        chain(words("ln", "-sfn", releaseDirectory(layout, ref), next), words("mv", "-Tf", next, layout.code), words("touch", layout.uwsgiIni)),
+        `if [ "$(${words("docker", "inspect", "-f", "{{.State.Running}}", webContainer)} 2>/dev/null)" = true ]; then`,
+        `  deadline=$(( $(date +%s) + ${timeoutSeconds} ))`,
+        `  until [ -n "$(${words("find", layout.uwsgiReady, "-newer", layout.uwsgiIni)} 2>/dev/null)" ]; do`,
+        `    if [ "$(date +%s)" -ge "$deadline" ]; then echo ${quote(`uWSGI did not finish reloading ${ref} within ${timeoutSeconds}s`)} >&2; exit 1; fi`,
+        "    sleep 0.2",
+        "  done",
+        "fi",
     );
 }
 
@@ -144,11 +152,23 @@ export function drainEdit(marker: string, drained: boolean): string {
         : `s/ fail_timeout=5s down; ${marker}$/ fail_timeout=5s; ${marker}/`;
 }
 
+/**
+ * `nginx -s reload` only signals the master: for a moment, old workers with
+ * the old upstreams still take requests. A drained host is stopped next, so
+ * wait until no old worker is left ("shutting down" in its title), at most
+ * 15 s, before saying the config is live.
+ */
 function testSwapAndReload(confDirectory: string, containerName: string): string[] {
     const next = `${confDirectory}/nginx.conf.next`;
+    const oldWorkers = `for title in /proc/[0-9]*/cmdline; do tr '\\0' ' ' < "$title" 2>/dev/null; echo; done | grep -c 'shutting [d]own' || true`;
     return [
         words("docker", "exec", containerName, "nginx", "-t", "-q", "-c", next),
         words("mv", "-f", next, `${confDirectory}/nginx.conf`),
         words("docker", "exec", containerName, "nginx", "-s", "reload"),
+        "sleep 0.2",
+        "for attempt in $(seq 1 75); do",
+        `  [ "$(${words("docker", "exec", containerName, "sh", "-c", oldWorkers)})" = 0 ] && break`,
+        "  sleep 0.2",
+        "done",
     ];
 }

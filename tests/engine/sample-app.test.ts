@@ -160,6 +160,7 @@ describe("the sample app under the image contract", () => {
                 threads: 2,
                 reload: "touch",
                 iniPath: layout.uwsgiIni,
+                readyPath: layout.uwsgiReady,
                 harakiriSeconds: 60,
             }),
         );
@@ -217,7 +218,7 @@ describe("the sample app under the image contract", () => {
     }, 180_000);
 
     it("serves the app under uWSGI with worker and beat running beside it", async () => {
-        await hostScript(switchReleaseAndReload(layout, "v1.0.0"));
+        await hostScript(switchReleaseAndReload(layout, "v1.0.0", names.web, 30));
         expect((await run("readlink", [layout.code])).trim()).toBe(releaseDirectory(layout, "v1.0.0"));
         await startContainer(names.web, "web-1", "run", [
             "--publish", `127.0.0.1:${webPort}:8000`,
@@ -284,16 +285,11 @@ describe("the sample app under the image contract", () => {
     it("takes a new code ref by touch-reload, without restarting the container (the fast path)", async () => {
         const before = await inspectContainer(names.web, "{{.Id}} {{.State.StartedAt}} {{.State.Pid}} {{.RestartCount}}");
         await hostScript(fetchRelease(layout, repository, "v1.1.0", []));
-        await hostScript(switchReleaseAndReload(layout, "v1.1.0"));
+        await hostScript(switchReleaseAndReload(layout, "v1.1.0", names.web, 30));
 
-        const page = await waitFor(
-            "the v1.1.0 heading",
-            async () => {
-                const response = await httpRequest(url("/"));
-                return response.status === 200 && response.body.includes(newHeading) ? response.body : undefined;
-            },
-            { timeoutMs: 30_000, diagnose: () => containerLogs(names.web, 40) },
-        );
+        // The switch returns once uWSGI has finished the reload: the very next request runs v1.1.0.
+        const page = (await httpRequest(url("/"))).body;
+        expect(page).toContain(newHeading);
         expect(page).toContain('<dd id="code-ref">v1.1.0</dd>');
         expect(JSON.parse((await httpRequest(url("/version"))).body)).toMatchObject({ code_ref: "v1.1.0", image_tag: imageTag });
         expect(await inspectContainer(names.web, "{{.Id}} {{.State.StartedAt}} {{.State.Pid}} {{.RestartCount}}")).toBe(before);

@@ -1,5 +1,5 @@
 import { ChildProcess, spawn } from "node:child_process";
-import { mkdirSync, utimesSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { renderUwsgiIni, UwsgiSettings } from "../../../components/render/uwsgi";
 import { httpRequest } from "../../engine/support/http";
@@ -15,6 +15,7 @@ const settings: UwsgiSettings = {
     threads: 2,
     reload: "touch",
     iniPath: "/srv/berth/antisocial/uwsgi.ini",
+    readyPath: "/srv/berth/antisocial/uwsgi.ready",
     harakiriSeconds: 60,
 };
 
@@ -26,6 +27,7 @@ describe("renderUwsgiIni", () => {
     it("renders chain reload with lazy-apps", () => {
         const ini = renderUwsgiIni({ ...settings, reload: "chain" });
         expect(ini).toContain("lazy-apps = true\ntouch-chain-reload = /srv/berth/antisocial/uwsgi.ini\n");
+        expect(ini).toContain("hook-accepting1 = write:/srv/berth/antisocial/uwsgi.ready ready\n");
         expect(ini).not.toContain("touch-reload =");
     });
 });
@@ -34,6 +36,7 @@ describe("the rendered ini in a real uWSGI", () => {
     const directory = temporaryDirectory("uwsgi");
     const codeDirectory = join(directory, "code");
     const iniPath = join(directory, "uwsgi.ini");
+    const readyPath = join(directory, "uwsgi.ready");
     let uwsgi: ChildProcess | undefined;
     let output = "";
 
@@ -64,7 +67,7 @@ describe("the rendered ini in a real uWSGI", () => {
         ].join("\n"));
         writeFileSync(join(codeDirectory, "VERSION"), "one");
         const port = await freePort();
-        writeFileSync(iniPath, renderUwsgiIni({ ...settings, reload, httpPort: port, codeDirectory, iniPath, wsgiModule: "hello:application" }));
+        writeFileSync(iniPath, renderUwsgiIni({ ...settings, reload, httpPort: port, codeDirectory, iniPath, readyPath, wsgiModule: "hello:application" }));
 
         output = "";
         uwsgi = spawn("uwsgi", ["--ini", iniPath], { stdio: ["ignore", "pipe", "pipe"] });
@@ -76,9 +79,26 @@ describe("the rendered ini in a real uWSGI", () => {
         // New code on disk is not served until the ini is touched.
         writeFileSync(join(codeDirectory, "VERSION"), "two");
         expect((await httpRequest(url)).body).toBe("one");
+        // Touch as berth does; a second after the ini was written, so its mtime changes.
+        await new Promise((resolve) => setTimeout(resolve, 1100));
         const now = new Date();
-        utimesSync(iniPath, now, new Date(now.getTime() + 2000));
-        await waitForAnswer(url, "two");
+        utimesSync(iniPath, now, now);
+        // uWSGI rewrites the ready file when the reload has taken (berth's reload gate):
+        // from then on, requests run the new code.
+        const deadline = Date.now() + 20_000;
+        while (!(existsSync(readyPath) && statSync(readyPath).mtimeMs > statSync(iniPath).mtimeMs)) {
+            if (Date.now() > deadline) {
+                throw new Error(`uWSGI did not rewrite ${readyPath} after the touch; it said:\n${output.slice(-2000)}`);
+            }
+            await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+        if (reload === "touch") {
+            // A touch-reload re-executes the whole instance: every request from now on runs the new code.
+            expect((await httpRequest(url)).body).toBe("two");
+        } else {
+            // A chain reload replaces workers one at a time: old and new serve side by side until it ends.
+            await waitForAnswer(url, "two");
+        }
 
         // SIGTERM (docker stop) shuts uWSGI down gracefully: it exits by itself, promptly.
         // Known race, left alone: a SIGTERM within about a second of a touch-reload can

@@ -30,10 +30,18 @@ describe("command builders", () => {
         expect(gitRevision("main", ["main"])).toBe("origin/main");
     });
 
-    it("switches the code link and touches the ini", () => {
-        expect(switchReleaseAndReload(layout, "v2")).toBe(
+    it("switches the code link, touches the ini and waits for the reload where the web container runs", () => {
+        expect(switchReleaseAndReload(layout, "v2", "antisocial-web", 60)).toBe([
+            "set -eu",
             "ln -sfn /srv/berth/antisocial/releases/v2 /srv/berth/antisocial/code.berth-next && mv -Tf /srv/berth/antisocial/code.berth-next /srv/berth/antisocial/code && touch /srv/berth/antisocial/uwsgi.ini",
-        );
+            "if [ \"$(docker inspect -f '{{.State.Running}}' antisocial-web 2>/dev/null)\" = true ]; then",
+            "  deadline=$(( $(date +%s) + 60 ))",
+            "  until [ -n \"$(find /srv/berth/antisocial/uwsgi.ready -newer /srv/berth/antisocial/uwsgi.ini 2>/dev/null)\" ]; do",
+            "    if [ \"$(date +%s)\" -ge \"$deadline\" ]; then echo 'uWSGI did not finish reloading v2 within 60s' >&2; exit 1; fi",
+            "    sleep 0.2",
+            "  done",
+            "fi",
+        ].join("\n"));
     });
 
     it("runs a release task once, with the new release's code", () => {
@@ -61,6 +69,11 @@ describe("command builders", () => {
             "docker exec berth-nginx nginx -t -q -c /srv/berth/nginx/nginx.conf.next",
             "mv -f /srv/berth/nginx/nginx.conf.next /srv/berth/nginx/nginx.conf",
             "docker exec berth-nginx nginx -s reload",
+            "sleep 0.2",
+            "for attempt in $(seq 1 75); do",
+            `  [ "$(docker exec berth-nginx sh -c 'for title in /proc/[0-9]*/cmdline; do tr '\\''\\0'\\'' '\\'' '\\'' < "$title" 2>/dev/null; echo; done | grep -c '\\''shutting [d]own'\\'' || true')" = 0 ] && break`,
+            "  sleep 0.2",
+            "done",
         ].join("\n"));
     });
 });
@@ -96,10 +109,10 @@ describe("the commands in a real shell", () => {
         // Fetching again is a no-op that still succeeds.
         sh(fetchRelease(local, origin, "v1", ["main"]));
 
-        sh(switchReleaseAndReload(local, "v1"));
+        sh(switchReleaseAndReload(local, "v1", "berth-test-no-such-container", 5));
         expect(readFileSync(join(local.code, "app.py"), "utf8")).toBe("VERSION = 1\n");
         expect(readFileSync(join(local.code, "REF"), "utf8")).toBe("v1\n");
-        sh(switchReleaseAndReload(local, "main"));
+        sh(switchReleaseAndReload(local, "main", "berth-test-no-such-container", 5));
         expect(readlinkSync(local.code)).toBe(releaseDirectory(local, "main"));
         expect(readFileSync(join(local.code, "app.py"), "utf8")).toBe("VERSION = 2\n");
         expect(readFileSync(join(local.code, "REVISION"), "utf8").trim()).toBe(git("rev-parse", "main").trim());
