@@ -164,6 +164,15 @@ func (provider *Provider) Configure(_ context.Context, request *pulumirpc.Config
 
 // connect makes the Docker session on first use: previews never need the
 // daemon, and the host may not be known then.
+// connectUnlessPreview connects for a real step; a preview changes nothing
+// and must not need the host, so it gets no session.
+func (provider *Provider) connectUnlessPreview(preview bool) (*dockerSession, error) {
+	if preview {
+		return nil, nil
+	}
+	return provider.connect()
+}
+
 func (provider *Provider) connect() (*dockerSession, error) {
 	provider.mutex.Lock()
 	defer provider.mutex.Unlock()
@@ -258,11 +267,9 @@ func (provider *Provider) Create(requestContext context.Context, request *pulumi
 	if err != nil {
 		return nil, err
 	}
-	var session *dockerSession
-	if !request.GetPreview() {
-		if session, err = provider.connect(); err != nil {
-			return nil, err
-		}
+	session, err := provider.connectUnlessPreview(request.GetPreview())
+	if err != nil {
+		return nil, err
 	}
 	ctx, cancel := provider.operationContext(requestContext, request.GetTimeout())
 	defer cancel()
@@ -332,11 +339,9 @@ func (provider *Provider) Update(requestContext context.Context, request *pulumi
 	if err != nil {
 		return nil, err
 	}
-	var session *dockerSession
-	if !request.GetPreview() {
-		if session, err = provider.connect(); err != nil {
-			return nil, err
-		}
+	session, err := provider.connectUnlessPreview(request.GetPreview())
+	if err != nil {
+		return nil, err
 	}
 	ctx, cancel := provider.operationContext(requestContext, request.GetTimeout())
 	defer cancel()
