@@ -87,9 +87,11 @@ export function createRollout(args: RolloutArgs): RolloutResources {
         const healthy = new command.remote.Command(`${name}-healthy-${hostName}`, {
             connection: files.host.connection,
             create: files.host.privateAddress.apply((address) => waitForHttp(`http://${address}:${app.webPort}${app.healthPath}`, app.healthTimeoutSeconds)),
-            triggers: [args.containerFingerprint, app.code?.ref ?? ""],
+            // A new container (a new ID) is checked again, even when a failed
+            // rollout is being rolled back to the settings checked last time.
+            triggers: [container.id, app.code?.ref ?? ""],
         }, { parent, dependsOn: [container] });
-        const undrain = drainStep(args, hostName, false, [healthy]);
+        const undrain = drainStep(args, hostName, false, [healthy], container.id);
         previous = [undrain];
         return container;
     });
@@ -134,13 +136,18 @@ function releaseCommand(args: RolloutArgs, tasks: string[], host: Host): string 
     );
 }
 
-/** Takes one web host out of nginx's rotation (or back in) around its replacement. */
-function drainStep(args: RolloutArgs, hostName: string, drained: boolean, dependsOn: pulumi.Resource[]): command.remote.Command {
+/**
+ * Takes one web host out of nginx's rotation (or back in) around its
+ * replacement. Only a container replacement drains; the code path reloads in
+ * place. The drain runs when the settings change; the undrain whenever the
+ * host has a new container, so a host drained by a failed rollout comes back
+ * into rotation when the rollback puts a healthy container there.
+ */
+function drainStep(args: RolloutArgs, hostName: string, drained: boolean, dependsOn: pulumi.Resource[], newContainerId?: pulumi.Output<string>): command.remote.Command {
     return new command.remote.Command(`${args.name}-${drained ? "drain" : "undrain"}-${hostName}`, {
         connection: args.loadBalancer.host.connection,
         create: args.loadBalancer.drainCommand(args.app.name, hostName, drained),
-        // Only a container replacement drains; the code path reloads in place.
-        triggers: [args.containerFingerprint],
+        triggers: newContainerId ? [newContainerId] : [args.containerFingerprint],
     }, { parent: args.parent, dependsOn });
 }
 

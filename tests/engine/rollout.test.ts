@@ -3,41 +3,10 @@
 // health-gated rolling replacement; a code change takes the touch-reload
 // fast path; a deploy without changes touches nothing.
 import { EventLog, onlySpan, StepSpan, stepSpans } from "./support/engine";
-import { httpRequest } from "./support/http";
 import { createLabStack, LabStack, labUp, tearDownLab } from "./support/lab";
-import { LoadReport, startLoad } from "./support/load";
+import { expectNoFailedRequests, sampleLoad, servedVersions } from "./support/sample";
 
 const CONTAINER = "docker:index/container:Container";
-
-function sampleLoad() {
-    return startLoad({
-        url: "http://127.0.0.1:8080",
-        host: "sample.localhost",
-        rate: 40,
-        requests: [
-            { method: "GET", path: "/" },
-            { method: "GET", path: "/version" },
-            { method: "POST", path: "/visits" },
-        ],
-    });
-}
-
-/** Which image tag and code ref each web host serves, through nginx. */
-async function servedVersions(): Promise<Record<string, string>> {
-    const seen: Record<string, string> = {};
-    for (let request = 0; request < 16; request++) {
-        const version = JSON.parse((await httpRequest("http://127.0.0.1:8080/version", { host: "sample.localhost" })).body);
-        seen[version.host] = `${version.image_tag} ${version.code_ref}`;
-    }
-    return seen;
-}
-
-function expectNoFailedRequests(report: LoadReport): void {
-    expect(report.requests).toBeGreaterThan(100);
-    expect({ errors: report.errors, non2xx: report.non2xx, statusCodes: report.statusCodes }).toEqual({
-        errors: 0, non2xx: 0, statusCodes: { "200": expect.any(Number), "201": expect.any(Number) },
-    });
-}
 
 describe("rollouts in the lab under load", () => {
     let lab: LabStack;

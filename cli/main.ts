@@ -1,0 +1,110 @@
+// berth's command line: the deploy driver around `pulumi up`, on the
+// Automation API. Run it as `bin/berth <command> --stack <stack>`.
+import { writeFile } from "node:fs/promises";
+import { resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
+import { readAudit } from "./audit";
+import { deploy, rollback } from "./deploy";
+import { previewDeploy } from "./preview";
+import { renderPreviewMarkdown, renderPreviewText } from "./previewReport";
+import { recoverInterruptedDeploy } from "./recover";
+import { describeChanges } from "./releases";
+import { berthStateDirectory } from "./stateDirectory";
+import { readStatus, renderStatus } from "./status";
+
+const USAGE = `usage: berth <command> --stack <stack> [options]
+
+commands:
+  preview [--markdown FILE]   the Pulumi diff and each app's rollout plan, in order
+                              (--markdown also writes it as a pull-request comment)
+  deploy [--wait SECONDS]     pulumi up; if the rollout fails, restore the previous
+                              releases, deploy them, and exit 1 saying what failed
+  rollback [--to TAG]         back to the previous release (or TAG) on every host
+  status                      what runs where, read from the hosts, and drift
+  recover                     clear what an interrupted pulumi up left behind
+  audit                       who deployed what, when, and how it ended
+
+The stack comes from --stack or BERTH_STACK. Run from the project directory
+or anywhere: the program is the one beside this CLI.`;
+
+async function main(argv: string[]): Promise<number> {
+    const { values, positionals } = parseArgs({
+        args: argv,
+        allowPositionals: true,
+        options: {
+            stack: { type: "string" },
+            to: { type: "string" },
+            markdown: { type: "string" },
+            wait: { type: "string" },
+            help: { type: "boolean", short: "h" },
+        },
+    });
+    const [command] = positionals;
+    const stackName = values.stack ?? process.env.BERTH_STACK;
+    if (values.help || !command) {
+        console.log(USAGE);
+        return command || values.help ? 0 : 2;
+    }
+    if (!stackName) {
+        console.error("berth: which stack? pass --stack <name> (e.g. --stack local) or set BERTH_STACK");
+        return 2;
+    }
+    const stack = await LocalWorkspace.selectStack({ stackName, workDir: resolve(__dirname, "..", "..") });
+    const log = (line: string) => console.log(line);
+
+    switch (command) {
+        case "preview":
+            return runPreview(stack, values.markdown);
+        case "deploy": {
+            const outcome = await deploy(stack, { log, waitForLockMs: Number(values.wait ?? 0) * 1000 });
+            if (outcome.result === "rolled back") {
+                console.error(`berth: the deploy failed and was rolled back.\nfailed:\n${outcome.failure}\nrestored: ${describeChanges(outcome.to, outcome.restored ?? {}).join("; ")}`);
+                return 1;
+            }
+            log(`deployed: ${describeChanges(outcome.from, outcome.to).join("; ") || "no release change"}`);
+            return 0;
+        }
+        case "rollback": {
+            const outcome = await rollback(stack, { log, to: values.to, waitForLockMs: Number(values.wait ?? 0) * 1000 });
+            log(`rolled back: ${describeChanges(outcome.from, outcome.to).join("; ") || "already there"}`);
+            return 0;
+        }
+        case "status": {
+            const report = await readStatus(stack);
+            log(renderStatus(report));
+            return report.drift.length === 0 ? 0 : 3;
+        }
+        case "recover": {
+            const recovery = await recoverInterruptedDeploy(stack, log);
+            log(recovery.pendingOperations.length === 0 && recovery.staleLocks === 0 ? "nothing to recover" : "recovered; run `berth deploy` to converge");
+            return 0;
+        }
+        case "audit": {
+            for (const entry of await readAudit(berthStateDirectory(stack), stack.name)) {
+                log(`${entry.at}  ${entry.actor}  ${entry.command}  ${entry.result}  ${describeChanges(entry.from, entry.to).join("; ")}`);
+            }
+            return 0;
+        }
+        default:
+            console.error(`berth: unknown command "${command}"\n\n${USAGE}`);
+            return 2;
+    }
+}
+
+async function runPreview(stack: Stack, markdownFile: string | undefined): Promise<number> {
+    const report = await previewDeploy(stack);
+    console.log(renderPreviewText(report));
+    if (markdownFile) {
+        await writeFile(markdownFile, renderPreviewMarkdown(report));
+    }
+    return 0;
+}
+
+main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (error: Error) => {
+        console.error(`berth: ${error.message}`);
+        process.exit(1);
+    },
+);

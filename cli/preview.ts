@@ -1,0 +1,64 @@
+import { EngineEvent, Stack } from "@pulumi/pulumi/automation";
+import { AppSpec, validateConfig } from "../components/config";
+import { describeRollout } from "../components/rollout/plan";
+import { AppPlan, PreviewReport, PreviewStep } from "./previewReport";
+import { deployedState, describeChanges, desiredReleases } from "./releases";
+import { resourceName } from "./stackState";
+
+const CONTAINER_TYPE = "docker:index/container:Container";
+
+/**
+ * `berth preview`: the real `pulumi preview`, plus, per app, the path the
+ * deploy takes (image rollout, code path, nothing) and its steps in the
+ * order the program wires them.
+ */
+export async function previewDeploy(stack: Stack): Promise<PreviewReport> {
+    const steps: PreviewStep[] = [];
+    const onEvent = (event: EngineEvent): void => {
+        const metadata = event.resourcePreEvent?.metadata;
+        if (metadata && metadata.op !== "same" && metadata.op !== "read") {
+            steps.push({ op: metadata.op, name: resourceName(metadata.urn), type: metadata.type, diffs: metadata.diffs ?? [] });
+        }
+    };
+    const result = await stack.preview({ onEvent, color: "never" });
+    const spec = validateConfig(await rawBerthConfig(stack));
+    const { deployed } = await deployedState(stack);
+    return {
+        stack: stack.name,
+        changes: describeChanges(deployed, await desiredReleases(stack)),
+        counts: (result.changeSummary ?? {}) as Record<string, number>,
+        steps,
+        plans: spec.apps.map((app) => appPlan(app, spec.loadBalancer.host, steps)),
+    };
+}
+
+/** Pure: the path an app's deploy takes, judged from what the engine would change. */
+export function appPlan(app: AppSpec, loadBalancerHost: string, steps: PreviewStep[]): AppPlan {
+    const ofApp = steps.filter((step) => step.name.startsWith(`${app.name}-`));
+    if (ofApp.some((step) => step.type === CONTAINER_TYPE && step.op === "replace")) {
+        return { app: app.name, path: "image", lines: describeRollout(app, loadBalancerHost, "image") };
+    }
+    if (ofApp.some((step) => step.name.startsWith(`${app.name}-code-`))) {
+        return { app: app.name, path: "code", lines: describeRollout(app, loadBalancerHost, "code") };
+    }
+    return { app: app.name, path: "none", lines: [] };
+}
+
+/** Every `berth:*` key of the stack's config, parsed the way the program reads it. */
+async function rawBerthConfig(stack: Stack): Promise<Record<string, unknown>> {
+    const raw: Record<string, unknown> = {};
+    for (const [key, { value }] of Object.entries(await stack.getAllConfig())) {
+        if (key.startsWith("berth:")) {
+            raw[key.slice("berth:".length)] = parseConfigValue(value);
+        }
+    }
+    return raw;
+}
+
+function parseConfigValue(value: string): unknown {
+    try {
+        return JSON.parse(value);
+    } catch {
+        return value;
+    }
+}

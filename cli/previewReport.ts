@@ -1,0 +1,78 @@
+/**
+ * Pure: what `berth preview` reports and how it reads, as text for a
+ * terminal and as Markdown for a pull-request comment.
+ */
+
+/** One resource the preview would change. */
+export interface PreviewStep {
+    op: string;
+    name: string;
+    type: string;
+    diffs: string[];
+}
+
+/** One app's deploy: which path it takes and its steps in order. */
+export interface AppPlan {
+    app: string;
+    path: "image" | "code" | "none";
+    lines: string[];
+}
+
+export interface PreviewReport {
+    stack: string;
+    /** "sample v1 → v2", per app whose release changes. */
+    changes: string[];
+    /** Engine step counts by operation (create, replace, update, delete, ...). */
+    counts: Record<string, number>;
+    steps: PreviewStep[];
+    plans: AppPlan[];
+}
+
+/** The marker that lets CI find and update its own comment instead of adding one per push. */
+export function commentMarker(stack: string): string {
+    return `<!-- berth-preview:${stack} -->`;
+}
+
+const PATH_TITLES: Record<AppPlan["path"], string> = {
+    image: "image rollout",
+    code: "code path (touch-reload, no container replaced)",
+    none: "no change",
+};
+
+function countsLine(counts: Record<string, number>): string {
+    const entries = Object.entries(counts).filter(([op]) => op !== "same");
+    return entries.length === 0 ? "no changes" : entries.map(([op, count]) => `${count} to ${op}`).join(", ");
+}
+
+export function renderPreviewText(report: PreviewReport): string {
+    const lines = [`berth preview — stack ${report.stack}: ${countsLine(report.counts)}`];
+    if (report.changes.length > 0) {
+        lines.push("", "Releases:", ...report.changes.map((change) => `  ${change}`));
+    }
+    for (const plan of report.plans) {
+        lines.push("", `${plan.app}: ${PATH_TITLES[plan.path]}`, ...plan.lines.map((line) => `  ${line}`));
+    }
+    if (report.steps.length > 0) {
+        lines.push("", "Resources:", ...report.steps.map((step) => `  ${step.op.padEnd(10)} ${step.name}${step.diffs.length > 0 ? `  [${step.diffs.join(", ")}]` : ""}`));
+    }
+    return lines.join("\n");
+}
+
+export function renderPreviewMarkdown(report: PreviewReport): string {
+    const lines = [commentMarker(report.stack), `### berth preview: \`${report.stack}\``, "", `**${countsLine(report.counts)}**`];
+    if (report.changes.length > 0) {
+        lines.push("", ...report.changes.map((change) => `- ${change}`));
+    }
+    for (const plan of report.plans) {
+        lines.push("", `#### ${plan.app}: ${PATH_TITLES[plan.path]}`);
+        if (plan.lines.length > 0) {
+            lines.push("", ...plan.lines);
+        }
+    }
+    if (report.steps.length > 0) {
+        lines.push("", "<details><summary>Resources</summary>", "", "| op | resource | changed |", "|---|---|---|");
+        lines.push(...report.steps.map((step) => `| ${step.op} | \`${step.name}\` | ${step.diffs.map((diff) => `\`${diff}\``).join(" ")} |`));
+        lines.push("", "</details>");
+    }
+    return `${lines.join("\n")}\n`;
+}

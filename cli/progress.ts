@@ -1,0 +1,55 @@
+import { EngineEvent } from "@pulumi/pulumi/automation";
+import { resourceName } from "./stackState";
+
+/** One finished or failed step of a `pulumi up`, for the deploy's per-host progress and its error report. */
+export interface StepReport {
+    name: string;
+    op: string;
+    seconds: number;
+    failed: boolean;
+}
+
+/**
+ * Follows a `pulumi up`'s engine events: prints each changed step as it ends
+ * (`sample-web-web-2  replace  7.1 s`) and keeps the error diagnostics, so a
+ * failed deploy can say which step failed and why.
+ */
+export class DeployProgress {
+    readonly steps: StepReport[] = [];
+    readonly errors: string[] = [];
+    private readonly started = new Map<string, number>();
+
+    constructor(private readonly print: (line: string) => void = () => undefined) {}
+
+    readonly onEvent = (event: EngineEvent): void => {
+        if (event.resourcePreEvent) {
+            const { urn, op } = event.resourcePreEvent.metadata;
+            if (op !== "same") {
+                this.started.set(`${urn} ${op}`, Date.now());
+            }
+        } else if (event.resOutputsEvent || event.resOpFailedEvent) {
+            const { urn, op } = (event.resOutputsEvent ?? event.resOpFailedEvent)!.metadata;
+            const startedAt = this.started.get(`${urn} ${op}`);
+            if (startedAt === undefined) {
+                return;
+            }
+            const step = { name: resourceName(urn), op, seconds: (Date.now() - startedAt) / 1000, failed: Boolean(event.resOpFailedEvent) };
+            this.steps.push(step);
+            this.print(`  ${step.failed ? "✗" : "✓"} ${step.name.padEnd(36)} ${step.op.padEnd(18)} ${step.seconds.toFixed(1)} s`);
+        } else if (event.diagnosticEvent?.severity === "error") {
+            const { urn, message } = event.diagnosticEvent;
+            const text = message.replace(/\u001b\[[0-9;]*m/g, "").trim();
+            // The engine ends with a summary line ("update failed") that names no resource.
+            if (urn) {
+                this.errors.push(`${resourceName(urn)}: ${text}`);
+            } else if (this.errors.length === 0) {
+                this.errors.push(text);
+            }
+        }
+    };
+
+    /** The steps that failed, with the engine's reason. */
+    failureSummary(): string {
+        return this.errors.length > 0 ? this.errors.join("\n") : "pulumi up failed (no diagnostic)";
+    }
+}
