@@ -1,6 +1,7 @@
 import { EngineEvent, Stack } from "@pulumi/pulumi/automation";
 import { recordAudit } from "./audit";
 import { currentActor, withStackLock } from "./lock";
+import { policyOptions } from "./policyPack";
 import { DeployProgress } from "./progress";
 import { recoverInterruptedDeploy } from "./recover";
 import { deployedState, describeChanges, desiredReleases, Releases, rollbackTargets, sameRelease, setReleases } from "./releases";
@@ -126,7 +127,7 @@ async function runUp(
         onEvent?.(event);
     };
     try {
-        const result = await stack.up({ message, onEvent: forward, color: "never" });
+        const result = await stack.up({ message, onEvent: forward, color: "never", ...policyOptions(stack.name) });
         return { ok: true, version: result.summary.version };
     } catch (error) {
         const failure = progress.errors.length > 0 ? progress.failureSummary() : lastErrorLines((error as Error).message);

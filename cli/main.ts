@@ -98,7 +98,7 @@ async function runPreview(stack: Stack, markdownFile: string | undefined): Promi
     if (markdownFile) {
         await writeFile(markdownFile, renderPreviewMarkdown(report));
     }
-    return 0;
+    return report.blockedByPolicy ? 1 : 0;
 }
 
 main(process.argv.slice(2)).then(

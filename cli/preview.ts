@@ -1,6 +1,7 @@
 import { EngineEvent, Stack } from "@pulumi/pulumi/automation";
 import { AppSpec, validateConfig } from "../components/config";
 import { describeRollout } from "../components/rollout/plan";
+import { policyOptions } from "./policyPack";
 import { AppPlan, PreviewReport, PreviewStep } from "./previewReport";
 import { deployedState, describeChanges, desiredReleases } from "./releases";
 import { resourceName } from "./stackState";
@@ -14,21 +15,35 @@ const CONTAINER_TYPE = "docker:index/container:Container";
  */
 export async function previewDeploy(stack: Stack): Promise<PreviewReport> {
     const steps: PreviewStep[] = [];
+    const policyViolations: string[] = [];
     const onEvent = (event: EngineEvent): void => {
+        const policy = event.policyEvent;
+        if (policy) {
+            const where = policy.resourceUrn ? `${resourceName(policy.resourceUrn)}: ` : "";
+            policyViolations.push(`${policy.enforcementLevel} ${policy.policyName}: ${where}${policy.message.trim()}`);
+        }
         const metadata = event.resourcePreEvent?.metadata;
         if (metadata && metadata.op !== "same" && metadata.op !== "read") {
             steps.push({ op: metadata.op, name: resourceName(metadata.urn), type: metadata.type, diffs: metadata.diffs ?? [] });
         }
     };
-    const result = await stack.preview({ onEvent, color: "never" });
+    // A mandatory violation fails the preview; the report still says which, for the pull request.
+    const result = await stack.preview({ onEvent, color: "never", ...policyOptions(stack.name) }).catch((error: Error) => {
+        if (policyViolations.some((violation) => violation.startsWith("mandatory"))) {
+            return undefined;
+        }
+        throw error;
+    });
     const spec = validateConfig(await rawBerthConfig(stack));
     const { deployed } = await deployedState(stack);
     return {
         stack: stack.name,
         changes: describeChanges(deployed, await desiredReleases(stack)),
-        counts: (result.changeSummary ?? {}) as Record<string, number>,
+        counts: (result?.changeSummary ?? {}) as Record<string, number>,
+        blockedByPolicy: result === undefined,
         steps,
         plans: spec.apps.map((app) => appPlan(app, spec.loadBalancer.host, steps)),
+        policyViolations,
     };
 }
 

@@ -26,6 +26,10 @@ export interface PreviewReport {
     counts: Record<string, number>;
     steps: PreviewStep[];
     plans: AppPlan[];
+    /** "mandatory no-latest-tag: sample-web-web-1: image ... uses the tag `latest` ..." */
+    policyViolations: string[];
+    /** A mandatory policy failed the preview: this change cannot be deployed as it is. */
+    blockedByPolicy: boolean;
 }
 
 /** The marker that lets CI find and update its own comment instead of adding one per push. */
@@ -45,12 +49,15 @@ function countsLine(counts: Record<string, number>): string {
 }
 
 export function renderPreviewText(report: PreviewReport): string {
-    const lines = [`berth preview — stack ${report.stack}: ${countsLine(report.counts)}`];
+    const lines = [`berth preview — stack ${report.stack}: ${report.blockedByPolicy ? "BLOCKED by a mandatory policy" : countsLine(report.counts)}`];
     if (report.changes.length > 0) {
         lines.push("", "Releases:", ...report.changes.map((change) => `  ${change}`));
     }
     for (const plan of report.plans) {
         lines.push("", `${plan.app}: ${PATH_TITLES[plan.path]}`, ...plan.lines.map((line) => `  ${line}`));
+    }
+    if (report.policyViolations.length > 0) {
+        lines.push("", "Policy violations:", ...report.policyViolations.map((violation) => `  ${violation}`));
     }
     if (report.steps.length > 0) {
         lines.push("", "Resources:", ...report.steps.map((step) => `  ${step.op.padEnd(10)} ${step.name}${step.diffs.length > 0 ? `  [${step.diffs.join(", ")}]` : ""}`));
@@ -59,7 +66,7 @@ export function renderPreviewText(report: PreviewReport): string {
 }
 
 export function renderPreviewMarkdown(report: PreviewReport): string {
-    const lines = [commentMarker(report.stack), `### berth preview: \`${report.stack}\``, "", `**${countsLine(report.counts)}**`];
+    const lines = [commentMarker(report.stack), `### berth preview: \`${report.stack}\``, "", `**${report.blockedByPolicy ? "❌ blocked by a mandatory policy" : countsLine(report.counts)}**`];
     if (report.changes.length > 0) {
         lines.push("", ...report.changes.map((change) => `- ${change}`));
     }
@@ -68,6 +75,9 @@ export function renderPreviewMarkdown(report: PreviewReport): string {
         if (plan.lines.length > 0) {
             lines.push("", ...plan.lines);
         }
+    }
+    if (report.policyViolations.length > 0) {
+        lines.push("", "#### Policy violations", "", ...report.policyViolations.map((violation) => `- ${violation}`));
     }
     if (report.steps.length > 0) {
         lines.push("", "<details><summary>Resources</summary>", "", "| op | resource | changed |", "|---|---|---|");

@@ -41,7 +41,7 @@ export class DeployProgress {
             const text = message.replace(/\u001b\[[0-9;]*m/g, "").trim();
             // The engine ends with a summary line ("update failed") that names no resource.
             if (urn) {
-                this.errors.push(`${resourceName(urn)}: ${text}`);
+                this.errors.push(`${resourceName(urn)}: ${condense(text)}`);
             } else if (this.errors.length === 0) {
                 this.errors.push(text);
             }
@@ -52,4 +52,17 @@ export class DeployProgress {
     failureSummary(): string {
         return this.errors.length > 0 ? this.errors.join("\n") : "pulumi up failed (no diagnostic)";
     }
+}
+
+/**
+ * A failed remote command's diagnostic quotes the whole script and all its
+ * output; keep what it says about itself and the last lines of the output.
+ */
+export function condense(message: string): string {
+    const quoted = message.indexOf(': running "');
+    const lines = message.split("\n").map((line) => line.trim()).filter(Boolean);
+    if (quoted < 0 || lines.length <= 4) {
+        return message;
+    }
+    return [message.slice(0, quoted), ...lines.slice(-3)].join("\n");
 }

@@ -59,7 +59,7 @@ export function createRollout(args: RolloutArgs): RolloutResources {
         connection: lbHost.connection,
         create: releaseCommand(args, staticTasks(app), lbHost),
         triggers: revision,
-    }, { parent, dependsOn: [...prepared, ...(release ? [release] : [])] });
+    }, { parent, dependsOn: prepared }); // beside the release tasks: both only need the new checkout
 
     let previous: pulumi.Resource[] = [...prepared, ...args.drainAfter, args.loadBalancer.ready, ...(release ? [release] : []), ...(staticFiles ? [staticFiles] : [])];
     const switched = new Map<string, command.remote.Command>();

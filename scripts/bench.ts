@@ -5,6 +5,7 @@
 //   3. naive redeploy, the baseline: every container of the app stopped, then
 //      started again at once (what `docker compose up -d` does to a changed service)
 // each under the same steady GET/POST load through nginx.
+import { EngineEvent } from "@pulumi/pulumi/automation";
 import { containersOn, createLabStack, LabStack, labUp, onLabHost, tearDownLab } from "../tests/engine/support/lab";
 import { LoadReport, startLoad } from "../tests/engine/support/load";
 
@@ -40,11 +41,43 @@ async function measure(deploy: string, action: () => Promise<void>): Promise<Row
     return { deploy, seconds, report: await running.stop() };
 }
 
-async function berthUp(lab: LabStack, key: string, value: string): Promise<void> {
+/** Steps of one `pulumi up` with the time their start and end events arrived. */
+type Timeline = { name: string; op: string; startMs: number; endMs?: number }[];
+
+/**
+ * Sets the config (before the clock starts: that is editing, not deploying),
+ * then returns the timed deploy: one `pulumi up`, its steps recorded.
+ */
+async function berthUp(lab: LabStack, key: string, value: string, timeline: Timeline): Promise<() => Promise<void>> {
     await lab.stack.setConfig(key, { value }, true);
-    const result = await lab.stack.up();
-    if (result.summary.result !== "succeeded") {
-        throw new Error(`pulumi up for ${key}=${value}: ${result.summary.result}`);
+    return async () => {
+        const started = Date.now();
+        const onEvent = (event: EngineEvent) => {
+            const begun = event.resourcePreEvent?.metadata;
+            const ended = event.resOutputsEvent?.metadata ?? event.resOpFailedEvent?.metadata;
+            if (begun && begun.op !== "same") {
+                timeline.push({ name: begun.urn.split("::").pop()!, op: begun.op, startMs: Date.now() - started });
+            } else if (ended) {
+                const step = timeline.find((entry) => entry.endMs === undefined && ended.urn.endsWith(`::${entry.name}`) && entry.op === ended.op);
+                if (step) {
+                    step.endMs = Date.now() - started;
+                }
+            }
+        };
+        const result = await lab.stack.up({ onEvent });
+        if (result.summary.result !== "succeeded") {
+            throw new Error(`pulumi up for ${key}=${value}: ${result.summary.result}`);
+        }
+        timeline.push({ name: "(pulumi up returns)", op: "", startMs: Date.now() - started, endMs: Date.now() - started });
+    };
+}
+
+/** Where a deploy's time goes: each changed step's start and end, in seconds from `pulumi up`. */
+function printTimeline(title: string, timeline: Timeline): void {
+    console.log(`\n${title}: step timeline (s from the start of pulumi up)`);
+    for (const step of timeline) {
+        const end = step.endMs === undefined ? "  ?  " : (step.endMs / 1000).toFixed(1).padStart(5);
+        console.log(`  ${(step.startMs / 1000).toFixed(1).padStart(5)} → ${end}  ${step.name} ${step.op}`);
     }
 }
 
@@ -90,11 +123,15 @@ async function main(): Promise<void> {
         if (first.summary.result !== "succeeded") {
             throw new Error("the first deploy failed");
         }
-        const rows = [
-            await measure("berth code path (ref v1.0.0 → v1.1.0)", () => berthUp(lab, "berth:apps[0].code.ref", "v1.1.0")),
-            await measure("berth image rollout (tag v1 → v2)", () => berthUp(lab, "berth:apps[0].image.tag", "v2")),
-            await measure("naive redeploy (stop all, start all)", naiveRedeploy),
-        ];
+        const codeTimeline: Timeline = [];
+        const imageTimeline: Timeline = [];
+        const codePath = await berthUp(lab, "berth:apps[0].code.ref", "v1.1.0", codeTimeline);
+        const codeRow = await measure("berth code path (ref v1.0.0 → v1.1.0)", codePath);
+        const imageRollout = await berthUp(lab, "berth:apps[0].image.tag", "v2", imageTimeline);
+        const imageRow = await measure("berth image rollout (tag v1 → v2)", imageRollout);
+        const rows = [codeRow, imageRow, await measure("naive redeploy (stop all, start all)", naiveRedeploy)];
+        printTimeline("code path", codeTimeline);
+        printTimeline("image rollout", imageTimeline);
         console.log("");
         printTable(rows);
         const berthFailed = rows[0].report.errors + rows[0].report.non2xx + rows[1].report.errors + rows[1].report.non2xx;

@@ -16,8 +16,11 @@ export PATH="$PULUMI_HOME/bin:$PATH"
 export PULUMI_SKIP_UPDATE_CHECK=1
 export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=1
 
-# State for the stacks of this checkout stays in it (gitignored). The
+# State for the stacks of this checkout stays in it (gitignored), unless a
+# backend is chosen (PULUMI_BACKEND_URL, or a Pulumi Cloud token). The
 # passphrase of the `local` stack is public on purpose: the lab's secrets are
 # throwaway. Production stacks set their own PULUMI_CONFIG_PASSPHRASE.
-export PULUMI_BACKEND_URL="${PULUMI_BACKEND_URL:-file://$BERTH_ROOT/.pulumi-state}"
+if [[ -z "${PULUMI_BACKEND_URL:-}" && -z "${PULUMI_ACCESS_TOKEN:-}" ]]; then
+  export PULUMI_BACKEND_URL="file://$BERTH_ROOT/.pulumi-state"
+fi
 export PULUMI_CONFIG_PASSPHRASE="${PULUMI_CONFIG_PASSPHRASE-berth-local}"

@@ -66,7 +66,10 @@ export function deployStack(config: StackConfig): StackOutputs {
             secrets: config.secrets.apply((secrets) => secrets[appSpec.name] ?? {}),
             drainAfter: previousApp ? [previousApp.done] : [],
         });
-        apps[appSpec.name] = pulumi.output({
+        // Resolves only once the app's last rollout step is done: a failed
+        // rollout leaves the outputs of the last good deploy in place, which
+        // is what `berth rollback` and `berth deploy` restore.
+        apps[appSpec.name] = app.done.urn.apply(() => pulumi.output({
             url: app.url,
             image: app.image,
             tag: app.tag,
@@ -74,7 +77,7 @@ export function deployStack(config: StackConfig): StackOutputs {
             hosts: app.hostsByRole,
             upstreamServers: app.upstreamServers,
             rolloutPlan: app.rolloutPlan,
-        });
+        }));
         previousApp = app;
     }
 

@@ -87,7 +87,7 @@ function describeStep(step: RolloutStep, app: AppSpec, path: "image" | "code"): 
         case "release":
             return `run ${step.tasks.join(", ")} once on ${step.host}`;
         case "static":
-            return `run ${step.tasks.join(", ")} on ${step.host}, where nginx serves the static files`;
+            return `run ${step.tasks.join(", ")} on ${step.host}, where nginx serves the static files (alongside the release tasks)`;
         case "web":
             return path === "image"
                 ? `web on ${step.host}: drain from nginx, stop the old container, start ${app.image.tag}, wait until healthy, undrain`

@@ -122,8 +122,11 @@ describe("the berth program under mocks", () => {
             expect(lab.waitsFor("sample-release", `sample-image-${host}`)).toBe(true);
             expect(lab.waitsFor("sample-release", `sample-checkout-${host}`)).toBe(true);
         }
-        expect(lab.waitsFor("sample-static-files", "sample-release")).toBe(true);
+        // collectstatic runs beside the release tasks: both need only the new checkout.
+        expect(lab.waitsFor("sample-static-files", "sample-checkout-lb-1")).toBe(true);
+        expect(lab.waitsFor("sample-static-files", "sample-release")).toBe(false);
         expect(lab.waitsFor("sample-drain-web-1", "sample-static-files")).toBe(true);
+        expect(lab.waitsFor("sample-drain-web-1", "sample-release")).toBe(true);
         expect(lab.waitsFor("sample-web-web-1", "sample-release")).toBe(true);
         expect(lab.waitsFor("sample-release", "sample-web-web-1")).toBe(false);
     });

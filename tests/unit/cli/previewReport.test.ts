@@ -1,0 +1,49 @@
+import { validateConfig } from "../../../components/config";
+import { appPlan } from "../../../cli/preview";
+import { PreviewReport, renderPreviewMarkdown, renderPreviewText } from "../../../cli/previewReport";
+
+const spec = validateConfig({
+    hosts: [
+        { name: "web-1", address: "10.0.0.11", roles: ["web"] },
+        { name: "web-2", address: "10.0.0.12", roles: ["web"] },
+        { name: "worker-1", address: "10.0.0.13", roles: ["worker", "beat"] },
+        { name: "lb-1", address: "10.0.0.10", roles: ["loadbalancer"] },
+    ],
+    loadBalancer: { host: "lb-1" },
+    apps: [{
+        name: "sample", domain: "sample.example.com", image: { repository: "registry.example.com/sample", tag: "v2" },
+        code: { repository: "https://git.example.com/sample.git", ref: "v1.0.0" }, webPort: 8001,
+        hosts: { web: ["web-1", "web-2"], worker: ["worker-1"], beat: ["worker-1"] }, release: ["migrate", "collectstatic"],
+    }],
+});
+const CONTAINER = "docker:index/container:Container";
+const COMMAND = "command:remote:Command";
+
+describe("the preview report", () => {
+    it("judges each app's path from what the engine would change", () => {
+        const app = spec.apps[0];
+        expect(appPlan(app, "lb-1", [{ op: "replace", name: "sample-web-web-1", type: CONTAINER, diffs: ["image"] }]).path).toBe("image");
+        expect(appPlan(app, "lb-1", [{ op: "replace", name: "sample-code-web-1", type: COMMAND, diffs: ["triggers"] }]).path).toBe("code");
+        expect(appPlan(app, "lb-1", [{ op: "replace", name: "other-web-web-1", type: CONTAINER, diffs: [] }])).toEqual({ app: "sample", path: "none", lines: [] });
+    });
+
+    it("renders a tag change as a pull-request comment with the rollout in order", () => {
+        const steps = [
+            { op: "replace", name: "sample-image-web-1", type: "docker:index/remoteImage:RemoteImage", diffs: ["name"] },
+            { op: "replace", name: "sample-release", type: COMMAND, diffs: ["triggers"] },
+            { op: "replace", name: "sample-web-web-1", type: CONTAINER, diffs: ["image"] },
+            { op: "replace", name: "sample-beat-worker-1", type: CONTAINER, diffs: ["image"] },
+        ];
+        const report: PreviewReport = {
+            stack: "prod",
+            changes: ["sample v1 → v2"],
+            counts: { same: 30, replace: 4 },
+            steps,
+            plans: [appPlan(spec.apps[0], "lb-1", steps)],
+            blockedByPolicy: false,
+            policyViolations: ["advisory log-rotation: sample-worker-worker-1: container sample-worker does not rotate its logs"],
+        };
+        expect(renderPreviewMarkdown(report)).toMatchSnapshot();
+        expect(renderPreviewText(report)).toMatchSnapshot();
+    });
+});
