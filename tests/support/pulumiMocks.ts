@@ -187,7 +187,7 @@ export async function recordProgram<T>(config: Record<string, unknown>, secretKe
  * wait (internal, but stable since 3.0). Outputs that resolve late (a stack
  * reference's) start new registrations, so wait until a pass finds none.
  */
-async function settle(): Promise<void> {
+export async function settle(): Promise<void> {
     const runtime = pulumi.runtime as unknown as { waitForRPCs(): Promise<void> };
     for (let pass = 0; pass < 5; pass++) {
         await runtime.waitForRPCs();
