@@ -1,3 +1,4 @@
+import { execFileSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
@@ -271,5 +272,16 @@ describe("scaling the web hosts", () => {
         const upstream = two.named("nginx-config").inputs.stdin as string;
         expect(upstream).not.toContain("antisocial@web-3");
         expect(upstream).toContain("# antisocial@web-2");
+    });
+});
+
+describe("Pulumi.prod.yaml", () => {
+    it("is a valid DigitalOcean stack that deploys under mocks", async () => {
+        const file = join(__dirname, "..", "..", "..", "Pulumi.prod.yaml");
+        const json = execFileSync("python3", ["-c", "import json, sys, yaml; print(json.dumps(yaml.safe_load(open(sys.argv[1]))))", file], { encoding: "utf8" });
+        const config = { ...(JSON.parse(json).config as Record<string, unknown>), "berth:sshKeyPath": sshKeyPath };
+        const { recorded } = await recordProgram(config, [], () => deployStack(readStackConfig()));
+        expect(recorded.ofType(DROPLET).map((droplet) => droplet.inputs.name).sort()).toEqual(["test-lb-1", "test-web-1", "test-web-2", "test-worker-1"]);
+        expect(recorded.named("digitalocean-dns-antisocial").inputs).toMatchObject({ domain: "example.com", name: "antisocial" });
     });
 });
