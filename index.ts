@@ -5,6 +5,9 @@ const deployment = deployStack(readStackConfig());
 
 /** Per app: url, image, tag, codeRef, hosts, upstreamServers, rolloutPlan (see README, "Stack outputs"). */
 export const apps = deployment.apps;
+/** nginx's host: {host, address, httpPort}, and reservedIp on DigitalOcean. */
 export const loadBalancer = deployment.loadBalancer;
+/** Per role (web, worker, beat, loadbalancer, data): [{name, address, privateAddress}]. */
+export const hosts = deployment.hosts;
 /** Per app, the tag and code ref deployed before the current ones: where a rollback goes. */
 export const previousReleases = deployment.previousReleases;

@@ -17,6 +17,8 @@ export interface HostArgs {
     /** The same private key's content, for remote commands. Keep it a secret. */
     privateKey: pulumi.Input<string>;
     roles: Role[];
+    /** Registry logins the docker provider sends with image pulls (a secret). Default none: public images, or the lab's open registry. */
+    registryAuth?: pulumi.Input<docker.types.input.ProviderRegistryAuth[]>;
 }
 
 /**
@@ -44,6 +46,7 @@ export class Host extends pulumi.ComponentResource {
         this.dockerProvider = new docker.Provider(`${name}-docker`, {
             host: pulumi.interpolate`ssh://${sshUser}@${args.address}:${sshPort}`,
             sshOpts: sshOptions(args.privateKeyPath),
+            ...(args.registryAuth ? { registryAuth: args.registryAuth } : {}),
         }, { parent: this });
 
         this.connection = pulumi.output({

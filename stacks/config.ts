@@ -22,6 +22,7 @@ export function readStackConfig(config = new pulumi.Config("berth")): StackConfi
         hosts: config.getObject<unknown>("hosts"),
         loadBalancer: config.getObject<unknown>("loadBalancer"),
         apps: config.getObject<unknown>("apps"),
+        digitalocean: config.getObject<unknown>("digitalocean"),
     });
     const sshKeyPath = config.get("sshKeyPath");
     if (!sshKeyPath) {

@@ -3,16 +3,37 @@ import { resolve } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { App } from "../components/app";
 import { Host } from "../components/host";
+import { Role, ROLES } from "../components/config/types";
 import { LoadBalancer } from "../components/loadBalancer";
 import { StackConfig } from "./config";
+import { DropletFleet } from "./digitalocean/fleet";
 import { previousReleases, PreviousRelease } from "./history";
 
 /** The stack's outputs: a documented contract other stacks read (see README). */
 export interface StackOutputs {
     apps: Record<string, pulumi.Output<AppOutputs>>;
-    loadBalancer: pulumi.Output<{ host: string; address: string; httpPort: number }>;
+    loadBalancer: pulumi.Output<LoadBalancerOutputs>;
+    /** Per role, the hosts carrying it, with their addresses. */
+    hosts: pulumi.Output<Record<Role, HostOutputs[]>>;
     /** Per app, the release before the current one: what `rollback` restores. */
     previousReleases: pulumi.Output<Record<string, PreviousRelease | undefined>>;
+}
+
+export interface LoadBalancerOutputs {
+    host: string;
+    /** The nginx host's SSH (public) address. */
+    address: string;
+    httpPort: number;
+    /** On DigitalOcean with `reservedIp` on: the address users (and DNS records) reach nginx on. */
+    reservedIp?: string;
+}
+
+export interface HostOutputs {
+    name: string;
+    /** Where berth reaches the host over SSH: a droplet's public IPv4. */
+    address: string;
+    /** Where nginx reaches the host's web containers: a droplet's VPC address. */
+    privateAddress: string;
 }
 
 export interface AppOutputs {
@@ -32,8 +53,17 @@ export function deployStack(config: StackConfig): StackOutputs {
     const sshKeyPath = resolve(config.sshKeyPath);
     const privateKey = pulumi.secret(readFileSync(sshKeyPath, "utf8"));
 
+    // On DigitalOcean the droplets come first; their addresses resolve once cloud-init is done.
+    const fleet = spec.digitalocean
+        ? new DropletFleet("digitalocean", { spec: spec.digitalocean, apps: spec.apps, loadBalancer: spec.loadBalancer, privateKey })
+        : undefined;
+    const targets = [
+        ...spec.hosts,
+        ...(fleet?.hosts ?? []).map((droplet) => ({ ...droplet.spec, address: droplet.address, privateAddress: droplet.privateAddress })),
+    ];
+
     const hosts: Record<string, Host> = {};
-    for (const host of spec.hosts) {
+    for (const host of targets) {
         hosts[host.name] = new Host(host.name, {
             address: host.address,
             privateAddress: host.privateAddress,
@@ -42,6 +72,7 @@ export function deployStack(config: StackConfig): StackOutputs {
             privateKeyPath: sshKeyPath,
             privateKey,
             roles: host.roles,
+            registryAuth: fleet?.registryAuth,
         });
     }
 
@@ -85,6 +116,23 @@ export function deployStack(config: StackConfig): StackOutputs {
     return {
         apps,
         previousReleases: previousReleases(spec.apps),
-        loadBalancer: pulumi.output({ host: lbHost.hostName, address: lbHost.address, httpPort: loadBalancer.httpPort }),
+        loadBalancer: pulumi.output({
+            host: lbHost.hostName,
+            address: lbHost.address,
+            httpPort: loadBalancer.httpPort,
+            ...(fleet?.reservedIp ? { reservedIp: fleet.reservedIp } : {}),
+        }),
+        hosts: hostsByRole(Object.values(hosts)),
     };
+}
+
+/** Every role, even one no host carries: consumers can index any role. */
+function hostsByRole(hosts: Host[]): pulumi.Output<Record<Role, HostOutputs[]>> {
+    const byRole = {} as Record<Role, pulumi.Output<HostOutputs>[]>;
+    for (const role of ROLES) {
+        byRole[role] = hosts
+            .filter((host) => host.roles.includes(role))
+            .map((host) => pulumi.output({ name: host.hostName, address: host.address, privateAddress: host.privateAddress }));
+    }
+    return pulumi.output(byRole) as pulumi.Output<Record<Role, HostOutputs[]>>;
 }

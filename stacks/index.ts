@@ -1,3 +1,3 @@
 export { readStackConfig, StackConfig } from "./config";
-export { deployStack, StackOutputs, AppOutputs } from "./deploy";
+export { deployStack, StackOutputs, AppOutputs, HostOutputs, LoadBalancerOutputs } from "./deploy";
 export { previousReleases, pickPrevious, PreviousRelease } from "./history";

@@ -88,7 +88,68 @@ export interface LoadBalancerSpec {
 export interface BerthSpec {
     /** Marks a production stack: `latest` and empty tags are refused. */
     production: boolean;
+    /** Hosts listed by address (`berth:hosts`). Droplets berth creates are in `digitalocean.droplets`. */
     hosts: HostSpec[];
     loadBalancer: LoadBalancerSpec;
     apps: AppSpec[];
+    /** Set when the stack creates its hosts on DigitalOcean (`berth:digitalocean`). */
+    digitalocean?: DigitalOceanSpec;
+}
+
+export const REGISTRY_TIERS = ["starter", "basic", "professional"] as const;
+export type RegistryTier = (typeof REGISTRY_TIERS)[number];
+
+/** A host berth creates as a droplet: its name is `<group>-<index>`, stable per index. */
+export interface DropletHostSpec {
+    /** `<group>-<index>`, e.g. `web-2`: apps and `berth:loadBalancer.host` name it. */
+    name: string;
+    /** The droplet group it belongs to. */
+    group: string;
+    /** 1-based position in its group. */
+    index: number;
+    size: string;
+    image: string;
+    roles: Role[];
+    /** Always 22 and `root`: cloud-init hardens sshd for key-only root logins. */
+    sshPort: number;
+    sshUser: string;
+}
+
+/** One group of identical droplets: `count` hosts named `<name>-1` ... `<name>-<count>`. */
+export interface DropletGroupSpec {
+    name: string;
+    count: number;
+    /** Droplet size slug, e.g. `s-1vcpu-2gb`. */
+    size: string;
+    /** Image slug. Default: `berth:digitalocean.image`. */
+    image: string;
+    roles: Role[];
+    /** Extra TCP ports the group's hosts accept from inside the VPC (a data host: 5432, 6379). Default `[]`. */
+    privatePorts: number[];
+}
+
+export interface DigitalOceanSpec {
+    /** Region slug for the VPC, the droplets and the reserved IP, e.g. `fra1`. */
+    region: string;
+    /** The VPC's private IPv4 range (RFC 1918), e.g. `10.10.0.0/20`. */
+    vpcIpRange: string;
+    /** OpenSSH public key installed for root on every droplet; its private half is `berth:sshKeyPath`. */
+    sshPublicKey: string;
+    /** Networks allowed to reach SSH (22) on every droplet: where `pulumi up` runs from. */
+    adminCidrs: string[];
+    /** Default image slug for every group. Default `debian-12-x64`. */
+    image: string;
+    groups: DropletGroupSpec[];
+    /** Every droplet host, in group order then index order. */
+    droplets: DropletHostSpec[];
+    /** A reserved IP on the load balancer droplet (survives its replacement). Default true. */
+    reservedIp: boolean;
+    /** DigitalOcean's monitoring agent on every droplet. Default true. */
+    monitoring: boolean;
+    /** Install security updates automatically (unattended-upgrades, Docker excluded). Default true. */
+    unattendedUpgrades: boolean;
+    /** An A record per app in a zone hosted on DigitalOcean. Default: none. */
+    dns?: { zone: string; ttl: number };
+    /** A DigitalOcean Container Registry every host can pull from. Default: none. */
+    registry?: { name: string; tier: RegistryTier; region?: string; create: boolean };
 }

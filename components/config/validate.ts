@@ -2,8 +2,12 @@ import { ConfigError } from "./errors";
 import {
     ADDRESS_RULE, ENV_KEY, IMAGE_REPOSITORY, IMAGE_TAG, isAddress, isTagRef, NAME, NAME_RULE, RELEASE_TASK, WSGI_MODULE,
 } from "./patterns";
+import { checkDigitalOceanReferences, readDigitalOcean } from "./digitalocean";
 import { ConfigReader } from "./reader";
 import { AppSpec, BerthSpec, CodeSpec, HostSpec, LoadBalancerSpec, RELOAD_MODES, Role, ROLES } from "./types";
+
+/** What references to a host need to know: listed (`berth:hosts`) or a droplet berth creates. */
+type KnownHost = Pick<HostSpec, "name" | "roles" | "sshPort">;
 
 /** The raw values of the stack's `berth:*` config keys, as Pulumi parsed them. */
 export interface RawConfig {
@@ -11,6 +15,8 @@ export interface RawConfig {
     hosts?: unknown;
     loadBalancer?: unknown;
     apps?: unknown;
+    /** `berth:digitalocean`: when set, berth creates droplets and adds them to the hosts. */
+    digitalocean?: unknown;
 }
 
 const HOST_KEYS = ["name", "address", "privateAddress", "sshPort", "sshUser", "roles"] as const;
@@ -29,19 +35,36 @@ const SSH_PORT_DEFAULT = 22;
 export function validateConfig(raw: RawConfig): BerthSpec {
     const reader = new ConfigReader();
     const production = reader.boolean(raw.production, "berth:production", false);
-    const hosts = readHosts(reader, raw.hosts);
-    const loadBalancer = readLoadBalancer(reader, raw.loadBalancer, hosts);
-    const apps = readApps(reader, raw.apps, hosts, production);
-    checkPortCollisions(reader, apps, hosts, loadBalancer);
+    const digitalocean = raw.digitalocean === undefined ? undefined : readDigitalOcean(reader, raw.digitalocean);
+    const hosts = readHosts(reader, raw.hosts, digitalocean !== undefined);
+    const known: KnownHost[] = [...hosts, ...(digitalocean?.droplets ?? [])];
+    if (digitalocean) {
+        checkDropletNamesAreFree(reader, hosts, digitalocean.droplets.map((droplet) => droplet.name));
+    }
+    const loadBalancer = readLoadBalancer(reader, raw.loadBalancer, known);
+    const apps = readApps(reader, raw.apps, known, production);
+    checkPortCollisions(reader, apps, known, loadBalancer);
+    if (digitalocean) {
+        checkDigitalOceanReferences(reader, digitalocean, apps, loadBalancer);
+    }
     if (reader.problems.length > 0) {
         throw new ConfigError(reader.problems);
     }
-    return { production, hosts, loadBalancer, apps };
+    return digitalocean ? { production, hosts, loadBalancer, apps, digitalocean } : { production, hosts, loadBalancer, apps };
 }
 
-function readHosts(reader: ConfigReader, value: unknown): HostSpec[] {
+/** Droplet host names are derived (`<group>-<index>`); a listed host must not take one. */
+function checkDropletNamesAreFree(reader: ConfigReader, hosts: HostSpec[], dropletNames: string[]): void {
+    hosts.forEach((host, index) => {
+        if (dropletNames.includes(host.name)) {
+            reader.problem(`berth:hosts[${index}].name`, `duplicates the droplet ${JSON.stringify(host.name)} of berth:digitalocean.droplets; host names must be unique`);
+        }
+    });
+}
+
+function readHosts(reader: ConfigReader, value: unknown, dropletsConfigured: boolean): HostSpec[] {
     const list = value === undefined ? [] : reader.array(value, "berth:hosts");
-    if (list.length === 0) {
+    if (list.length === 0 && !dropletsConfigured) {
         reader.problem("berth:hosts", "must list at least one host");
     }
     const seen = new Set<string>();
@@ -87,7 +110,7 @@ function readAddress(reader: ConfigReader, value: unknown, path: string): string
     return address;
 }
 
-function readLoadBalancer(reader: ConfigReader, value: unknown, hosts: HostSpec[]): LoadBalancerSpec {
+function readLoadBalancer(reader: ConfigReader, value: unknown, hosts: KnownHost[]): LoadBalancerSpec {
     const raw = reader.object(value, "berth:loadBalancer");
     reader.knownKeys(raw, "berth:loadBalancer", LOAD_BALANCER_KEYS);
     const host = reader.string(raw.host, "berth:loadBalancer.host");
@@ -104,17 +127,18 @@ function readLoadBalancer(reader: ConfigReader, value: unknown, hosts: HostSpec[
 }
 
 /** A host named by an app or the load balancer must exist and carry the role it is used for. */
-function checkHostReference(reader: ConfigReader, name: string, path: string, hosts: HostSpec[], role: Role): void {
+function checkHostReference(reader: ConfigReader, name: string, path: string, hosts: KnownHost[], role: Role): void {
     const host = hosts.find((candidate) => candidate.name === name);
     if (!host) {
         const known = hosts.map((candidate) => candidate.name).join(", ") || "none";
-        reader.problem(path, `names no host in berth:hosts (known: ${known})`);
+        const where = hosts.some((candidate) => "group" in candidate) ? "berth:hosts or berth:digitalocean.droplets" : "berth:hosts";
+        reader.problem(path, `names no host in ${where} (known: ${known})`);
     } else if (!host.roles.includes(role)) {
         reader.problem(path, `host ${JSON.stringify(name)} lacks the role ${JSON.stringify(role)} (it has: ${host.roles.join(", ")})`);
     }
 }
 
-function readApps(reader: ConfigReader, value: unknown, hosts: HostSpec[], production: boolean): AppSpec[] {
+function readApps(reader: ConfigReader, value: unknown, hosts: KnownHost[], production: boolean): AppSpec[] {
     const list = value === undefined ? [] : reader.array(value, "berth:apps");
     if (list.length === 0) {
         reader.problem("berth:apps", "must list at least one app");
@@ -131,7 +155,7 @@ function readApps(reader: ConfigReader, value: unknown, hosts: HostSpec[], produ
     });
 }
 
-function readApp(reader: ConfigReader, raw: Record<string, unknown>, path: string, hosts: HostSpec[], production: boolean): AppSpec {
+function readApp(reader: ConfigReader, raw: Record<string, unknown>, path: string, hosts: KnownHost[], production: boolean): AppSpec {
     reader.knownKeys(raw, path, APP_KEYS);
     const name = reader.string(raw.name, `${path}.name`);
     if (name && !NAME.test(name)) {
@@ -213,7 +237,7 @@ function readCode(reader: ConfigReader, value: unknown, path: string): CodeSpec 
     return { repository: reader.string(raw.repository, `${path}.repository`), ref, allowedBranches };
 }
 
-function readAppHosts(reader: ConfigReader, value: unknown, path: string, hosts: HostSpec[]): AppSpec["hosts"] {
+function readAppHosts(reader: ConfigReader, value: unknown, path: string, hosts: KnownHost[]): AppSpec["hosts"] {
     const raw = reader.object(value, path);
     reader.knownKeys(raw, path, ["web", "worker", "beat"]);
     const web = reader.stringList(raw.web, `${path}.web`);
@@ -239,7 +263,7 @@ function readAppHosts(reader: ConfigReader, value: unknown, path: string, hosts:
 }
 
 /** Two apps on one host must not publish the same port, nor take nginx's or SSH's. */
-function checkPortCollisions(reader: ConfigReader, apps: AppSpec[], hosts: HostSpec[], loadBalancer: LoadBalancerSpec): void {
+function checkPortCollisions(reader: ConfigReader, apps: AppSpec[], hosts: KnownHost[], loadBalancer: LoadBalancerSpec): void {
     const taken = new Map<string, string>(); // "host:port" -> owner
     for (const host of hosts) {
         taken.set(`${host.name}:${host.sshPort}`, "SSH");

@@ -5,9 +5,10 @@
 #   nginx-light        `nginx -t` validates rendered nginx configs
 #   uwsgi-core, uwsgi-plugin-python3   parse rendered uWSGI ini files for real
 #   curl               probes HTTP endpoints from remote commands and tests
+#   cloud-init         `cloud-init schema` validates the droplets' rendered user data
 
 BERTH_HOST_PACKAGES=(
-  ca-certificates curl debootstrap docker.io git
+  ca-certificates cloud-init curl debootstrap docker.io git
   nginx-light openssh-client openssh-server
   uwsgi-core uwsgi-plugin-python3
 )
@@ -28,6 +29,11 @@ install_host_packages() {
     die "missing Debian packages: ${missing[*]} (install them as root with apt-get, then rerun)"
   fi
   note "installing: ${missing[*]}"
+  # Only its schema validator is wanted here: a machine that did not have
+  # cloud-init gets its documented kill switch, so it never runs at boot.
+  if [[ " ${missing[*]} " == *" cloud-init "* ]]; then
+    mkdir -p /etc/cloud && touch /etc/cloud/cloud-init.disabled
+  fi
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }

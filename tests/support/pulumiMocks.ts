@@ -11,6 +11,8 @@ export interface RecordedResource {
     /** URNs of the resources it waits for (`dependsOn` and input dependencies). */
     dependencies: string[];
     parent: string;
+    /** The `ignoreChanges` option: inputs whose changes the engine does not act on. */
+    ignoreChanges: string[];
 }
 
 /**
@@ -32,6 +34,7 @@ function recordRegistrations(monitor: any): RecordedResource[] {
                     wireInputs: request.getObject().toJavaScript(),
                     dependencies: request.getDependenciesList(),
                     parent: request.getParent(),
+                    ignoreChanges: request.getIgnorechangesList(),
                 });
             }
             callback(error, response);
@@ -39,10 +42,57 @@ function recordRegistrations(monitor: any): RecordedResource[] {
     return records;
 }
 
+/**
+ * The addresses a mocked droplet gets: derived from its resource name only,
+ * so the same droplet has the same addresses in every run of a test.
+ */
+export function mockDropletAddresses(resourceName: string): { id: string; address: string; privateAddress: string } {
+    let hash = 0;
+    for (const character of resourceName) {
+        hash = (hash * 31 + character.charCodeAt(0)) % 100003;
+    }
+    const octet = 10 + (hash % 240);
+    return { id: String(100000 + hash), address: `203.0.113.${octet}`, privateAddress: `10.10.0.${octet}` };
+}
+
+/** The Docker config a mocked DigitalOcean registry issues: user and password "dop_v1_mock". */
+export const MOCK_REGISTRY_CREDENTIALS = JSON.stringify({
+    auths: { "registry.digitalocean.com": { auth: Buffer.from("dop_v1_mock:dop_v1_mock").toString("base64") } },
+});
+
+/** Plausible outputs for the DigitalOcean resources berth creates (ids of droplets are numbers there). */
+function digitalOceanState(type: string, name: string, state: Record<string, unknown>): string | undefined {
+    switch (type) {
+        case "digitalocean:index/droplet:Droplet": {
+            const addresses = mockDropletAddresses(name);
+            Object.assign(state, { ipv4Address: addresses.address, ipv4AddressPrivate: addresses.privateAddress });
+            return addresses.id;
+        }
+        case "digitalocean:index/reservedIp:ReservedIp":
+            state.ipAddress = "198.51.100.10";
+            return "198.51.100.10";
+        case "digitalocean:index/sshKey:SshKey":
+            state.fingerprint = "3b:16:bf:e4:8b:00:8b:b8:59:8c:a9:d3:f0:19:45:fa";
+            return undefined;
+        case "digitalocean:index/containerRegistry:ContainerRegistry":
+            Object.assign(state, { endpoint: `registry.digitalocean.com/${state.name}`, serverUrl: "registry.digitalocean.com" });
+            return undefined;
+        case "digitalocean:index/containerRegistryDockerCredentials:ContainerRegistryDockerCredentials":
+            state.dockerCredentials = MOCK_REGISTRY_CREDENTIALS;
+            return undefined;
+        default:
+            return undefined;
+    }
+}
+
 /** Plausible outputs for the resources berth creates. */
 const mocks: pulumi.runtime.Mocks = {
     newResource(args) {
         const state: Record<string, unknown> = { ...args.inputs };
+        const digitalOceanId = digitalOceanState(args.type, args.name, state);
+        if (digitalOceanId) {
+            return { id: digitalOceanId, state };
+        }
         if (args.type === "command:remote:Command" || args.type === "command:local:Command") {
             Object.assign(state, { stdout: "", stderr: "" });
         }
@@ -137,7 +187,7 @@ export async function recordProgram<T>(config: Record<string, unknown>, secretKe
  * wait (internal, but stable since 3.0). Outputs that resolve late (a stack
  * reference's) start new registrations, so wait until a pass finds none.
  */
-async function settle(): Promise<void> {
+export async function settle(): Promise<void> {
     const runtime = pulumi.runtime as unknown as { waitForRPCs(): Promise<void> };
     for (let pass = 0; pass < 5; pass++) {
         await runtime.waitForRPCs();
