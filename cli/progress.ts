@@ -55,14 +55,15 @@ export class DeployProgress {
 }
 
 /**
- * A failed remote command's diagnostic quotes the whole script and all its
- * output; keep what it says about itself and the last lines of the output.
+ * Diagnostics quote whole scripts and tracebacks; keep what the step says
+ * about itself (its first lines) and how the output ended (its last lines).
  */
 export function condense(message: string): string {
     const quoted = message.indexOf(': running "');
+    const head = quoted >= 0 ? [message.slice(0, quoted)] : message.split("\n").slice(0, 2);
     const lines = message.split("\n").map((line) => line.trim()).filter(Boolean);
-    if (quoted < 0 || lines.length <= 4) {
+    if (lines.length <= 5) {
         return message;
     }
-    return [message.slice(0, quoted), ...lines.slice(-3)].join("\n");
+    return [...head, "…", ...lines.slice(-2)].join("\n");
 }

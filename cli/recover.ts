@@ -1,7 +1,7 @@
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { Stack } from "@pulumi/pulumi/automation";
-import { words } from "../components/shell/quote";
+import { quote, words } from "../components/shell/quote";
 import { isStale } from "./lock";
 import { runOnHost } from "./remote";
 import { CONTAINER_TYPE, hostAccessByProvider, readStackState, resourceName } from "./stackState";
@@ -41,20 +41,22 @@ export async function recoverInterruptedDeploy(stack: Stack, log: (line: string)
     log(`the last update was interrupted; pending: ${recovery.pendingOperations.join(", ")}`);
 
     const hosts = hostAccessByProvider(state);
+    const knownIds = new Set(state.resources.map((resource) => resource.id).filter(Boolean));
     for (const operation of state.pendingOperations) {
         const { resource } = operation;
         const name = resource.inputs?.name;
-        if (operation.type !== "creating" || resource.type !== CONTAINER_TYPE || typeof name !== "string" || !resource.provider) {
+        const access = resource.provider ? hosts.get(resource.provider) : undefined;
+        if (operation.type !== "creating" || resource.type !== CONTAINER_TYPE || typeof name !== "string" || !access) {
             continue;
         }
-        const recorded = state.resources.some((other) => other.type === CONTAINER_TYPE && other.provider === resource.provider && other.outputs?.name === name);
-        const access = hosts.get(resource.provider);
-        if (recorded || !access) {
+        // The container by that name, if the interrupted create got as far as making it.
+        const id = (await runOnHost(access, `docker inspect --format '{{.Id}}' -- ${quote(name)} 2>/dev/null || true`)).trim();
+        if (!id || knownIds.has(id)) {
             continue;
         }
-        await runOnHost(access, words("docker", "rm", "--force", "--", name));
+        await runOnHost(access, words("docker", "rm", "--force", "--", id));
         recovery.orphanContainers.push(`${name}@${access.host}`);
-        log(`removed ${name} on ${access.host}: its create was interrupted, the state does not know it`);
+        log(`removed ${name} (${id.slice(0, 12)}) on ${access.host}: its create was interrupted, the state does not know it`);
     }
     await stack.refresh({ clearPendingCreates: true });
     log("refreshed the state from the hosts; pending operations cleared");

@@ -46,7 +46,9 @@ export class App extends pulumi.ComponentResource {
     readonly done: pulumi.Resource;
 
     constructor(name: string, args: AppArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("berth:index:App", name, {}, opts);
+        // The names (not values) of the plain settings, for the policy pack:
+        // a secret there would sit in the state and in config in plain text.
+        super("berth:index:App", name, { plainSettings: Object.keys(args.spec.env).sort() }, opts);
         const { spec } = args;
         const layout = appLayout(spec.name);
 

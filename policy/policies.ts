@@ -3,7 +3,7 @@ import { ResourceValidationPolicy, validateResourceOfType } from "@pulumi/policy
 import * as docker from "@pulumi/docker";
 import * as digitalocean from "@pulumi/digitalocean";
 import {
-    ContainerInputs, imageTagProblem, logRotationProblem, plainSecretProblems, publicPortProblems, webHealthCheckProblem, worldSshProblems,
+    ContainerInputs, imageTagProblem, logRotationProblem, plainSecretProblems, plainSettingProblems, publicPortProblems, webHealthCheckProblem, worldSshProblems,
 } from "./rules";
 
 function containerPolicy(name: string, description: string, problems: (inputs: ContainerInputs) => string[] | string | undefined): ResourceValidationPolicy {
@@ -34,6 +34,19 @@ export const policies: ResourceValidationPolicy[] = [
     containerPolicy("web-health-check", "Every web container has a health check the rollout waits on.", webHealthCheckProblem),
     containerPolicy("log-rotation", "Every container rotates its logs.", logRotationProblem),
     containerPolicy("secrets-in-secret-config", "Secret settings reach containers through berth:secrets, not plain env.", plainSecretProblems),
+    {
+        name: "secrets-not-in-plain-settings",
+        description: "An app's settings named like secrets come from berth:secrets (encrypted), not berth:apps[].env.",
+        validateResource: (resource, reportViolation) => {
+            if (resource.type !== "berth:index:App") {
+                return;
+            }
+            const names = Array.isArray(resource.props.plainSettings) ? resource.props.plainSettings.map(String) : [];
+            for (const problem of plainSettingProblems(resource.name, names)) {
+                reportViolation(problem);
+            }
+        },
+    },
     containerPolicy("no-public-ports", "No container but nginx publishes a port on a public address.", publicPortProblems),
     {
         name: "no-world-ssh",

@@ -66,6 +66,14 @@ export function plainSecretProblems(inputs: ContainerInputs): string[] {
         .map((name) => `container ${inputs.name} gets ${name} as a plain environment variable: put it in berth:secrets (pulumi config set --secret)`);
 }
 
+/** An app's plain settings (berth:apps[].env) named like a secret: they belong in berth:secrets. */
+export function plainSettingProblems(app: string, settingNames: string[]): string[] {
+    return settingNames
+        .filter((name) => SECRET_NAME.test(name))
+        .map((name) => `app ${app} sets ${name} in berth:apps[].env, in plain text: set it with ` +
+            `\`pulumi config set --secret --path 'berth:secrets.${app}.${name}' ...\` and remove it from env`);
+}
+
 /** Private (RFC 1918), loopback or link-local: not reachable from the internet. */
 export function isPrivateAddress(address: string): boolean {
     const parts = address.split(".").map(Number);

@@ -86,7 +86,7 @@ describe("failed, interrupted and rolled-back deploys in the lab", () => {
         const outcome = await deploy(lab.stack, { log: (line) => lines.push(line) });
         expect(outcome.result).toBe("rolled back");
         expect(outcome.restored).toEqual({ sample: { tag: "v2", codeRef: "v1.0.0" } });
-        expect(outcome.failure).toMatch(/sample-web-web-1: .*healthy/);
+        expect(outcome.failure).toMatch(/sample-web-web-1: [\s\S]*healthy/);
         expect(await servedVersions()).toEqual(BOTH("v2 v1.0.0"));
         expect((await desiredReleases(lab.stack)).sample.tag).toBe("v2");
     }, 10 * 60_000);

@@ -35,12 +35,12 @@ describe("berth's policy pack in a real preview", () => {
             const events: EngineEvent[] = [];
             await expect(lab.stack.preview({ policyPacks: [POLICY_PACK], onEvent: (event) => events.push(event) })).rejects.toThrow(/policy/i);
             expect(new Set(violations(events))).toEqual(new Set([
-                "mandatory no-latest-tag", "mandatory no-latest-pull", "mandatory secrets-in-secret-config",
+                "mandatory no-latest-tag", "mandatory no-latest-pull", "mandatory secrets-not-in-plain-settings",
             ]));
 
             const advisory: EngineEvent[] = [];
             await lab.stack.preview({ policyPacks: [POLICY_PACK], policyPackConfigs: [ADVISORY], onEvent: (event) => advisory.push(event) });
-            expect(new Set(violations(advisory))).toEqual(new Set(["advisory no-latest-tag", "advisory no-latest-pull", "advisory secrets-in-secret-config"]));
+            expect(new Set(violations(advisory))).toEqual(new Set(["advisory no-latest-tag", "advisory no-latest-pull", "advisory secrets-not-in-plain-settings"]));
 
             // berth preview applies policy/local.json for the stack named local, and reports the violations.
             const report = await previewDeploy(lab.stack);

@@ -1,5 +1,5 @@
 import {
-    imageTagProblem, isPrivateAddress, logRotationProblem, plainSecretProblems, publicPortProblems, webHealthCheckProblem, worldSshProblems,
+    imageTagProblem, isPrivateAddress, logRotationProblem, plainSecretProblems, plainSettingProblems, publicPortProblems, webHealthCheckProblem, worldSshProblems,
 } from "../../../policy/rules";
 
 const web = {
@@ -43,6 +43,12 @@ describe("berth's policy rules", () => {
         expect(plainSecretProblems({ ...web, envs: [...web.envs, "DATABASE_PASSWORD=hunter2", "STRIPE_API_KEY=x"] })).toEqual([
             "container sample-web gets DATABASE_PASSWORD as a plain environment variable: put it in berth:secrets (pulumi config set --secret)",
             "container sample-web gets STRIPE_API_KEY as a plain environment variable: put it in berth:secrets (pulumi config set --secret)",
+        ]);
+    });
+
+    it("finds secrets among an app's plain settings", () => {
+        expect(plainSettingProblems("sample", ["DATABASE_HOST", "DATABASE_PASSWORD", "DJANGO_SETTINGS_MODULE"])).toEqual([
+            "app sample sets DATABASE_PASSWORD in berth:apps[].env, in plain text: set it with `pulumi config set --secret --path 'berth:secrets.sample.DATABASE_PASSWORD' ...` and remove it from env",
         ]);
     });
 
