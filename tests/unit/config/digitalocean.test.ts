@@ -1,17 +1,6 @@
-import { ConfigError, RawConfig, validateConfig } from "../../../components/config";
+import { validateConfig } from "../../../components/config";
+import { problemsOf } from "../../support/configProblems";
 import { digitalOceanConfig } from "../../support/digitalOceanConfig";
-
-function problemsOf(raw: RawConfig): string[] {
-    try {
-        validateConfig(raw);
-    } catch (error) {
-        if (error instanceof ConfigError) {
-            return error.problems.map((problem) => `${problem.propertyPath}: ${problem.reason}`);
-        }
-        throw error;
-    }
-    return [];
-}
 
 describe("berth:digitalocean", () => {
     it("derives hosts named per index from the droplet groups, with every default", () => {

@@ -1,4 +1,5 @@
-import { ConfigError, RawConfig, validateConfig } from "../../../components/config";
+import { RawConfig, validateConfig } from "../../../components/config";
+import { problemsOf } from "../../support/configProblems";
 
 function validLabConfig(): RawConfig {
     return {
@@ -21,19 +22,6 @@ function validLabConfig(): RawConfig {
             },
         ],
     };
-}
-
-/** The problems validateConfig reports for a config, as "path: reason" lines. */
-function problemsOf(raw: RawConfig): string[] {
-    try {
-        validateConfig(raw);
-    } catch (error) {
-        if (error instanceof ConfigError) {
-            return error.problems.map((problem) => `${problem.propertyPath}: ${problem.reason}`);
-        }
-        throw error;
-    }
-    return [];
 }
 
 describe("validateConfig", () => {
