@@ -83,6 +83,7 @@ export function createAppHostFiles(name: string, args: AppHostFilesArgs): AppHos
                   reload: app.reload,
                   iniPath: layout.uwsgiIni,
                   readyPath: layout.uwsgiReady,
+                  fifoPath: layout.uwsgiFifo,
                   harakiriSeconds: 60,
               }),
           }, { parent, dependsOn: [volume] })

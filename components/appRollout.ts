@@ -158,7 +158,7 @@ function codeSwitchStep(args: RolloutArgs, files: AppHostFiles, dependsOn: pulum
     }
     return new command.remote.Command(`${args.name}-code-${files.host.hostName}`, {
         connection: files.host.connection,
-        create: switchReleaseAndReload(args.layout, args.app.code.ref, containerNames.web(args.app.name), args.app.healthTimeoutSeconds),
+        create: switchReleaseAndReload(args.layout, args.app.code.ref, containerNames.web(args.app.name), args.app.healthTimeoutSeconds, args.app.reload),
         triggers: [args.app.code.ref],
     }, { parent: args.parent, dependsOn: [...dependsOn, files.checkout, ...(files.uwsgiIni ? [files.uwsgiIni] : [])] });
 }

@@ -15,6 +15,8 @@ export interface UwsgiSettings {
     iniPath: string;
     /** File uWSGI rewrites when a reload is done and the new code accepts requests. */
     readyPath: string;
+    /** uWSGI's master FIFO, which berth pokes right after touching the ini. */
+    fifoPath: string;
     /** Seconds after which a stuck worker is recycled. */
     harakiriSeconds: number;
 }
@@ -62,6 +64,9 @@ export function renderUwsgiIni(settings: UwsgiSettings): string {
         "die-on-term = true",
         "hook-master-start = unix_signal:15 gracefully_kill_them_all",
         ...reload,
+        "; berth writes the same reload here right after the touch, so it starts at",
+        "; once rather than at the master's next once-a-second look at the ini",
+        `master-fifo = ${settings.fifoPath}`,
         "",
     ].join("\n");
 }

@@ -1,3 +1,4 @@
+import { ReloadMode } from "../config/types";
 import { AppLayout } from "../render/layout";
 import { chain, quote, strictScript, words } from "./quote";
 
@@ -63,11 +64,22 @@ export function fetchRelease(layout: AppLayout, repository: string, ref: string,
  * rewrites the ready file when the reloaded app accepts requests again, so
  * "ready newer than the ini" means the new code serves.
  */
-export function switchReleaseAndReload(layout: AppLayout, ref: string, webContainer: string, timeoutSeconds: number): string {
+/**
+ * Tells uWSGI's master to reload now through its FIFO (r: graceful reload,
+ * c: chain reload): the touch alone is noticed within a second. A FIFO
+ * without a reader blocks its writer, hence the timeout; no FIFO, no harm.
+ */
+export function startUwsgiReload(fifoPath: string, reload: ReloadMode): string {
+    const command = reload === "chain" ? "c" : "r";
+    return `if [ -p ${quote(fifoPath)} ]; then timeout 2 sh -c ${quote(`printf ${command} > ${quote(fifoPath)}`)} || true; fi`;
+}
+
+export function switchReleaseAndReload(layout: AppLayout, ref: string, webContainer: string, timeoutSeconds: number, reload: ReloadMode = "touch"): string {
     const next = `${layout.code}.berth-next`;
     return strictScript(
         chain(words("ln", "-sfn", releaseDirectory(layout, ref), next), words("mv", "-Tf", next, layout.code), words("touch", layout.uwsgiIni)),
         `if [ "$(${words("docker", "inspect", "-f", "{{.State.Running}}", webContainer)} 2>/dev/null)" = true ]; then`,
+        `  ${startUwsgiReload(layout.uwsgiFifo, reload)}`,
         `  deadline=$(( $(date +%s) + ${timeoutSeconds} ))`,
         `  until [ -n "$(${words("find", layout.uwsgiReady, "-newer", layout.uwsgiIni)} 2>/dev/null)" ]; do`,
         `    if [ "$(date +%s)" -ge "$deadline" ]; then echo ${quote(`uWSGI did not finish reloading ${ref} within ${timeoutSeconds}s`)} >&2; exit 1; fi`,

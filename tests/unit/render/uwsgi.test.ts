@@ -1,7 +1,8 @@
-import { ChildProcess, spawn } from "node:child_process";
+import { ChildProcess, execFileSync, spawn } from "node:child_process";
 import { existsSync, mkdirSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { renderUwsgiIni, UwsgiSettings } from "../../../components/render/uwsgi";
+import { startUwsgiReload } from "../../../components/shell/commands";
 import { httpRequest } from "../../engine/support/http";
 import { freePort } from "../../engine/support/network";
 import { temporaryDirectory } from "../../support/files";
@@ -16,6 +17,7 @@ const settings: UwsgiSettings = {
     reload: "touch",
     iniPath: "/srv/berth/antisocial/uwsgi.ini",
     readyPath: "/srv/berth/antisocial/uwsgi.ready",
+    fifoPath: "/srv/berth/antisocial/uwsgi.fifo",
     harakiriSeconds: 60,
 };
 
@@ -37,6 +39,7 @@ describe("the rendered ini in a real uWSGI", () => {
     const codeDirectory = join(directory, "code");
     const iniPath = join(directory, "uwsgi.ini");
     const readyPath = join(directory, "uwsgi.ready");
+    const fifoPath = join(directory, "uwsgi.fifo");
     let uwsgi: ChildProcess | undefined;
     let output = "";
 
@@ -67,7 +70,7 @@ describe("the rendered ini in a real uWSGI", () => {
         ].join("\n"));
         writeFileSync(join(codeDirectory, "VERSION"), "one");
         const port = await freePort();
-        writeFileSync(iniPath, renderUwsgiIni({ ...settings, reload, httpPort: port, codeDirectory, iniPath, readyPath, wsgiModule: "hello:application" }));
+        writeFileSync(iniPath, renderUwsgiIni({ ...settings, reload, httpPort: port, codeDirectory, iniPath, readyPath, fifoPath, wsgiModule: "hello:application" }));
 
         output = "";
         uwsgi = spawn("uwsgi", ["--ini", iniPath], { stdio: ["ignore", "pipe", "pipe"] });
@@ -83,6 +86,9 @@ describe("the rendered ini in a real uWSGI", () => {
         await new Promise((resolve) => setTimeout(resolve, 1100));
         const now = new Date();
         utimesSync(iniPath, now, now);
+        // ... and start the reload at once through the master FIFO, as berth does.
+        const started = Date.now();
+        execFileSync("sh", ["-c", startUwsgiReload(fifoPath, reload)]);
         // uWSGI rewrites the ready file when the reload has taken (berth's reload gate):
         // from then on, requests run the new code.
         const deadline = Date.now() + 20_000;
@@ -92,6 +98,10 @@ describe("the rendered ini in a real uWSGI", () => {
             }
             await new Promise((resolve) => setTimeout(resolve, 100));
         }
+        // The FIFO started it: no waiting for the master's once-a-second look at the ini
+        // (a reload of this small app takes about a second either way).
+        expect(Date.now() - started).toBeLessThan(reload === "touch" ? 1900 : 5000);
+        expect(output).not.toMatch(/reloading uWSGI[\s\S]*reloading uWSGI/);
         if (reload === "touch") {
             // A touch-reload re-executes the whole instance: every request from now on runs the new code.
             expect((await httpRequest(url)).body).toBe("two");

@@ -35,6 +35,7 @@ describe("command builders", () => {
             "set -eu",
             "ln -sfn /srv/berth/antisocial/releases/v2 /srv/berth/antisocial/code.berth-next && mv -Tf /srv/berth/antisocial/code.berth-next /srv/berth/antisocial/code && touch /srv/berth/antisocial/uwsgi.ini",
             "if [ \"$(docker inspect -f '{{.State.Running}}' antisocial-web 2>/dev/null)\" = true ]; then",
+            "  if [ -p /srv/berth/antisocial/uwsgi.fifo ]; then timeout 2 sh -c 'printf r > /srv/berth/antisocial/uwsgi.fifo' || true; fi",
             "  deadline=$(( $(date +%s) + 60 ))",
             "  until [ -n \"$(find /srv/berth/antisocial/uwsgi.ready -newer /srv/berth/antisocial/uwsgi.ini 2>/dev/null)\" ]; do",
             "    if [ \"$(date +%s)\" -ge \"$deadline\" ]; then echo 'uWSGI did not finish reloading v2 within 60s' >&2; exit 1; fi",
