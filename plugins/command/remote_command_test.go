@@ -10,18 +10,19 @@ import (
 	"testing"
 	"time"
 
+	"github.com/berth-deploy/berth/plugins/internal/sshdtest"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"golang.org/x/crypto/ssh"
 )
 
 // connectionTo is the connection input the npm SDK would send for server:
 // a secret object (the SDK wraps it with pulumi.secret).
-func connectionTo(server *testSSHServer, extra ...string) resource.PropertyValue {
+func connectionTo(server *sshdtest.Server, extra ...string) resource.PropertyValue {
 	properties := resource.PropertyMap{
 		"host":       text("127.0.0.1"),
-		"port":       resource.NewNumberProperty(float64(server.port)),
-		"user":       text(server.user),
-		"privateKey": text(server.clientKeyPEM),
+		"port":       resource.NewNumberProperty(float64(server.Port)),
+		"user":       text(server.User),
+		"privateKey": text(server.ClientKeyPEM),
 	}
 	for index := 0; index+1 < len(extra); index += 2 {
 		properties[resource.PropertyKey(extra[index])] = text(extra[index+1])
@@ -47,7 +48,7 @@ func TestRemoteCreateUpdateDeleteOverRealSSH(t *testing.T) {
 	})
 
 	created := h.mustCreate(remoteCommandToken, inputs)
-	if got := plainString(t, created, "stdout"); got != "created by "+server.user {
+	if got := plainString(t, created, "stdout"); got != "created by "+server.User {
 		t.Errorf("create stdout = %q", got)
 	}
 	if got := plainString(t, created, "stderr"); got != "to-stderr" {
@@ -60,7 +61,7 @@ func TestRemoteCreateUpdateDeleteOverRealSSH(t *testing.T) {
 	news := inputs.Copy()
 	news["stdin"] = text("unused")
 	updated := h.mustUpdate(remoteCommandToken, created, news)
-	if got := plainString(t, updated, "stdout"); got != "updated after [created by "+server.user+"]" {
+	if got := plainString(t, updated, "stdout"); got != "updated after [created by "+server.User+"]" {
 		t.Errorf("update stdout = %q", got)
 	}
 
@@ -71,7 +72,7 @@ func TestRemoteCreateUpdateDeleteOverRealSSH(t *testing.T) {
 	if err != nil {
 		t.Fatalf("remote delete did not run: %v", err)
 	}
-	if got := strings.TrimSpace(string(content)); got != "deleted after [updated after [created by "+server.user+"]]" {
+	if got := strings.TrimSpace(string(content)); got != "deleted after [updated after [created by "+server.User+"]]" {
 		t.Errorf("delete wrote %q", got)
 	}
 }
@@ -129,7 +130,7 @@ func TestRemoteHostKeyIsVerifiedWhenGiven(t *testing.T) {
 	server := startSSHServer(t)
 	h := newHarness(t)
 	matching := h.check(remoteCommandToken, resource.PropertyMap{
-		"connection": connectionTo(server, "hostKey", server.hostPublicKey),
+		"connection": connectionTo(server, "hostKey", server.HostPublicKey),
 		"create":     text("echo trusted"),
 	})
 	if got := plainString(t, h.mustCreate(remoteCommandToken, matching), "stdout"); got != "trusted" {
@@ -162,7 +163,7 @@ func TestRemoteDialRetriesUntilTheHostIsUp(t *testing.T) {
 	launched := make(chan error, 1)
 	go func() {
 		time.Sleep(1500 * time.Millisecond)
-		launched <- server.launch()
+		launched <- server.Launch()
 	}()
 
 	outputs := h.mustCreate(remoteCommandToken, inputs)
@@ -263,9 +264,9 @@ func TestRemoteCheckAppliesConnectionDefaultsAndSecrecy(t *testing.T) {
 }
 
 // clientPrivateKey reads back the server's authorized client key.
-func clientPrivateKey(t *testing.T, server *testSSHServer) ed25519.PrivateKey {
+func clientPrivateKey(t *testing.T, server *sshdtest.Server) ed25519.PrivateKey {
 	t.Helper()
-	key, err := ssh.ParseRawPrivateKey([]byte(server.clientKeyPEM))
+	key, err := ssh.ParseRawPrivateKey([]byte(server.ClientKeyPEM))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,112 +3,30 @@ package docker
 import (
 	"encoding/json"
 	"fmt"
-	"net"
 	"net/url"
 	"os"
-	"os/exec"
-	"os/user"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/berth-deploy/berth/plugins/internal/sshdtest"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 )
 
 // sshServer is a throwaway sshd on 127.0.0.1 that accepts one key for the
 // current user, who can run `docker system dial-stdio` on the local daemon.
-type sshServer struct {
-	port          int
-	user          string
-	clientKey     string
-	strangerKey   string
-	configuration string
-}
+type sshServer struct{ *sshdtest.Server }
 
-func startSSHServer(t *testing.T) *sshServer {
+func startSSHServer(t *testing.T) sshServer {
 	t.Helper()
-	directory := t.TempDir()
-	generateKey := func(name string) string {
-		path := filepath.Join(directory, name)
-		if output, err := exec.Command("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", path).CombinedOutput(); err != nil {
-			t.Fatalf("ssh-keygen: %v: %s", err, output)
-		}
-		return path
-	}
-	hostKey := generateKey("host_key")
-	clientKey := generateKey("client_key")
-	strangerKey := generateKey("stranger_key")
-	publicKey, err := os.ReadFile(clientKey + ".pub")
-	if err != nil {
-		t.Fatal(err)
-	}
-	authorizedKeys := filepath.Join(directory, "authorized_keys")
-	if err := os.WriteFile(authorizedKeys, publicKey, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	current, err := user.Current()
-	if err != nil {
-		t.Fatal(err)
-	}
-
-	listener, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := listener.Addr().(*net.TCPAddr).Port
-	listener.Close()
-
-	configuration := filepath.Join(directory, "sshd_config")
-	settings := fmt.Sprintf(`Port %d
-ListenAddress 127.0.0.1
-HostKey %s
-AuthorizedKeysFile %s
-PidFile %s
-PubkeyAuthentication yes
-PasswordAuthentication no
-KbdInteractiveAuthentication no
-PermitRootLogin prohibit-password
-StrictModes no
-UsePAM no
-`, port, hostKey, authorizedKeys, filepath.Join(directory, "sshd.pid"))
-	if err := os.WriteFile(configuration, []byte(settings), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	// sshd refuses to start without its privilege separation directory.
-	if err := os.MkdirAll("/run/sshd", 0o755); err != nil {
-		t.Fatal(err)
-	}
-	daemon := exec.Command("/usr/sbin/sshd", "-D", "-e", "-f", configuration)
-	daemonLog := &lockedBuffer{}
-	daemon.Stdout = daemonLog
-	daemon.Stderr = daemonLog
-	if err := daemon.Start(); err != nil {
-		t.Fatalf("start sshd (install openssh-server): %v", err)
-	}
-	t.Cleanup(func() {
-		_ = daemon.Process.Kill()
-		_ = daemon.Wait()
-	})
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		connection, err := net.Dial("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
-		if err == nil {
-			connection.Close()
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("sshd did not listen on %d: %s", port, daemonLog.String())
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	return &sshServer{port: port, user: current.Username, clientKey: clientKey, strangerKey: strangerKey, configuration: configuration}
+	return sshServer{sshdtest.Start(t)}
 }
 
 // providerConfig is what a berth stack would set: host and sshOpts, the
 // latter JSON-encoded as the SDK's Provider resource sends it.
-func (server *sshServer) providerConfig(t *testing.T, key string) resource.PropertyMap {
+func (server sshServer) providerConfig(t *testing.T, key string) resource.PropertyMap {
 	options, err := json.Marshal([]string{
 		"-i", key, "-o", "IdentitiesOnly=yes", "-o", "BatchMode=yes",
 		"-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR",
@@ -117,7 +35,7 @@ func (server *sshServer) providerConfig(t *testing.T, key string) resource.Prope
 		t.Fatal(err)
 	}
 	return resource.PropertyMap{
-		"host":    stringProperty(fmt.Sprintf("ssh://%s@127.0.0.1:%d", server.user, server.port)),
+		"host":    stringProperty(fmt.Sprintf("ssh://%s@127.0.0.1:%d", server.User, server.Port)),
 		"sshOpts": stringProperty(string(options)),
 	}
 }
@@ -125,7 +43,7 @@ func (server *sshServer) providerConfig(t *testing.T, key string) resource.Prope
 func TestContainersOverSSH(t *testing.T) {
 	server := startSSHServer(t)
 	run := newTestRun(t)
-	provider := newConfiguredProvider(t, server.providerConfig(t, server.clientKey))
+	provider := newConfiguredProvider(t, server.providerConfig(t, server.ClientKeyPath))
 
 	inputs := check(t, provider, containerType, "remote", nil, run.containerInputs("touch /tmp/ok; sleep 1000", resource.PropertyMap{
 		"name": stringProperty(run.name("remote")),
@@ -160,7 +78,7 @@ func TestContainersOverSSH(t *testing.T) {
 	}
 
 	// A key the server does not accept fails with ssh's own explanation.
-	stranger := newConfiguredProvider(t, server.providerConfig(t, server.strangerKey))
+	stranger := newConfiguredProvider(t, server.providerConfig(t, server.StrangerKeyPath))
 	_, _, err := create(t, stranger, containerType, "denied", check(t, stranger, containerType, "denied", nil,
 		run.containerInputs("sleep 1", resource.PropertyMap{"name": stringProperty(run.name("denied"))})))
 	if err == nil || !strings.Contains(err.Error(), "Permission denied") {
