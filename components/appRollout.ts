@@ -9,7 +9,7 @@ import { LoadBalancer } from "./loadBalancer";
 import { containerNames } from "./naming";
 import { AppLayout } from "./render/layout";
 import { hostTasks, releaseHost, staticTasks } from "./rollout/plan";
-import { releaseDirectory, restartContainer, runOneShotTask, switchReleaseAndReload, waitForHttp } from "./shell/commands";
+import { releaseDirectory, restartUnlessStartedAfterSwitch, runOneShotTask, switchReleaseAndReload, waitForHttp } from "./shell/commands";
 import { chain } from "./shell/quote";
 
 export interface RolloutArgs {
@@ -208,7 +208,7 @@ function backgroundContainer(
     }
     const restart = new command.remote.Command(`${args.name}-${role}-restart-${hostName}`, {
         connection: files.host.connection,
-        create: restartContainer(containerNames[role](args.app.name), args.app.stopGraceSeconds),
+        create: restartUnlessStartedAfterSwitch(containerNames[role](args.app.name), args.app.stopGraceSeconds, args.layout.code),
         triggers: [args.app.code.ref],
     }, { parent: args.parent, dependsOn: [container] });
     return { container, done: [restart] };

@@ -125,9 +125,23 @@ export function runOneShotTask(options: OneShotTask): string {
     return chain(words("docker", "rm", "-f", options.containerName) + " >/dev/null 2>&1 || true", words(...args));
 }
 
-/** Restarts a container, giving it `graceSeconds` to finish its work (celery's warm shutdown). */
-export function restartContainer(name: string, graceSeconds: number): string {
-    return words("docker", "restart", "--time", String(graceSeconds), name);
+/**
+ * The code path's restart of a worker or beat container, giving it
+ * `graceSeconds` to finish its work (celery's warm shutdown). A container
+ * started after the code link last moved already runs that release (it was
+ * just created, as on a first deploy or an image change): it is left alone,
+ * which also spares a process that is still starting up the full grace.
+ */
+export function restartUnlessStartedAfterSwitch(name: string, graceSeconds: number, codeLink: string): string {
+    return strictScript(
+        `started=$(date -d "$(${words("docker", "inspect", "-f", "{{.State.StartedAt}}", name)})" +%s.%N)`,
+        `switched=$(${words("stat", "-c", "%.9Y", codeLink)})`,
+        `if awk -v started="$started" -v switched="$switched" 'BEGIN { exit !(started > switched) }'; then`,
+        `  echo ${quote(`${name} started after the code switch: it already runs this release`)}`,
+        "else",
+        `  ${words("docker", "restart", "--time", String(graceSeconds), name)}`,
+        "fi",
+    );
 }
 
 /**

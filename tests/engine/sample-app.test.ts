@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { appLayout, AppLayout } from "../../components/render/layout";
 import { renderEnvFile } from "../../components/render/envFile";
 import { renderUwsgiIni } from "../../components/render/uwsgi";
-import { fetchRelease, prepareAppRoot, releaseDirectory, switchReleaseAndReload } from "../../components/shell/commands";
+import { fetchRelease, prepareAppRoot, releaseDirectory, restartUnlessStartedAfterSwitch, switchReleaseAndReload } from "../../components/shell/commands";
 import { buildImage, removeContainers, removeImages } from "./support/docker";
 import { containerLogs, createNetwork, Exit, inspectContainer, removeNetworks, runForExit, waitFor, waitUntilHealthy } from "./support/containers";
 import { httpRequest } from "./support/http";
@@ -298,6 +298,15 @@ describe("the sample app under the image contract", () => {
         // Reloaded in place, once: started through the master FIFO right after the touch.
         const logs = await containerLogs(names.web, 400);
         expect(logs.match(/binary reloading uWSGI/g)).toHaveLength(1);
+
+        // The worker started before the switch runs the old code: it is restarted (warm
+        // shutdown). Right after, it started after the switch: left alone.
+        const workerStarted = await inspectContainer(names.worker, "{{.State.StartedAt}}");
+        await hostScript(restartUnlessStartedAfterSwitch(names.worker, 30, layout.code));
+        const restartedAt = await inspectContainer(names.worker, "{{.State.StartedAt}}");
+        expect(restartedAt).not.toBe(workerStarted);
+        expect(await hostScript(restartUnlessStartedAfterSwitch(names.worker, 30, layout.code))).toContain("already runs this release");
+        expect(await inspectContainer(names.worker, "{{.State.StartedAt}}")).toBe(restartedAt);
     }, 90_000);
 
     it("fails the release of v1.2.0-bad-migration: migrate exits non-zero and changes nothing", async () => {

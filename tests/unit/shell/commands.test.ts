@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { appLayout } from "../../../components/render/layout";
 import {
     fetchRelease, gitRevision, installFileFromStdin, installNginxConf, prepareAppRoot, releaseDirectory,
-    restartContainer, runOneShotTask, switchReleaseAndReload, waitForHttp,
+    restartUnlessStartedAfterSwitch, runOneShotTask, switchReleaseAndReload, waitForHttp,
 } from "../../../components/shell/commands";
 import { temporaryDirectory } from "../../support/files";
 
@@ -59,8 +59,17 @@ describe("command builders", () => {
         );
     });
 
-    it("restarts containers with a grace period", () => {
-        expect(restartContainer("antisocial-worker", 30)).toBe("docker restart --time 30 antisocial-worker");
+    it("restarts a worker with a grace period unless it started after the code switch", () => {
+        expect(restartUnlessStartedAfterSwitch("antisocial-worker", 30, layout.code)).toBe([
+            "set -eu",
+            "started=$(date -d \"$(docker inspect -f '{{.State.StartedAt}}' antisocial-worker)\" +%s.%N)",
+            "switched=$(stat -c %.9Y /srv/berth/antisocial/code)",
+            "if awk -v started=\"$started\" -v switched=\"$switched\" 'BEGIN { exit !(started > switched) }'; then",
+            "  echo 'antisocial-worker started after the code switch: it already runs this release'",
+            "else",
+            "  docker restart --time 30 antisocial-worker",
+            "fi",
+        ].join("\n"));
     });
 
     it("tests nginx configs before installing them and reloads, never restarts", () => {
