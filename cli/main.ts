@@ -82,7 +82,7 @@ async function main(argv: string[]): Promise<number> {
         }
         case "audit": {
             for (const entry of await readAudit(berthStateDirectory(stack), stack.name)) {
-                log(`${entry.at}  ${entry.actor}  ${entry.command}  ${entry.result}  ${describeChanges(entry.from, entry.to).join("; ")}`);
+                log(`${entry.at}  ${entry.actor}  ${entry.command}  ${entry.result}  ${describeChanges(entry.from, entry.to).join("; ") || "no release change"}`);
             }
             return 0;
         }

@@ -23,7 +23,9 @@ export async function previewDeploy(stack: Stack): Promise<PreviewReport> {
             policyViolations.push(`${policy.enforcementLevel} ${policy.policyName}: ${where}${policy.message.trim()}`);
         }
         const metadata = event.resourcePreEvent?.metadata;
-        if (metadata && metadata.op !== "same" && metadata.op !== "read") {
+        // A replacement is announced three times (create-replacement, replace,
+        // delete-replaced); the report lists it once, as "replace".
+        if (metadata && !["same", "read", "create-replacement", "delete-replaced"].includes(metadata.op)) {
             steps.push({ op: metadata.op, name: resourceName(metadata.urn), type: metadata.type, diffs: metadata.diffs ?? [] });
         }
     };

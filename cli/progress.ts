@@ -23,8 +23,11 @@ export class DeployProgress {
 
     readonly onEvent = (event: EngineEvent): void => {
         if (event.resourcePreEvent) {
-            const { urn, op } = event.resourcePreEvent.metadata;
-            if (op !== "same") {
+            const { urn, op, type } = event.resourcePreEvent.metadata;
+            // "replace" only marks a replacement whose real steps are reported
+            // on their own; a replaced command's deletion does nothing.
+            const noise = op === "replace" || (op === "delete-replaced" && type.startsWith("command:"));
+            if (op !== "same" && !noise) {
                 this.started.set(`${urn} ${op}`, Date.now());
             }
         } else if (event.resOutputsEvent || event.resOpFailedEvent) {
