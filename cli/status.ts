@@ -55,7 +55,9 @@ export async function readStatus(stack: Stack): Promise<StatusReport> {
     const { deployed } = await deployedState(stack);
     const report: StatusReport = { stack: stack.name, containers: [], code: [], drift: [] };
 
-    for (const [providerReference, access] of hostAccessByProvider(state)) {
+    // Host by host in name order, so the report reads the same every time.
+    const hosts = [...hostAccessByProvider(state)].sort(([, left], [, right]) => left.host.localeCompare(right.host));
+    for (const [providerReference, access] of hosts) {
         const recorded = state.resources.filter((resource) => resource.type === CONTAINER_TYPE && resource.provider === providerReference);
         const appsHere = [...new Set(recorded.map((resource) => labelOf(resource, "berth.app")).filter((app): app is string => Boolean(app)))];
         const recordedNames = new Set(recorded.map((resource) => String(resource.outputs?.name ?? "")));
