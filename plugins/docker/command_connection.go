@@ -1,7 +1,6 @@
 package docker
 
 import (
-	"bytes"
 	"fmt"
 	"io"
 	"net"
@@ -9,6 +8,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/berth-deploy/berth/plugins/internal/syncbuffer"
 )
 
 // commandConnection is a net.Conn whose bytes travel through a child
@@ -19,36 +20,10 @@ type commandConnection struct {
 	description string
 	stdin       io.WriteCloser
 	stdout      *io.PipeReader
-	stderr      *lockedBuffer
-	closeOnce   sync.Once
-	closing     chan struct{}
-}
-
-// lockedBuffer collects the child's stderr, which is written by the exec
-// package's copying goroutine and read when reporting errors.
-type lockedBuffer struct {
-	mutex  sync.Mutex
-	buffer bytes.Buffer
-}
-
-func (buffer *lockedBuffer) Write(data []byte) (int, error) {
-	buffer.mutex.Lock()
-	defer buffer.mutex.Unlock()
-	// Keep only the start: enough to explain a failure, bounded in size.
-	if room := 16*1024 - buffer.buffer.Len(); room > 0 {
-		if len(data) > room {
-			buffer.buffer.Write(data[:room])
-		} else {
-			buffer.buffer.Write(data)
-		}
-	}
-	return len(data), nil
-}
-
-func (buffer *lockedBuffer) String() string {
-	buffer.mutex.Lock()
-	defer buffer.mutex.Unlock()
-	return strings.TrimSpace(buffer.buffer.String())
+	// The child's stderr, bounded: read when reporting its errors.
+	stderr    *syncbuffer.Buffer
+	closeOnce sync.Once
+	closing   chan struct{}
 }
 
 func startCommandConnection(program string, arguments []string) (*commandConnection, error) {
@@ -62,7 +37,7 @@ func startCommandConnection(program string, arguments []string) (*commandConnect
 	// handed to the reader, so no data is lost when the child exits.
 	stdoutReader, stdoutWriter := io.Pipe()
 	command.Stdout = stdoutWriter
-	stderr := &lockedBuffer{}
+	stderr := &syncbuffer.Buffer{Limit: 16 * 1024}
 	command.Stderr = stderr
 
 	description := program + " " + strings.Join(arguments, " ")
@@ -93,7 +68,7 @@ func (connection *commandConnection) reapWhenExited(stdoutWriter *io.PipeWriter)
 	default:
 	}
 	if exitError != nil {
-		stdoutWriter.CloseWithError(fmt.Errorf("%q failed: %v: %s", connection.description, exitError, connection.stderr.String()))
+		stdoutWriter.CloseWithError(fmt.Errorf("%q failed: %v: %s", connection.description, exitError, strings.TrimSpace(connection.stderr.String())))
 		return
 	}
 	stdoutWriter.Close()
@@ -106,7 +81,7 @@ func (connection *commandConnection) Read(data []byte) (int, error) {
 func (connection *commandConnection) Write(data []byte) (int, error) {
 	written, err := connection.stdin.Write(data)
 	if err != nil {
-		if details := connection.stderr.String(); details != "" {
+		if details := strings.TrimSpace(connection.stderr.String()); details != "" {
 			return written, fmt.Errorf("%q: %w: %s", connection.description, err, details)
 		}
 	}

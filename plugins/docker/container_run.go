@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/berth-deploy/berth/plugins/internal/syncbuffer"
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/client"
 	"github.com/docker/docker/pkg/stdcopy"
@@ -109,7 +110,8 @@ func uploadContent(upload propertyBag) ([]byte, error) {
 // stdout and stderr. The exit code is not judged here: like the official
 // provider, a failing one-shot container is not an error (read `exitCode`).
 func runAttached(ctx context.Context, docker client.APIClient, containerID string, collectLogs, tty bool) (string, error) {
-	var logs lockedLogBuffer
+	// stdout and stderr are demultiplexed into one text.
+	var logs syncbuffer.Buffer
 	var logsDone sync.WaitGroup
 	var logsError error
 	if collectLogs {
@@ -148,22 +150,4 @@ func runAttached(ctx context.Context, docker client.APIClient, containerID strin
 		return logs.String(), fmt.Errorf("unable to read the container logs: %w", logsError)
 	}
 	return logs.String(), nil
-}
-
-// lockedLogBuffer lets stdout and stderr be written into one buffer.
-type lockedLogBuffer struct {
-	mutex  sync.Mutex
-	buffer bytes.Buffer
-}
-
-func (buffer *lockedLogBuffer) Write(data []byte) (int, error) {
-	buffer.mutex.Lock()
-	defer buffer.mutex.Unlock()
-	return buffer.buffer.Write(data)
-}
-
-func (buffer *lockedLogBuffer) String() string {
-	buffer.mutex.Lock()
-	defer buffer.mutex.Unlock()
-	return buffer.buffer.String()
 }

@@ -4,7 +4,6 @@
 package sshdtest
 
 import (
-	"bytes"
 	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/pem"
@@ -20,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/berth-deploy/berth/plugins/internal/syncbuffer"
 	"golang.org/x/crypto/ssh"
 )
 
@@ -41,7 +41,7 @@ type Server struct {
 	// StrangerKeyPath is a private key the server does not accept.
 	StrangerKeyPath string
 
-	log   *lockedBuffer
+	log   *syncbuffer.Buffer
 	mutex sync.Mutex
 	stop  func() // kills sshd; nil until launched
 }
@@ -67,7 +67,7 @@ func Prepare(t testing.TB) *Server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	server := &Server{Port: freePort(t), User: current.Username, Directory: t.TempDir(), log: &lockedBuffer{}}
+	server := &Server{Port: freePort(t), User: current.Username, Directory: t.TempDir(), log: &syncbuffer.Buffer{}}
 	t.Cleanup(func() { server.shutdown(t) })
 
 	hostKey, _ := server.writeNewKey(t, "host_key")
@@ -214,22 +214,4 @@ func freePort(t testing.TB) int {
 	}
 	defer func() { _ = listener.Close() }()
 	return listener.Addr().(*net.TCPAddr).Port
-}
-
-// lockedBuffer collects sshd's log from its output goroutines.
-type lockedBuffer struct {
-	mutex  sync.Mutex
-	buffer bytes.Buffer
-}
-
-func (buffer *lockedBuffer) Write(data []byte) (int, error) {
-	buffer.mutex.Lock()
-	defer buffer.mutex.Unlock()
-	return buffer.buffer.Write(data)
-}
-
-func (buffer *lockedBuffer) String() string {
-	buffer.mutex.Lock()
-	defer buffer.mutex.Unlock()
-	return buffer.buffer.String()
 }
