@@ -3,7 +3,7 @@ import { AppSpec, validateConfig } from "../components/config";
 import { describeRollout } from "../components/rollout/plan";
 import { policyOptions } from "./policyPack";
 import { AppPlan, PreviewReport, PreviewStep } from "./previewReport";
-import { deployedState, describeChanges, desiredReleases } from "./releases";
+import { berthConfig, deployedState, describeChanges, releasesInConfig } from "./releases";
 import { resourceName } from "./stackState";
 
 const CONTAINER_TYPE = "docker:index/container:Container";
@@ -36,11 +36,12 @@ export async function previewDeploy(stack: Stack): Promise<PreviewReport> {
         }
         throw error;
     });
-    const spec = validateConfig(await rawBerthConfig(stack));
+    const config = await berthConfig(stack);
+    const spec = validateConfig(config);
     const { deployed } = await deployedState(stack);
     return {
         stack: stack.name,
-        changes: describeChanges(deployed, await desiredReleases(stack)),
+        changes: describeChanges(deployed, releasesInConfig(config)),
         counts: (result?.changeSummary ?? {}) as Record<string, number>,
         blockedByPolicy: result === undefined,
         steps,
@@ -59,23 +60,4 @@ export function appPlan(app: AppSpec, loadBalancerHost: string, steps: PreviewSt
         return { app: app.name, path: "code", lines: describeRollout(app, loadBalancerHost, "code") };
     }
     return { app: app.name, path: "none", lines: [] };
-}
-
-/** Every `berth:*` key of the stack's config, parsed the way the program reads it. */
-async function rawBerthConfig(stack: Stack): Promise<Record<string, unknown>> {
-    const raw: Record<string, unknown> = {};
-    for (const [key, { value }] of Object.entries(await stack.getAllConfig())) {
-        if (key.startsWith("berth:")) {
-            raw[key.slice("berth:".length)] = parseConfigValue(value);
-        }
-    }
-    return raw;
-}
-
-function parseConfigValue(value: string): unknown {
-    try {
-        return JSON.parse(value);
-    } catch {
-        return value;
-    }
 }

@@ -22,8 +22,13 @@ interface AppConfigEntry {
 
 /** The releases the stack's config asks for (`berth:apps[i].image.tag`, `.code.ref`). */
 export async function desiredReleases(stack: Stack): Promise<Releases> {
+    return releasesInConfig(await berthConfig(stack));
+}
+
+/** Pure: the releases named in already-read `berth:*` config. */
+export function releasesInConfig(config: Record<string, unknown>): Releases {
     const result: Releases = {};
-    for (const entry of await configuredApps(stack)) {
+    for (const entry of appEntries(config)) {
         if (typeof entry.name === "string" && typeof entry.image?.tag === "string") {
             result[entry.name] = typeof entry.code?.ref === "string" ? { tag: entry.image.tag, codeRef: entry.code.ref } : { tag: entry.image.tag };
         }
@@ -47,7 +52,7 @@ export async function deployedState(stack: Stack): Promise<DeployedState> {
 
 /** Writes releases into the stack's config, app by app, leaving every other key alone. */
 export async function setReleases(stack: Stack, releases: Releases): Promise<void> {
-    const apps = await configuredApps(stack);
+    const apps = appEntries(await berthConfig(stack));
     for (const [name, release] of Object.entries(releases)) {
         const index = apps.findIndex((entry) => entry.name === name);
         if (index < 0) {
@@ -60,14 +65,27 @@ export async function setReleases(stack: Stack, releases: Releases): Promise<voi
     }
 }
 
-async function configuredApps(stack: Stack): Promise<AppConfigEntry[]> {
-    const all = await stack.getAllConfig();
-    const raw = all["berth:apps"]?.value;
-    if (!raw) {
-        return [];
+function appEntries(config: Record<string, unknown>): AppConfigEntry[] {
+    return Array.isArray(config.apps) ? (config.apps as AppConfigEntry[]) : [];
+}
+
+/** Every `berth:*` key of the stack's config (without the prefix), parsed the way the program reads it. */
+export async function berthConfig(stack: Stack): Promise<Record<string, unknown>> {
+    const raw: Record<string, unknown> = {};
+    for (const [key, { value }] of Object.entries(await stack.getAllConfig())) {
+        if (key.startsWith("berth:")) {
+            raw[key.slice("berth:".length)] = parseConfigValue(value);
+        }
     }
-    const parsed: unknown = JSON.parse(raw);
-    return Array.isArray(parsed) ? (parsed as AppConfigEntry[]) : [];
+    return raw;
+}
+
+function parseConfigValue(value: string): unknown {
+    try {
+        return JSON.parse(value);
+    } catch {
+        return value;
+    }
 }
 
 /**

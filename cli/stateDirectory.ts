@@ -8,11 +8,7 @@ import { Stack } from "@pulumi/pulumi/automation";
  * shares the state shares them; otherwise in the project's `.berth/`.
  */
 export function berthStateDirectory(stack: Stack): string {
-    const backend = stack.workspace.envVars.PULUMI_BACKEND_URL ?? process.env.PULUMI_BACKEND_URL ?? "";
-    if (backend.startsWith("file://")) {
-        return join(fileURLToPath(backend), ".berth");
-    }
-    return join(stack.workspace.workDir, ".berth");
+    return join(fileBackendDirectory(stack) ?? stack.workspace.workDir, ".berth");
 }
 
 /** The diy backend's own directory (file://), where Pulumi keeps its update locks. */
