@@ -1,11 +1,13 @@
 import { EngineEvent } from "@pulumi/pulumi/automation";
 import { resourceName } from "./stackState";
 
-/** One finished or failed step of a `pulumi up`, for the deploy's per-host progress and its error report. */
+/** One finished or failed step of a `pulumi up`, for the deploy's per-host progress and the benchmark's timeline. */
 export interface StepReport {
     name: string;
     op: string;
-    seconds: number;
+    /** When the engine announced the step and when it ended, in ms since the progress began following. */
+    startMs: number;
+    endMs: number;
     failed: boolean;
 }
 
@@ -18,8 +20,14 @@ export class DeployProgress {
     readonly steps: StepReport[] = [];
     readonly errors: string[] = [];
     private readonly started = new Map<string, number>();
+    private readonly origin = Date.now();
 
     constructor(private readonly print: (line: string) => void = () => undefined) {}
+
+    /** Milliseconds since this progress began following the update. */
+    elapsedMs(): number {
+        return Date.now() - this.origin;
+    }
 
     readonly onEvent = (event: EngineEvent): void => {
         if (event.resourcePreEvent) {
@@ -28,7 +36,7 @@ export class DeployProgress {
             // on their own; a replaced command's deletion does nothing.
             const noise = op === "replace" || (op === "delete-replaced" && type.startsWith("command:"));
             if (op !== "same" && !noise) {
-                this.started.set(`${urn} ${op}`, Date.now());
+                this.started.set(`${urn} ${op}`, this.elapsedMs());
             }
         } else if (event.resOutputsEvent || event.resOpFailedEvent) {
             const { urn, op } = (event.resOutputsEvent ?? event.resOpFailedEvent)!.metadata;
@@ -36,9 +44,10 @@ export class DeployProgress {
             if (startedAt === undefined) {
                 return;
             }
-            const step = { name: resourceName(urn), op, seconds: (Date.now() - startedAt) / 1000, failed: Boolean(event.resOpFailedEvent) };
+            const step = { name: resourceName(urn), op, startMs: startedAt, endMs: this.elapsedMs(), failed: Boolean(event.resOpFailedEvent) };
             this.steps.push(step);
-            this.print(`  ${step.failed ? "✗" : "✓"} ${step.name.padEnd(36)} ${step.op.padEnd(18)} ${step.seconds.toFixed(1)} s`);
+            const seconds = (step.endMs - step.startMs) / 1000;
+            this.print(`  ${step.failed ? "✗" : "✓"} ${step.name.padEnd(36)} ${step.op.padEnd(18)} ${seconds.toFixed(1)} s`);
         } else if (event.diagnosticEvent?.severity === "error") {
             const { urn, message } = event.diagnosticEvent;
             const text = message.replace(/\u001b\[[0-9;]*m/g, "").trim();

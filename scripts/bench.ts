@@ -8,6 +8,7 @@
 // before the clock starts; a berth deploy's wall time is one `pulumi up` through
 // the Automation API, from the call until it returns.
 import { EngineEvent } from "@pulumi/pulumi/automation";
+import { DeployProgress, StepReport } from "../cli/progress";
 import { containersOn, createLabStack, LabStack, labUp, onLabHost, tearDownLab } from "../tests/engine/support/lab";
 import { LoadReport, startLoad } from "../tests/engine/support/load";
 
@@ -43,8 +44,12 @@ async function measure(deploy: string, action: () => Promise<void>): Promise<Row
     return { deploy, seconds, report: await running.stop() };
 }
 
-/** Steps of one `pulumi up` with the time their start and end events arrived. */
-type Timeline = { name: string; op: string; startMs: number; endMs?: number }[];
+/** One berth deploy's steps, from the driver's own progress, and when the engine and the Automation API were done. */
+interface Timeline {
+    steps: StepReport[];
+    engineDoneMs?: number;
+    returnedMs?: number;
+}
 
 /**
  * Sets the config (before the clock starts: that is editing, not deploying),
@@ -53,37 +58,31 @@ type Timeline = { name: string; op: string; startMs: number; endMs?: number }[];
 async function berthUp(lab: LabStack, key: string, value: string, timeline: Timeline): Promise<() => Promise<void>> {
     await lab.stack.setConfig(key, { value }, true);
     return async () => {
-        const started = Date.now();
+        const progress = new DeployProgress();
         const onEvent = (event: EngineEvent) => {
-            const begun = event.resourcePreEvent?.metadata;
-            const ended = event.resOutputsEvent?.metadata ?? event.resOpFailedEvent?.metadata;
+            progress.onEvent(event);
             if (event.summaryEvent) {
-                timeline.push({ name: "(the engine reports the update done)", op: "", startMs: Date.now() - started, endMs: Date.now() - started });
-            }
-            if (begun && begun.op !== "same") {
-                timeline.push({ name: begun.urn.split("::").pop()!, op: begun.op, startMs: Date.now() - started });
-            } else if (ended) {
-                const step = timeline.find((entry) => entry.endMs === undefined && ended.urn.endsWith(`::${entry.name}`) && entry.op === ended.op);
-                if (step) {
-                    step.endMs = Date.now() - started;
-                }
+                timeline.engineDoneMs = progress.elapsedMs();
             }
         };
         const result = await lab.stack.up({ onEvent });
         if (result.summary.result !== "succeeded") {
             throw new Error(`pulumi up for ${key}=${value}: ${result.summary.result}`);
         }
-        timeline.push({ name: "(stack.up returns: the Automation API has read the summary and outputs)", op: "", startMs: Date.now() - started, endMs: Date.now() - started });
+        timeline.returnedMs = progress.elapsedMs();
+        timeline.steps = progress.steps;
     };
 }
 
 /** Where a deploy's time goes: each changed step's start and end, in seconds from `pulumi up`. */
 function printTimeline(title: string, timeline: Timeline): void {
+    const seconds = (ms: number | undefined) => (ms === undefined ? "?" : (ms / 1000).toFixed(1)).padStart(5);
     console.log(`\n${title}: step timeline (s from the start of pulumi up)`);
-    for (const step of timeline) {
-        const end = step.endMs === undefined ? "  ?  " : (step.endMs / 1000).toFixed(1).padStart(5);
-        console.log(`  ${(step.startMs / 1000).toFixed(1).padStart(5)} → ${end}  ${step.name} ${step.op}`);
+    for (const step of [...timeline.steps].sort((left, right) => left.startMs - right.startMs)) {
+        console.log(`  ${seconds(step.startMs)} → ${seconds(step.endMs)}  ${step.name} ${step.op}`);
     }
+    console.log(`  ${seconds(timeline.engineDoneMs)}          (the engine reports the update done)`);
+    console.log(`  ${seconds(timeline.returnedMs)}          (stack.up returns: the Automation API has read the summary and outputs)`);
 }
 
 /** The baseline: stop every container of the app on every host at once, then start them all. */
@@ -128,8 +127,8 @@ async function main(): Promise<void> {
         if (first.summary.result !== "succeeded") {
             throw new Error("the first deploy failed");
         }
-        const codeTimeline: Timeline = [];
-        const imageTimeline: Timeline = [];
+        const codeTimeline: Timeline = { steps: [] };
+        const imageTimeline: Timeline = { steps: [] };
         const codePath = await berthUp(lab, "berth:apps[0].code.ref", "v1.1.0", codeTimeline);
         const codeRow = await measure("berth code path (ref v1.0.0 → v1.1.0)", codePath);
         const imageRollout = await berthUp(lab, "berth:apps[0].image.tag", "v2", imageTimeline);
