@@ -1,5 +1,5 @@
 import { EngineEvent, Stack } from "@pulumi/pulumi/automation";
-import { recordAudit } from "./audit";
+import { AuditEntry, recordAudit } from "./audit";
 import { currentActor, withStackLock } from "./lock";
 import { policyOptions } from "./policyPack";
 import { DeployProgress } from "./progress";
@@ -84,29 +84,31 @@ async function upOrRestore(
     log: (line: string) => void,
     onEvent?: (event: EngineEvent) => void,
 ): Promise<DeployOutcome> {
-    const directory = berthStateDirectory(stack);
-    const audit = { actor: currentActor(), stack: stack.name, command, from, to };
-    const changes = describeChanges(from, to);
-    log(`${command} ${stack.name}: ${changes.join("; ") || "no release change"}`);
-    const first = await runUp(stack, `berth ${command} by ${audit.actor}: ${changes.join("; ") || "no release change"}`, log, onEvent);
+    const actor = currentActor();
+    /** One line in the audit log: who and what, plus how it ended. */
+    const audit = (ending: Pick<AuditEntry, "result" | "restored" | "error" | "updateVersion">) =>
+        recordAudit(berthStateDirectory(stack), { at: new Date().toISOString(), actor, stack: stack.name, command, from, to, ...ending });
+    const changes = describeChanges(from, to).join("; ") || "no release change";
+    log(`${command} ${stack.name}: ${changes}`);
+    const first = await runUp(stack, `berth ${command} by ${actor}: ${changes}`, log, onEvent);
     if (first.ok) {
-        await recordAudit(directory, { ...audit, at: new Date().toISOString(), result: "succeeded", updateVersion: first.version });
+        await audit({ result: "succeeded", updateVersion: first.version });
         return { result: "succeeded", from, to };
     }
 
     const restore = restoreTo ? changedApps(restoreTo, to) : {};
     if (Object.keys(restore).length === 0) {
-        await recordAudit(directory, { ...audit, at: new Date().toISOString(), result: "failed", error: first.failure });
+        await audit({ result: "failed", error: first.failure });
         throw new Error(`${command} of ${stack.name} failed, and there is no earlier release to restore:\n${first.failure}`);
     }
     log(`the rollout failed:\n${indent(first.failure)}\nrestoring ${describeChanges(to, restore).join("; ")}`);
     await setReleases(stack, restore);
-    const second = await runUp(stack, `berth ${command} by ${audit.actor}: restore after a failed rollout`, log, onEvent);
+    const second = await runUp(stack, `berth ${command} by ${actor}: restore after a failed rollout`, log, onEvent);
     if (!second.ok) {
-        await recordAudit(directory, { ...audit, at: new Date().toISOString(), result: "rollback failed", restored: restore, error: `${first.failure}\n${second.failure}` });
+        await audit({ result: "rollback failed", restored: restore, error: `${first.failure}\n${second.failure}` });
         throw new RollbackFailedError(`${command} of ${stack.name} failed:\n${indent(first.failure)}\nand restoring ${describeChanges(to, restore).join("; ")} failed too:\n${indent(second.failure)}`);
     }
-    await recordAudit(directory, { ...audit, at: new Date().toISOString(), result: "rolled back", restored: restore, error: first.failure, updateVersion: second.version });
+    await audit({ result: "rolled back", restored: restore, error: first.failure, updateVersion: second.version });
     return { result: "rolled back", from, to, restored: restore, failure: first.failure };
 }
 
