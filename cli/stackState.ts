@@ -24,9 +24,39 @@ export const CONTAINER_TYPE = "docker:index/container:Container";
 export const DOCKER_PROVIDER_TYPE = "pulumi:providers:docker";
 
 export async function readStackState(stack: Stack): Promise<StackState> {
-    const exported = await stack.exportStack();
+    return stackStateOf(await stack.exportStack());
+}
+
+/** Pure: the parts berth reads of what `pulumi stack export` wrote. */
+export function stackStateOf(exported: { deployment?: unknown }): StackState {
     const deployment = (exported.deployment ?? {}) as { resources?: StateResource[]; pending_operations?: PendingOperation[] };
     return { resources: deployment.resources ?? [], pendingOperations: deployment.pending_operations ?? [] };
+}
+
+// Pulumi's mark on a secret in an exported state: `{[key]: signature, ciphertext}`, or
+// `plaintext` (the value as JSON) with --show-secrets. A secret anywhere inside a property
+// wraps the whole property: `inputs.labels` with one secret label is such an object, not a list.
+const SECRET_SIGNATURE_KEY = "4dabf18193072939515e22adb298388d";
+const SECRET_SIGNATURE = "1b47061264138c4ac30d75fd1eb44270";
+
+export function isSecret(value: unknown): boolean {
+    return typeof value === "object" && value !== null && (value as Record<string, unknown>)[SECRET_SIGNATURE_KEY] === SECRET_SIGNATURE;
+}
+
+/**
+ * Pure: a resource property the state records as plain text, from its inputs (what berth
+ * asked for) then its outputs (what the provider read back); empty when neither does.
+ * Secret-wrapped values are left alone, so callers never depend on seeing secrets.
+ */
+export function plainStrings(resource: StateResource, property: string): string[] {
+    const values = [resource.inputs?.[property], resource.outputs?.[property]].filter((value): value is string => typeof value === "string");
+    return [...new Set(values)];
+}
+
+/** Why plainStrings found nothing, for a message: "the state holds it as a secret" or "the state records none". */
+export function whyNotPlain(resource: StateResource, property: string): string {
+    const secret = isSecret(resource.inputs?.[property]) || isSecret(resource.outputs?.[property]);
+    return secret ? "the state holds it as a secret" : "the state records none";
 }
 
 /** How to reach a host over SSH, from its docker provider's inputs (`ssh://user@address:port`, sshOpts). */
@@ -62,7 +92,7 @@ export function resourceName(urn: string): string {
     return urn.split("::").pop() ?? urn;
 }
 
-/** Provider inputs are stored JSON-encoded (`"[\"-i\", ...]"`); resource inputs as lists. */
+/** Provider inputs are stored JSON-encoded (`"[\"-i\", ...]"`); resource inputs as lists (or secret-wrapped). */
 function stringList(value: unknown): string[] {
     const list = typeof value === "string" ? (JSON.parse(value) as unknown) : value;
     return Array.isArray(list) ? list.map(String) : [];

@@ -1,10 +1,11 @@
 import { Stack } from "@pulumi/pulumi/automation";
+import { containerNames } from "../components/naming";
 import { appLayout } from "../components/render/layout";
 import { releaseDirectory } from "../components/shell/commands";
 import { words } from "../components/shell/quote";
-import { deployedState } from "./releases";
+import { deployedState, Releases } from "./releases";
 import { runOnHost } from "./remote";
-import { CONTAINER_TYPE, hostAccessByProvider, readStackState, StateResource } from "./stackState";
+import { CONTAINER_TYPE, hostAccessByProvider, plainStrings, readStackState, resourceName, StackState, StateResource, whyNotPlain } from "./stackState";
 
 /** One berth container as its host reports it, compared with the stack's state. */
 export interface ContainerStatus {
@@ -17,6 +18,8 @@ export interface ContainerStatus {
     state: string;
     /** Empty when the host matches the stack; otherwise what differs. */
     drift: string[];
+    /** What could not be compared because the state lacks it or holds it as a secret. */
+    unchecked: string[];
 }
 
 export interface HostCodeStatus {
@@ -33,15 +36,31 @@ export interface StatusReport {
     code: HostCodeStatus[];
     /** Every difference between the hosts and the stack, one line each. */
     drift: string[];
+    /** Every comparison the state did not allow, one line each; not drift. */
+    unchecked: string[];
 }
 
-interface HostContainer {
+/** One container as `docker ps` lists it, with berth's labels ("" on containers berth did not label). */
+export interface HostContainer {
     id: string;
     name: string;
     image: string;
     state: string;
     app: string;
     role: string;
+}
+
+/** What `docker ps` said on one host. */
+export interface HostListing {
+    host: string;
+    /** The host's docker provider as the state's containers reference it: `urn::id`. */
+    provider: string;
+    containers: HostContainer[];
+}
+
+/** Everything status read on one host: its containers and each app's code link ("" when there is none). */
+export interface HostReport extends HostListing {
+    codeLinks: Map<string, string>;
 }
 
 /**
@@ -53,72 +72,140 @@ interface HostContainer {
 export async function readStatus(stack: Stack): Promise<StatusReport> {
     const state = await readStackState(stack);
     const { deployed } = await deployedState(stack);
-    const report: StatusReport = { stack: stack.name, containers: [], code: [], drift: [] };
+    const hosts: HostReport[] = [];
+    for (const [provider, access] of hostAccessByProvider(state)) {
+        const listing = { host: access.host, provider, containers: await listContainers(access.host, (command) => runOnHost(access, command)) };
+        const codeLinks = new Map<string, string>();
+        for (const app of appsWithCodeOn(state, deployed, listing)) {
+            codeLinks.set(app, (await runOnHost(access, `readlink ${words(appLayout(app).code)} || true`)).trim());
+        }
+        hosts.push({ ...listing, codeLinks });
+    }
+    return statusReport(stack.name, state, deployed, hosts);
+}
 
+/** Pure: the apps whose code link status reads on a host: those deployed with a code ref that the stack has a container of there. */
+export function appsWithCodeOn(state: StackState, deployed: Releases, listing: HostListing): string[] {
+    return appsWithCode(recordedContainers(state, deployed, listing), deployed);
+}
+
+function appsWithCode(recorded: RecordedContainer[], deployed: Releases): string[] {
+    return [...new Set(recorded.map(({ status }) => status.app))].filter((app) => Boolean(deployed[app]?.codeRef));
+}
+
+/**
+ * Pure: the status from the stack's state and what the hosts reported. Which
+ * app and role a container has comes from Docker's labels on the host, or for
+ * one missing there from its name: the state's labels may be one secret.
+ */
+export function statusReport(stackName: string, state: StackState, deployed: Releases, hostReports: HostReport[]): StatusReport {
+    const report: StatusReport = { stack: stackName, containers: [], code: [], drift: [], unchecked: [] };
     // Host by host in name order, so the report reads the same every time.
-    const hosts = [...hostAccessByProvider(state)].sort(([, left], [, right]) => left.host.localeCompare(right.host));
-    for (const [providerReference, access] of hosts) {
-        const recorded = state.resources.filter((resource) => resource.type === CONTAINER_TYPE && resource.provider === providerReference);
-        const appsHere = [...new Set(recorded.map((resource) => labelOf(resource, "berth.app")).filter((app): app is string => Boolean(app)))];
-        const recordedNames = new Set(recorded.map((resource) => String(resource.outputs?.name ?? "")));
-        const onHost = (await listContainers(access.host, (command) => runOnHost(access, command)))
-            .filter((container) => container.app !== "" || recordedNames.has(container.name));
-
-        for (const resource of recorded) {
-            const name = String(resource.outputs?.name ?? "");
-            const live = onHost.find((container) => container.name === name);
-            const drift: string[] = [];
-            if (!live) {
-                drift.push("missing on the host");
-            } else {
-                if (!String(resource.id ?? "").startsWith(live.id)) {
-                    drift.push(`replaced outside berth (container ${live.id}, the stack has ${String(resource.id).slice(0, 12)})`);
-                }
-                if (live.image !== resource.outputs?.image && live.image !== resource.inputs?.image) {
-                    drift.push(`runs ${live.image}, the stack has ${String(resource.inputs?.image)}`);
-                }
-            }
-            report.containers.push({
-                host: access.host,
-                app: labelOf(resource, "berth.app") ?? "",
-                role: labelOf(resource, "berth.role") ?? "",
-                name,
-                image: live?.image ?? String(resource.inputs?.image ?? ""),
-                state: live?.state ?? "missing",
-                drift,
-            });
-        }
-        for (const live of onHost) {
-            if (!recorded.some((resource) => resource.outputs?.name === live.name)) {
-                report.containers.push({ ...live, host: access.host, drift: ["not in the stack (started by hand?)"] });
+    const hosts = [...hostReports].sort((left, right) => left.host.localeCompare(right.host));
+    for (const listing of hosts) {
+        const recorded = recordedContainers(state, deployed, listing);
+        report.containers.push(...recorded.map(({ status }) => status));
+        for (const live of listing.containers) {
+            if (live.app !== "" && !recorded.some((container) => container.live === live)) {
+                report.containers.push({ ...hostContainerStatus(listing.host, live), drift: ["not in the stack (started by hand?)"] });
             }
         }
-        for (const app of appsHere) {
-            const expected = deployed[app]?.codeRef;
-            if (!expected) {
-                continue;
-            }
-            const layout = appLayout(app);
-            const link = (await runOnHost(access, `readlink ${words(layout.code)} || true`)).trim();
+        for (const app of appsWithCode(recorded, deployed)) {
+            const expected = deployed[app].codeRef!;
+            const link = listing.codeLinks.get(app) ?? "";
             const codeRef = link ? link.split("/").pop() : undefined;
-            const matches = link === releaseDirectory(layout, expected);
-            report.code.push({ host: access.host, app, codeRef, drift: matches ? [] : [`code is ${codeRef ?? "missing"}, the stack has ${expected}`] });
+            const matches = link === releaseDirectory(appLayout(app), expected);
+            report.code.push({ host: listing.host, app, codeRef, drift: matches ? [] : [`code is ${codeRef ?? "missing"}, the stack has ${expected}`] });
         }
     }
     report.drift = [
         ...report.containers.flatMap((container) => container.drift.map((line) => `${container.name}@${container.host}: ${line}`)),
         ...report.code.flatMap((code) => code.drift.map((line) => `${code.app} code@${code.host}: ${line}`)),
     ];
+    report.unchecked = report.containers.flatMap((container) => container.unchecked.map((line) => `${container.name}@${container.host}: ${line}`));
     return report;
 }
 
-function labelOf(resource: StateResource, label: string): string | undefined {
-    const labels = (resource.inputs?.labels ?? []) as { label?: string; value?: unknown }[];
-    const value = labels.find((entry) => entry.label === label)?.value;
-    return typeof value === "string" ? value : undefined;
+/** A container of the stack's, with the host's container it matches (if any) and its status. */
+interface RecordedContainer {
+    live?: HostContainer;
+    status: ContainerStatus;
 }
 
-/** Every container on the host, with berth's labels (empty on containers berth did not label). */
+/** The stack's containers on one host. */
+function recordedContainers(state: StackState, deployed: Releases, listing: HostListing): RecordedContainer[] {
+    return state.resources
+        .filter((resource) => resource.type === CONTAINER_TYPE && resource.provider === listing.provider)
+        .map((resource) => compareContainer(resource, listing, Object.keys(deployed)));
+}
+
+/**
+ * One recorded container against the host. It is found by the name the state
+ * records in the clear, else by its container ID (the state's `id` is never
+ * secret); what the state does not record readably is listed as unchecked.
+ */
+function compareContainer(resource: StateResource, listing: HostListing, appNames: string[]): RecordedContainer {
+    const [name] = plainStrings(resource, "name");
+    const id = typeof resource.id === "string" && resource.id !== "" ? resource.id : undefined;
+    const images = plainStrings(resource, "image");
+    const live = name !== undefined
+        ? listing.containers.find((container) => container.name === name)
+        : listing.containers.find((container) => id !== undefined && container.id !== "" && id.startsWith(container.id));
+    if (live) {
+        const drift: string[] = [];
+        const unchecked: string[] = [];
+        if (id === undefined) {
+            unchecked.push("container ID (the state records none)");
+        } else if (!id.startsWith(live.id)) {
+            drift.push(`replaced outside berth (container ${live.id}, the stack has ${id.slice(0, 12)})`);
+        }
+        if (images.length === 0) {
+            unchecked.push(`image (${whyNotPlain(resource, "image")})`);
+        } else if (!images.includes(live.image)) {
+            drift.push(`runs ${live.image}, the stack has ${images[0]}`);
+        }
+        return { live, status: { ...hostContainerStatus(listing.host, live), drift, unchecked } };
+    }
+    const status: ContainerStatus = {
+        host: listing.host,
+        ...appAndRole(name, appNames),
+        name: name ?? resourceName(resource.urn),
+        image: images[0] ?? "",
+        state: "missing",
+        drift: [],
+        unchecked: [],
+    };
+    if (name !== undefined) {
+        status.drift.push("missing on the host");
+    } else if (id !== undefined) {
+        status.drift.push(`missing on the host (no container has ID ${id.slice(0, 12)}; its name is not known: ${whyNotPlain(resource, "name")})`);
+    } else {
+        status.state = "unknown";
+        status.unchecked.push("the whole container (the state records neither its name nor its ID)");
+    }
+    return { status };
+}
+
+/** A host's container as a status line, before comparison. */
+function hostContainerStatus(host: string, live: HostContainer): ContainerStatus {
+    return { host, app: live.app, role: live.role, name: live.name, image: live.image, state: live.state, drift: [], unchecked: [] };
+}
+
+const APP_CONTAINER_ROLES = ["web", "worker", "beat"] as const;
+
+/** For a container not on its host (so no Docker labels to read): the app and role its name was made from. */
+function appAndRole(name: string | undefined, appNames: string[]): { app: string; role: string } {
+    for (const app of appNames) {
+        for (const role of APP_CONTAINER_ROLES) {
+            if (name === containerNames[role](app)) {
+                return { app, role };
+            }
+        }
+    }
+    return { app: "", role: "" };
+}
+
+/** Every container on the host, with berth's labels. */
 async function listContainers(host: string, run: (command: string) => Promise<string>): Promise<HostContainer[]> {
     const format = '{{.ID}}\t{{.Names}}\t{{.Image}}\t{{.Status}}\t{{.Label "berth.app"}}\t{{.Label "berth.role"}}';
     const output = await run(`docker ps --all --format ${words(format)}`);
@@ -141,6 +228,9 @@ export function renderStatus(report: StatusReport): string {
     const lines = rows.map((row) => row.map((cell, column) => cell.padEnd(widths[column])).join("  ").trimEnd());
     for (const code of report.code) {
         lines.push(`${code.host}: ${code.app} code at ${code.codeRef ?? "(none)"}`);
+    }
+    if (report.unchecked.length > 0) {
+        lines.push("not compared with the stack:", ...report.unchecked.map((line) => `  ${line}`));
     }
     lines.push(report.drift.length === 0 ? "no drift: the hosts match the stack" : `drift:\n${report.drift.map((line) => `  ${line}`).join("\n")}`);
     return lines.join("\n");
