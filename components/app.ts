@@ -4,7 +4,7 @@ import { AppHostFiles, createAppHostFiles } from "./appHostFiles";
 import { createRollout } from "./appRollout";
 import { Host } from "./host";
 import { LoadBalancer } from "./loadBalancer";
-import { fingerprint } from "./naming";
+import { fingerprint, imageReference } from "./naming";
 import { renderEnvFile } from "./render/envFile";
 import { appLayout } from "./render/layout";
 import { appHosts, describeRollout } from "./rollout/plan";
@@ -75,7 +75,7 @@ export class App extends pulumi.ComponentResource {
 
         const port = args.loadBalancer.publicPort;
         this.url = pulumi.output(`http://${spec.domain}${port === 80 ? "" : `:${port}`}/`);
-        this.image = pulumi.output(`${spec.image.repository}:${spec.image.tag}`);
+        this.image = pulumi.output(imageReference(spec));
         this.tag = pulumi.output(spec.image.tag);
         this.codeRef = pulumi.output(spec.code?.ref);
         this.hostsByRole = pulumi.output({ web: spec.hosts.web, worker: spec.hosts.worker, beat: spec.hosts.beat });

@@ -3,10 +3,11 @@ import * as docker from "@pulumi/docker";
 import * as command from "@pulumi/command";
 import { AppSpec } from "./config/types";
 import { Host } from "./host";
-import { AppLayout } from "./render/layout";
+import { AppLayout, IMAGE_CODE_DIRECTORY } from "./render/layout";
 import { renderUwsgiIni } from "./render/uwsgi";
 import { WEB_CONTAINER_PORT } from "./appContainers";
-import { fetchRelease, installFileFromStdin, prepareAppRoot } from "./shell/commands";
+import { imageReference } from "./naming";
+import { fetchRelease, installEnvFile, installFileFromStdin, prepareAppRoot } from "./shell/commands";
 
 /** What one host holds for an app before any container of the new version starts. */
 export interface AppHostFiles {
@@ -31,9 +32,6 @@ export interface AppHostFilesArgs {
     parent: pulumi.Resource;
 }
 
-/** Code directory uWSGI runs from when the app's code is baked into the image. */
-export const IMAGE_CODE_DIRECTORY = "/app";
-
 /**
  * Pulls the image and lays out the host volume on one host: the directory,
  * the env file, the uWSGI ini and the code checkout. None of it touches a
@@ -46,20 +44,21 @@ export function createAppHostFiles(name: string, args: AppHostFilesArgs): AppHos
 
     const volume = new command.remote.Command(resourceName("volume"), {
         connection,
-        create: prepareAppRoot(layout),
+        create: prepareAppRoot(layout, app.user),
     }, { parent });
 
-    const envFile = new command.remote.Command(resourceName("env-file"), {
-        connection,
-        create: installFileFromStdin(layout.envFile, "0600"),
-        stdin: args.envFile,
-    }, { parent, dependsOn: [volume] });
-
     const image = new docker.RemoteImage(resourceName("image"), {
-        name: `${app.image.repository}:${app.image.tag}`,
+        name: imageReference(app),
         // Rollback needs the previous image still on the host.
         keepLocally: true,
     }, { parent, provider: host.dockerProvider });
+
+    // After the pull: without a configured user, the check reads the image's USER.
+    const envFile = new command.remote.Command(resourceName("env-file"), {
+        connection,
+        create: installEnvFile(layout, imageReference(app), app.user, app.name),
+        stdin: args.envFile,
+    }, { parent, dependsOn: [volume, image] });
 
     const checkout = app.code
         ? new command.remote.Command(resourceName("checkout"), {

@@ -6,10 +6,10 @@ import { AppHostFiles } from "./appHostFiles";
 import { containerEnvironment, environmentList, ROTATED_LOGS, WEB_CONTAINER_PORT, webHealthCheckCommand } from "./appContainers";
 import { Host } from "./host";
 import { LoadBalancer } from "./loadBalancer";
-import { containerNames } from "./naming";
+import { containerNames, imageReference } from "./naming";
 import { AppLayout } from "./render/layout";
-import { hostTasks, releaseHost, staticTasks } from "./rollout/plan";
-import { releaseDirectory, restartUnlessStartedAfterSwitch, runOneShotTask, switchReleaseAndReload, waitForHttp } from "./shell/commands";
+import { hostTasks, releaseHost, staticHosts, staticTasks } from "./rollout/plan";
+import { appVolumes, releaseDirectory, restartUnlessStartedAfterSwitch, runOneShotTask, switchReleaseAndReload, waitForHttp } from "./shell/commands";
 import { chain } from "./shell/quote";
 
 export interface RolloutArgs {
@@ -27,7 +27,8 @@ export interface RolloutArgs {
 
 export interface RolloutResources {
     release?: command.remote.Command;
-    staticFiles?: command.remote.Command;
+    /** collectstatic per host: the load balancer's and every web host's. */
+    staticFiles: command.remote.Command[];
     web: docker.Container[];
     workers: docker.Container[];
     beat?: docker.Container;
@@ -54,14 +55,17 @@ export function createRollout(args: RolloutArgs): RolloutResources {
         triggers: revision,
     }, { parent, dependsOn: prepared });
 
-    const lbHost = args.loadBalancer.host;
-    const staticFiles = staticTasks(app).length === 0 ? undefined : new command.remote.Command(`${name}-static-files`, {
-        connection: lbHost.connection,
-        create: releaseCommand(args, staticTasks(app), lbHost),
-        triggers: revision,
-    }, { parent, dependsOn: prepared }); // beside the release tasks: both only need the new checkout
+    // Beside the release tasks (both only need the new checkout), on every host that reads the output.
+    const staticFiles = staticHosts(app, args.loadBalancer.host.hostName).map((hostName) => {
+        const host = hostName === args.loadBalancer.host.hostName ? args.loadBalancer.host : args.filesByHost.get(hostName)!.host;
+        return new command.remote.Command(`${name}-static-${hostName}`, {
+            connection: host.connection,
+            create: releaseCommand(args, staticTasks(app), host),
+            triggers: revision,
+        }, { parent, dependsOn: prepared });
+    });
 
-    let previous: pulumi.Resource[] = [...prepared, ...args.drainAfter, args.loadBalancer.ready, ...(release ? [release] : []), ...(staticFiles ? [staticFiles] : [])];
+    let previous: pulumi.Resource[] = [...prepared, ...args.drainAfter, args.loadBalancer.ready, ...(release ? [release] : []), ...staticFiles];
     const switched = new Map<string, command.remote.Command>();
 
     // Web hosts one by one: drain, switch code, replace, check health, undrain.
@@ -86,7 +90,7 @@ export function createRollout(args: RolloutArgs): RolloutResources {
         });
         const healthy = new command.remote.Command(`${name}-healthy-${hostName}`, {
             connection: files.host.connection,
-            create: files.host.privateAddress.apply((address) => waitForHttp(`http://${address}:${app.webPort}${app.healthPath}`, app.healthTimeoutSeconds)),
+            create: files.host.privateAddress.apply((address) => waitForHttp(`http://${address}:${app.webPort}${app.healthPath}`, app.domain, app.healthTimeoutSeconds)),
             // A new container (a new ID) is checked again, even when a failed
             // rollout is being rolled back to the settings checked last time.
             triggers: [container.id, app.code?.ref ?? ""],
@@ -123,8 +127,9 @@ function releaseCommand(args: RolloutArgs, tasks: string[], host: Host): string 
         ...tasks.map((task) =>
             runOneShotTask({
                 containerName: containerNames.release(app.name, task),
-                image: `${app.image.repository}:${app.image.tag}`,
+                image: imageReference(app),
                 layout,
+                user: app.user,
                 // The new release's checkout, before any host switches its code link to it.
                 environment: {
                     ...containerEnvironment(app, layout, host.hostName),
@@ -167,9 +172,11 @@ function containerBase(args: RolloutArgs, host: Host, role: "web" | "worker" | "
     const { app, layout } = args;
     return {
         name: containerNames[role](app.name),
-        image: `${app.image.repository}:${app.image.tag}`,
-        envs: environmentList(containerEnvironment(app, layout, host.hostName)),
-        volumes: [{ hostPath: layout.root, containerPath: layout.root }],
+        image: imageReference(app),
+        envs: environmentList(containerEnvironment(app, layout, host.hostName, role)),
+        // The settings, secrets, ini and code read-only; only the runtime directory writable.
+        volumes: appVolumes(layout, layout.runtime).map((volume) => ({ hostPath: volume.path, containerPath: volume.path, readOnly: volume.readOnly })),
+        ...(app.user ? { user: `${app.user.uid}:${app.user.gid}` } : {}),
         labels: [
             { label: "berth.app", value: app.name },
             { label: "berth.role", value: role },

@@ -1,4 +1,10 @@
 import { createHash } from "node:crypto";
+import { ImageSpec } from "./config/types";
+
+/** The one place an image reference is composed: `repository:tag`. */
+export function imageReference(app: { image: ImageSpec }): string {
+    return `${app.image.repository}:${app.image.tag}`;
+}
 
 /** Container names on a host: one app's containers never collide with another's. */
 export const containerNames = {

@@ -22,7 +22,7 @@ build_image() {
 }
 
 build_lab_images() {
-  step "Lab images (cached by Docker after the first build)"
+  step "Lab images (Docker's build cache keys each by its Dockerfile, its files and the base image)"
   build_image berth-lab/host:bookworm "$BERTH_ROOT/lab/images/host"
   build_image berth-lab/services:bookworm "$BERTH_ROOT/lab/images/services"
   build_image berth/nginx:bookworm "$BERTH_ROOT/lab/images/nginx"
@@ -33,7 +33,11 @@ build_lab_images() {
   build_image berth/sample:v2 "$sample" VERSION=v2
   # v3's /healthz always fails: berth's health gate must stop its rollout.
   build_image berth/sample:v3 "$sample" VERSION=v3 BREAK_HEALTHZ=1
-  note "built host, services, nginx, postgres, redis, sample v1 v2 v3"
+  # An ordinary Django app: code in the image, manifest static files, strict ALLOWED_HOSTS, non-root.
+  local notes="$BERTH_ROOT/examples/notes-app"
+  build_image berth/notes:v1 "$notes" VERSION=v1
+  build_image berth/notes:v2 "$notes" VERSION=v2
+  note "built host, services, nginx, postgres, redis, sample v1 v2 v3, notes v1 v2"
 }
 
 ensure_lab_network() {
@@ -84,7 +88,7 @@ ensure_lab_services() {
 push_lab_images() {
   step "Images into the lab registry"
   local image
-  for image in berth/nginx:bookworm berth/postgres:15 berth/redis:7 berth/sample:v1 berth/sample:v2 berth/sample:v3; do
+  for image in berth/nginx:bookworm berth/postgres:15 berth/redis:7 berth/sample:v1 berth/sample:v2 berth/sample:v3 berth/notes:v1 berth/notes:v2; do
     docker tag "$image" "$LAB_REGISTRY_PUSH/$image"
     docker push -q "$LAB_REGISTRY_PUSH/$image" >/dev/null || die "pushing $image to $LAB_REGISTRY_PUSH failed"
   done

@@ -24,6 +24,8 @@ export function isTagRef(ref: string): boolean {
     return TAG_REF.test(ref);
 }
 
+/** Numeric `uid:gid`, each below 2^31. */
+export const USER_IDS = /^(0|[1-9]\d{0,9}):(0|[1-9]\d{0,9})$/;
 export const ENV_KEY = /^[A-Za-z_][A-Za-z0-9_]*$/;
 export const WSGI_MODULE = /^[A-Za-z_][A-Za-z0-9_.]*(:[A-Za-z_][A-Za-z0-9_]*)?$/;
 export const RELEASE_TASK = /^[a-z][a-z0-9_-]*( [^\n]*)?$/;

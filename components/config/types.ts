@@ -70,8 +70,14 @@ export interface AppSpec {
     env: Record<string, string>;
     /** Memory limit per container in MiB. Default 512. */
     memoryMb: number;
-    /** Celery worker concurrency. Default 2. */
+    /** Celery worker concurrency, given to worker containers as BERTH_WORKER_CONCURRENCY. Default 2. */
     workerConcurrency: number;
+    /**
+     * The numeric ids the app's containers run as (the image's non-root USER).
+     * Default: unset, the image's own USER, which must then be root (berth
+     * checks before the first container starts).
+     */
+    user?: { uid: number; gid: number };
 }
 
 export interface LoadBalancerSpec {

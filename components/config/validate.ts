@@ -1,6 +1,6 @@
 import { ConfigError } from "./errors";
 import {
-    ADDRESS_RULE, ENV_KEY, IMAGE_REPOSITORY, IMAGE_TAG, isAddress, isTagRef, NAME, NAME_RULE, RELEASE_TASK, WSGI_MODULE,
+    ADDRESS_RULE, ENV_KEY, USER_IDS, IMAGE_REPOSITORY, IMAGE_TAG, isAddress, isTagRef, NAME, NAME_RULE, RELEASE_TASK, WSGI_MODULE,
 } from "./patterns";
 import { checkDigitalOceanReferences, readDigitalOcean } from "./digitalocean";
 import { ConfigReader } from "./reader";
@@ -23,9 +23,11 @@ const HOST_KEYS = ["name", "address", "privateAddress", "sshPort", "sshUser", "r
 const LOAD_BALANCER_KEYS = ["host", "httpPort", "publicPort", "image"] as const;
 const APP_KEYS = [
     "name", "domain", "image", "code", "webPort", "wsgiModule", "hosts", "release", "reload", "processes", "threads",
-    "healthPath", "healthTimeoutSeconds", "stopGraceSeconds", "env", "memoryMb", "workerConcurrency",
+    "healthPath", "healthTimeoutSeconds", "stopGraceSeconds", "env", "memoryMb", "workerConcurrency", "user",
 ] as const;
 const PORT = { min: 1, max: 65535 };
+/** Largest uid/gid Linux accepts. */
+const MAX_ID = 2147483647;
 const SSH_PORT_DEFAULT = 22;
 
 /**
@@ -215,7 +217,29 @@ function readApp(reader: ConfigReader, raw: Record<string, unknown>, path: strin
         env,
         memoryMb: reader.integer(raw.memoryMb, `${path}.memoryMb`, 512, { min: 64, max: 65536 }),
         workerConcurrency: reader.integer(raw.workerConcurrency, `${path}.workerConcurrency`, 2, { min: 1, max: 64 }),
+        ...readUser(reader, raw.user, `${path}.user`),
     };
+}
+
+/** `uid:gid`, both numeric: berth gives the app's files to exactly these ids, whatever the image calls its user. */
+function readUser(reader: ConfigReader, value: unknown, path: string): Pick<AppSpec, "user"> {
+    if (value === undefined) {
+        return {};
+    }
+    const text = reader.string(value, path);
+    const match = USER_IDS.exec(text);
+    if (!match) {
+        if (text) {
+            reader.problem(path, `must be numeric ids "uid:gid" such as "10001:10001", the user the image's USER names (got ${JSON.stringify(text)})`);
+        }
+        return {};
+    }
+    const [uid, gid] = [Number(match[1]), Number(match[2])];
+    if (uid > MAX_ID || gid > MAX_ID) {
+        reader.problem(path, `ids must be at most ${MAX_ID} (got ${JSON.stringify(text)})`);
+        return {};
+    }
+    return { user: { uid, gid } };
 }
 
 function missingPort(reader: ConfigReader, value: unknown, path: string): number {

@@ -10,25 +10,36 @@ export interface AppLayout {
     code: string;
     /** The uWSGI ini: touching it reloads the app. */
     uwsgiIni: string;
+    /**
+     * The only directory of the host volume the app's long-running containers
+     * may write (owned by the app's user): uWSGI's ready file and FIFO. The
+     * rest is mounted read-only, so the app cannot rewrite its settings,
+     * secrets, uWSGI ini or code.
+     */
+    runtime: string;
     /** Rewritten by uWSGI when a (re)loaded app first accepts requests: the end of a reload. */
     uwsgiReady: string;
     /** uWSGI's master FIFO: a reload written here starts at once (a touch is noticed within a second). */
     uwsgiFifo: string;
     /** Settings and secrets, mode 0600, sourced by the image's entrypoint. */
     envFile: string;
-    /** collectstatic's output, served by nginx on the load balancer. */
+    /** collectstatic's output (owned by the app's user, written only by release tasks), served by nginx and read by the app's static storage. */
     staticFiles: string;
 }
 
 export const BERTH_ROOT_DIRECTORY = "/srv/berth";
+
+/** Where the code is when it is baked into the image (no `code` config): the image contract's `/app`. */
+export const IMAGE_CODE_DIRECTORY = "/app";
 
 export function appLayout(appName: string, root = `${BERTH_ROOT_DIRECTORY}/${appName}`): AppLayout {
     return {
         root,
         code: `${root}/code`,
         uwsgiIni: `${root}/uwsgi.ini`,
-        uwsgiReady: `${root}/uwsgi.ready`,
-        uwsgiFifo: `${root}/uwsgi.fifo`,
+        runtime: `${root}/run`,
+        uwsgiReady: `${root}/run/uwsgi.ready`,
+        uwsgiFifo: `${root}/run/uwsgi.fifo`,
         envFile: `${root}/env`,
         staticFiles: `${root}/static`,
     };

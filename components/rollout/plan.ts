@@ -1,4 +1,5 @@
 import { AppSpec } from "../config/types";
+import { imageReference } from "../naming";
 
 /**
  * The ordered steps of one app's deploy, as berth wires them into the
@@ -9,12 +10,17 @@ export type RolloutStep =
     | { kind: "pull"; hosts: string[] }
     | { kind: "checkout"; hosts: string[] }
     | { kind: "release"; host: string; tasks: string[] }
-    | { kind: "static"; host: string; tasks: string[] }
+    | { kind: "static"; hosts: string[]; tasks: string[] }
     | { kind: "web"; host: string }
     | { kind: "worker"; hosts: string[] }
     | { kind: "beat"; host: string };
 
-/** Release tasks whose output nginx serves: they run on the load balancer host. */
+/**
+ * Release tasks whose output is read where it lands: they run on the load
+ * balancer host, where nginx serves the files, and on every web host, where
+ * the app reads them too (ManifestStaticFilesStorage's staticfiles.json,
+ * which `{% static %}` needs on every page; WhiteNoise serves from there).
+ */
 export const STATIC_TASKS = ["collectstatic"];
 
 /**
@@ -36,9 +42,14 @@ export function hostTasks(app: AppSpec): string[] {
     return app.release.filter((task) => !STATIC_TASKS.includes(task));
 }
 
-/** Release tasks that run on the load balancer host, where their output is served. */
+/** Release tasks that run on the load balancer host and every web host, where their output is read. */
 export function staticTasks(app: AppSpec): string[] {
     return app.release.filter((task) => STATIC_TASKS.includes(task));
+}
+
+/** The hosts the static tasks run on, in parallel: the load balancer first, then the web hosts. */
+export function staticHosts(app: AppSpec, loadBalancerHost: string): string[] {
+    return staticTasks(app).length === 0 ? [] : unique([loadBalancerHost, ...app.hosts.web]);
 }
 
 /**
@@ -56,7 +67,7 @@ export function planRollout(app: AppSpec, loadBalancerHost: string): RolloutStep
         steps.push({ kind: "release", host: releaseHost(app), tasks: hostTasks(app) });
     }
     if (staticTasks(app).length > 0) {
-        steps.push({ kind: "static", host: loadBalancerHost, tasks: staticTasks(app) });
+        steps.push({ kind: "static", hosts: staticHosts(app, loadBalancerHost), tasks: staticTasks(app) });
     }
     for (const host of app.hosts.web) {
         steps.push({ kind: "web", host });
@@ -78,7 +89,7 @@ export function describeRollout(app: AppSpec, loadBalancerHost: string, path: "i
 }
 
 function describeStep(step: RolloutStep, app: AppSpec, path: "image" | "code"): string {
-    const image = `${app.image.repository}:${app.image.tag}`;
+    const image = imageReference(app);
     switch (step.kind) {
         case "pull":
             return `pull ${image} on ${step.hosts.join(", ")} (in parallel)`;
@@ -87,7 +98,7 @@ function describeStep(step: RolloutStep, app: AppSpec, path: "image" | "code"): 
         case "release":
             return `run ${step.tasks.join(", ")} once on ${step.host}`;
         case "static":
-            return `run ${step.tasks.join(", ")} on ${step.host}, where nginx serves the static files (alongside the release tasks)`;
+            return `run ${step.tasks.join(", ")} on ${step.hosts.join(", ")}, where nginx and the app read the static files (in parallel, alongside the release tasks)`;
         case "web":
             return path === "image"
                 ? `web on ${step.host}: drain from nginx, stop the old container, start ${app.image.tag}, wait until healthy, undrain`

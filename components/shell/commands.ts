@@ -8,19 +8,63 @@ import { chain, quote, strictScript, words } from "./quote";
  * where they are handed to @pulumi/command.
  */
 
-/** Creates the app's host volume. Safe to run again. */
-export function prepareAppRoot(layout: AppLayout): string {
-    return chain(words("mkdir", "-p", layout.root, `${layout.root}/releases`, layout.staticFiles), words("chmod", "0755", layout.root));
+/** Numeric ids a container runs as; root when the image's own USER is root. */
+export interface FileOwner {
+    uid: number;
+    gid: number;
+}
+export const ROOT_OWNER: FileOwner = { uid: 0, gid: 0 };
+
+/**
+ * Creates the app's host volume. Safe to run again. Only the runtime and
+ * static directories belong to the app's user: everything else stays root's,
+ * so the app can read its settings and code but never rewrite them.
+ */
+export function prepareAppRoot(layout: AppLayout, owner: FileOwner = ROOT_OWNER): string {
+    return chain(
+        words("mkdir", "-p", layout.root, `${layout.root}/releases`, layout.staticFiles, layout.runtime),
+        words("chmod", "0755", layout.root, layout.staticFiles, layout.runtime),
+        words("chown", `${owner.uid}:${owner.gid}`, layout.staticFiles, layout.runtime),
+    );
 }
 
 /**
  * Installs standard input as a file atomically: written beside the target
  * with a private umask, then renamed over it, so readers never see half a
- * file and secrets are never world-readable, not even for a moment.
+ * file and secrets are never world-readable, not even for a moment. With a
+ * group, the file is root's and that group may read it (mode 0640): an app
+ * running as a non-root user reads its env file but cannot change it.
  */
-export function installFileFromStdin(path: string, mode: "0600" | "0644"): string {
+export function installFileFromStdin(path: string, mode: "0600" | "0640" | "0644", group?: number): string {
     const temporary = `${path}.berth-tmp`;
-    return chain("umask 077", words("cat") + " > " + quote(temporary), words("chmod", mode, temporary), words("mv", "-f", temporary, path));
+    return chain(
+        "umask 077",
+        words("cat") + " > " + quote(temporary),
+        ...(group === undefined ? [] : [words("chgrp", String(group), temporary)]),
+        words("chmod", mode, temporary),
+        words("mv", "-f", temporary, path),
+    );
+}
+
+/**
+ * Installs the app's env file (settings and secrets, from standard input)
+ * readable by the user its containers run as, and nobody else. Without a
+ * configured user the image's own USER applies: it must be root, or the app
+ * could not read the file; say so before any container starts.
+ */
+export function installEnvFile(layout: AppLayout, image: string, owner: FileOwner | undefined, appName: string): string {
+    if (owner) {
+        return owner.uid === 0 ? installFileFromStdin(layout.envFile, "0600") : installFileFromStdin(layout.envFile, "0640", owner.gid);
+    }
+    const refusal = [
+        quote(`berth: ${image} runs as USER `) + '"$user"',
+        quote(`, not root, and the user of app ${appName} (berth:apps[].user) is not set: set it to the numeric uid:gid of that user (such as "10001:10001") so berth can give the app its files`),
+    ].join("");
+    return strictScript(
+        `user=$(${words("docker", "image", "inspect", "--format", "{{.Config.User}}", image)})`,
+        `case "$user" in ""|root|0|root:*|0:*) ;; *) echo ${refusal} >&2; exit 1 ;; esac`,
+        installFileFromStdin(layout.envFile, "0600"),
+    );
 }
 
 /** The directory name of a code ref's checkout: refs may contain '/'. */
@@ -89,12 +133,17 @@ export function switchReleaseAndReload(layout: AppLayout, ref: string, webContai
     );
 }
 
-/** Polls a URL from the host until it answers 2xx, or fails after the timeout. */
-export function waitForHttp(url: string, timeoutSeconds: number): string {
+/**
+ * Polls a URL from the host until it answers 2xx, or fails after the
+ * timeout. The request carries the app's domain as its Host header, as
+ * requests through nginx do: an app whose ALLOWED_HOSTS lists only its
+ * domain answers 400 to any other Host.
+ */
+export function waitForHttp(url: string, hostHeader: string, timeoutSeconds: number): string {
     return strictScript(
         `deadline=$(( $(date +%s) + ${timeoutSeconds} ))`,
-        `until ${words("curl", "-fsS", "-o", "/dev/null", "--max-time", "2", url)}; do`,
-        `  if [ "$(date +%s)" -ge "$deadline" ]; then echo ${quote(`${url} did not answer 2xx within ${timeoutSeconds}s`)} >&2; exit 1; fi`,
+        `until ${words("curl", "-fsS", "-o", "/dev/null", "--max-time", "2", "--header", `Host: ${hostHeader}`, url)}; do`,
+        `  if [ "$(date +%s)" -ge "$deadline" ]; then echo ${quote(`${url} (Host: ${hostHeader}) did not answer 2xx within ${timeoutSeconds}s`)} >&2; exit 1; fi`,
         "  sleep 1",
         "done",
     );
@@ -107,6 +156,8 @@ export interface OneShotTask {
     layout: AppLayout;
     environment: Record<string, string>;
     task: string;
+    /** The ids it runs as. Default: the image's USER. */
+    user?: FileOwner;
 }
 
 /**
@@ -114,15 +165,42 @@ export interface OneShotTask {
  * app's host volume mounted, failing when the task fails. `docker run` exits
  * with the task's exit code, which fails the remote command and stops the
  * rollout before any web container is replaced. To run a new release's code
- * before the switch, point BERTH_CODE_DIR at its release directory.
+ * before the switch, point BERTH_CODE_DIR at its release directory. The host
+ * volume is read-only but for the static directory, collectstatic's output.
  */
 export function runOneShotTask(options: OneShotTask): string {
-    const args = ["docker", "run", "--rm", "--name", options.containerName, "--volume", `${options.layout.root}:${options.layout.root}`];
+    const { layout } = options;
+    const args = ["docker", "run", "--rm", "--name", options.containerName, ...volumeFlags(appVolumes(layout, layout.staticFiles))];
+    if (options.user) {
+        args.push("--user", `${options.user.uid}:${options.user.gid}`);
+    }
     for (const key of Object.keys(options.environment).sort()) {
         args.push("--env", `${key}=${options.environment[key]}`);
     }
     args.push(options.image, ...options.task.split(" "));
     return chain(words("docker", "rm", "-f", options.containerName) + " >/dev/null 2>&1 || true", words(...args));
+}
+
+/** A bind mount of part of the host volume, at the same path inside the container. */
+export interface AppVolume {
+    path: string;
+    readOnly: boolean;
+}
+
+/**
+ * What an app's container mounts: the whole host volume read-only, and the
+ * one directory it may write read-write on top (the runtime directory for
+ * long-running containers, the static directory for release tasks).
+ */
+export function appVolumes(layout: AppLayout, writable: string): AppVolume[] {
+    return [
+        { path: layout.root, readOnly: true },
+        { path: writable, readOnly: false },
+    ];
+}
+
+function volumeFlags(volumes: AppVolume[]): string[] {
+    return volumes.flatMap((volume) => ["--volume", `${volume.path}:${volume.path}${volume.readOnly ? ":ro" : ""}`]);
 }
 
 /**

@@ -4,7 +4,7 @@
 #   run            uWSGI serving the app on :8000, from berth's rendered ini
 #   migrate        manage.py migrate --noinput        (a release task)
 #   collectstatic  manage.py collectstatic --noinput  (a release task)
-#   worker         celery worker (CELERY_WORKER_CONCURRENCY, default 2)
+#   worker         celery worker (BERTH_WORKER_CONCURRENCY: berth:apps[].workerConcurrency)
 #   beat           celery beat (the singleton scheduler)
 #   manage ARGS    any manage.py command
 #   shell          Django's shell
@@ -76,7 +76,7 @@ case "$command" in
     worker)
         exec python3 -m celery --app sample worker \
             --loglevel "${CELERY_LOG_LEVEL:-info}" \
-            --concurrency "${CELERY_WORKER_CONCURRENCY:-2}" \
+            --concurrency "${BERTH_WORKER_CONCURRENCY:-2}" \
             --hostname "worker@${BERTH_HOST:-%h}" \
             "$@"
         ;;

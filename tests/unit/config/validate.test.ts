@@ -112,7 +112,7 @@ describe("validateConfig", () => {
         (raw.hosts as Record<string, unknown>[])[0].role = "web";
         expect(problemsOf(raw)).toEqual([
             "berth:hosts[0].role: is not a known setting; allowed: name, address, privateAddress, sshPort, sshUser, roles",
-            "berth:apps[0].webport: is not a known setting; allowed: name, domain, image, code, webPort, wsgiModule, hosts, release, reload, processes, threads, healthPath, healthTimeoutSeconds, stopGraceSeconds, env, memoryMb, workerConcurrency",
+            "berth:apps[0].webport: is not a known setting; allowed: name, domain, image, code, webPort, wsgiModule, hosts, release, reload, processes, threads, healthPath, healthTimeoutSeconds, stopGraceSeconds, env, memoryMb, workerConcurrency, user",
         ]);
     });
 

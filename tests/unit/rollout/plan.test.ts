@@ -29,7 +29,7 @@ describe("the rollout plan", () => {
             "1. pull registry.example.com/antisocial:build-42 on web-1, web-2, worker-1, lb-1 (in parallel)",
             "2. check out v3.1.0 into the host volume on web-1, web-2, worker-1, lb-1",
             "3. run migrate, compress once on web-1",
-            "4. run collectstatic on lb-1, where nginx serves the static files (alongside the release tasks)",
+            "4. run collectstatic on lb-1, web-1, web-2, where nginx and the app read the static files (in parallel, alongside the release tasks)",
             "5. web on web-1: drain from nginx, stop the old container, start build-42, wait until healthy, undrain",
             "6. web on web-2: drain from nginx, stop the old container, start build-42, wait until healthy, undrain",
             "7. replace celery workers on worker-1 (warm shutdown)",
@@ -41,7 +41,7 @@ describe("the rollout plan", () => {
         expect(describeRollout(app, "lb-1", "code")).toEqual([
             "1. check out v3.1.0 into the host volume on web-1, web-2, worker-1, lb-1",
             "2. run migrate, compress once on web-1",
-            "3. run collectstatic on lb-1, where nginx serves the static files (alongside the release tasks)",
+            "3. run collectstatic on lb-1, web-1, web-2, where nginx and the app read the static files (in parallel, alongside the release tasks)",
             "4. web on web-1: switch the code to v3.1.0, touch the uWSGI ini, wait until healthy",
             "5. web on web-2: switch the code to v3.1.0, touch the uWSGI ini, wait until healthy",
             "6. restart celery workers on worker-1 (warm shutdown)",

@@ -3,7 +3,7 @@ import { mkdirSync, readFileSync, readlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { appLayout } from "../../../components/render/layout";
 import {
-    fetchRelease, gitRevision, installFileFromStdin, installNginxConf, prepareAppRoot, releaseDirectory,
+    fetchRelease, gitRevision, installEnvFile, installFileFromStdin, installNginxConf, prepareAppRoot, releaseDirectory,
     restartUnlessStartedAfterSwitch, runOneShotTask, switchReleaseAndReload, waitForHttp,
 } from "../../../components/shell/commands";
 import { temporaryDirectory } from "../../support/files";
@@ -13,8 +13,26 @@ const layout = appLayout("antisocial");
 describe("command builders", () => {
     it("prepares the host volume", () => {
         expect(prepareAppRoot(layout)).toBe(
-            "mkdir -p /srv/berth/antisocial /srv/berth/antisocial/releases /srv/berth/antisocial/static && chmod 0755 /srv/berth/antisocial",
+            "mkdir -p /srv/berth/antisocial /srv/berth/antisocial/releases /srv/berth/antisocial/static /srv/berth/antisocial/run" +
+                " && chmod 0755 /srv/berth/antisocial /srv/berth/antisocial/static /srv/berth/antisocial/run" +
+                " && chown 0:0 /srv/berth/antisocial/static /srv/berth/antisocial/run",
         );
+        // Only the directories the app writes belong to its user.
+        expect(prepareAppRoot(layout, { uid: 10001, gid: 10002 })).toMatch(/ && chown 10001:10002 \/srv\/berth\/antisocial\/static \/srv\/berth\/antisocial\/run$/);
+    });
+
+    it("installs the env file for the app's user: group-readable for a non-root user, root-only otherwise", () => {
+        expect(installEnvFile(layout, "registry/antisocial:v1", { uid: 10001, gid: 10002 }, "antisocial")).toBe(
+            "umask 077 && cat > /srv/berth/antisocial/env.berth-tmp && chgrp 10002 /srv/berth/antisocial/env.berth-tmp && chmod 0640 /srv/berth/antisocial/env.berth-tmp && mv -f /srv/berth/antisocial/env.berth-tmp /srv/berth/antisocial/env",
+        );
+        expect(installEnvFile(layout, "registry/antisocial:v1", { uid: 0, gid: 0 }, "antisocial")).toBe(installFileFromStdin(layout.envFile, "0600"));
+        // Without a configured user, the image's USER must be root: checked before the file is written.
+        expect(installEnvFile(layout, "registry/antisocial:v1", undefined, "antisocial").split("\n")).toEqual([
+            "set -eu",
+            "user=$(docker image inspect --format '{{.Config.User}}' registry/antisocial:v1)",
+            `case "$user" in ""|root|0|root:*|0:*) ;; *) echo 'berth: registry/antisocial:v1 runs as USER '"$user"', not root, and the user of app antisocial (berth:apps[].user) is not set: set it to the numeric uid:gid of that user (such as "10001:10001") so berth can give the app its files' >&2; exit 1 ;; esac`,
+            installFileFromStdin(layout.envFile, "0600"),
+        ]);
     });
 
     it("installs files atomically with a private umask", () => {
@@ -35,9 +53,9 @@ describe("command builders", () => {
             "set -eu",
             "ln -sfn /srv/berth/antisocial/releases/v2 /srv/berth/antisocial/code.berth-next && mv -Tf /srv/berth/antisocial/code.berth-next /srv/berth/antisocial/code && touch /srv/berth/antisocial/uwsgi.ini",
             "if [ \"$(docker inspect -f '{{.State.Running}}' antisocial-web 2>/dev/null)\" = true ]; then",
-            "  if [ -p /srv/berth/antisocial/uwsgi.fifo ]; then timeout 2 sh -c 'printf r > /srv/berth/antisocial/uwsgi.fifo' || true; fi",
+            "  if [ -p /srv/berth/antisocial/run/uwsgi.fifo ]; then timeout 2 sh -c 'printf r > /srv/berth/antisocial/run/uwsgi.fifo' || true; fi",
             "  deadline=$(( $(date +%s) + 60 ))",
-            "  until [ -n \"$(find /srv/berth/antisocial/uwsgi.ready -newer /srv/berth/antisocial/uwsgi.ini 2>/dev/null)\" ]; do",
+            "  until [ -n \"$(find /srv/berth/antisocial/run/uwsgi.ready -newer /srv/berth/antisocial/uwsgi.ini 2>/dev/null)\" ]; do",
             "    if [ \"$(date +%s)\" -ge \"$deadline\" ]; then echo 'uWSGI did not finish reloading v2 within 60s' >&2; exit 1; fi",
             "    sleep 0.2",
             "  done",
@@ -52,10 +70,12 @@ describe("command builders", () => {
             layout,
             environment: { BERTH_CODE_DIR: "/srv/berth/antisocial/releases/v2", BERTH_APP: "antisocial" },
             task: "manage clearsessions",
+            user: { uid: 10001, gid: 10001 },
         })).toBe(
             "docker rm -f antisocial-release-manage >/dev/null 2>&1 || true && docker run --rm --name antisocial-release-manage " +
-                "--volume /srv/berth/antisocial:/srv/berth/antisocial " +
-                "--env BERTH_APP=antisocial --env BERTH_CODE_DIR=/srv/berth/antisocial/releases/v2 127.0.0.1:5000/antisocial:v2 manage clearsessions",
+                // The host volume read-only, but for collectstatic's output.
+                "--volume /srv/berth/antisocial:/srv/berth/antisocial:ro --volume /srv/berth/antisocial/static:/srv/berth/antisocial/static " +
+                "--user 10001:10001 --env BERTH_APP=antisocial --env BERTH_CODE_DIR=/srv/berth/antisocial/releases/v2 127.0.0.1:5000/antisocial:v2 manage clearsessions",
         );
     });
 
@@ -134,6 +154,6 @@ describe("the commands in a real shell", () => {
     });
 
     it("gives up waiting for a URL that never answers", () => {
-        expect(() => sh(waitForHttp("http://127.0.0.1:9/healthz", 1) + " 2>&1")).toThrow(/did not answer 2xx within 1s/);
+        expect(() => sh(waitForHttp("http://127.0.0.1:9/healthz", "antisocial.example", 1) + " 2>&1")).toThrow(/\(Host: antisocial.example\) did not answer 2xx within 1s/);
     });
 });
