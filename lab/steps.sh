@@ -18,7 +18,11 @@ build_image() {
   local tag=$1 directory=$2; shift 2
   local args=()
   for build_arg in "$@"; do args+=(--build-arg "$build_arg"); done
-  docker build -q -t "$tag" "${args[@]}" "$directory" >/dev/null || die "building $tag from $directory failed"
+  # The build's own messages (and docker 28's notice that the legacy builder
+  # is deprecated) are shown only when the build fails.
+  local log="$LAB_STATE/build.log"
+  mkdir -p "$LAB_STATE"
+  docker build -q -t "$tag" "${args[@]}" "$directory" >/dev/null 2>"$log" || { cat "$log" >&2; die "building $tag from $directory failed"; }
 }
 
 build_lab_images() {

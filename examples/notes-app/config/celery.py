@@ -1,0 +1,10 @@
+"""The celery app (`celery --app config`): settings from Django's CELERY_*."""
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+app = Celery("notes")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
