@@ -9,7 +9,9 @@
 // the Automation API, from the call until it returns.
 import { EngineEvent } from "@pulumi/pulumi/automation";
 import { DeployProgress, StepReport } from "../cli/progress";
-import { containersOn, createLabStack, LabStack, labUp, onLabHost, tearDownLab } from "../tests/engine/support/lab";
+import { containersOn, createLabStack, LabStack, onLabHost, repositoryLocalStack, takeOverLab, tearDownLab } from "../tests/engine/support/lab";
+import { run } from "../tests/engine/support/processes";
+import { repositoryRoot } from "../tests/engine/support/repository";
 import { LoadReport, startLoad } from "../tests/engine/support/load";
 
 interface Row {
@@ -118,7 +120,7 @@ function printTable(rows: Row[]): void {
 
 async function main(): Promise<void> {
     console.log(`lab: 2 web hosts, 1 worker/beat host; load: ${RATE} req/s through nginx (GET /, GET /version, POST /visits)\n`);
-    await labUp();
+    const { tookOver } = await takeOverLab((line) => console.log(`bench: ${line}`));
     const lab = await createLabStack();
     try {
         await lab.stack.setConfig("berth:apps[0].image.tag", { value: "v1" }, true);
@@ -146,8 +148,20 @@ async function main(): Promise<void> {
             console.log(`${row.deploy}: status codes ${JSON.stringify(row.report.statusCodes)}, connection errors ${row.report.errors}`);
         }
     } finally {
-        await tearDownLab(lab, { keepLab: Boolean(process.env.BERTH_BENCH_KEEP_LAB) });
+        await tearDownLab(lab, { keepLab: true });
+        await redeployLocalStack(tookOver);
     }
+}
+
+/** Leaves the lab as the bench found it: deployed by the repository's `local` stack, when there is one. */
+async function redeployLocalStack(tookOver: boolean): Promise<void> {
+    if (!(await repositoryLocalStack())) {
+        console.log("\nbench: the lab is up; `npm start` deploys the sample app on it");
+        return;
+    }
+    console.log(`\nbench: ${tookOver ? "deploying the local stack again" : "deploying the local stack"} (bin/berth deploy --stack local)`);
+    await run(`${repositoryRoot}/bin/berth`, ["deploy", "--stack", "local"]);
+    console.log("bench: the lab serves the local stack again: http://sample.localhost:8080/");
 }
 
 main().catch((error) => {

@@ -15,7 +15,7 @@ import { desiredReleases } from "../../cli/releases";
 import { berthStateDirectory } from "../../cli/stateDirectory";
 import { readStatus } from "../../cli/status";
 import { EventLog, stepSpans } from "./support/engine";
-import { createLabStack, LabStack, labUp, onLabHost, tearDownLab } from "./support/lab";
+import { createLabStack, LabStack, takeOverLab, onLabHost, tearDownLab } from "./support/lab";
 import { killProcessesIn } from "./support/processes";
 import { expectNoFailedRequests, sampleLoad, servedVersions } from "./support/sample";
 
@@ -28,7 +28,7 @@ describe("failed, interrupted and rolled-back deploys in the lab", () => {
     const setRef = (ref: string) => lab.stack.setConfig("berth:apps[0].code.ref", { value: ref }, true);
 
     beforeAll(async () => {
-        await labUp();
+        await takeOverLab();
         lab = await createLabStack();
         await setTag("v1");
         await setRef("v1.0.0");

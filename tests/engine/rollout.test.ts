@@ -3,7 +3,7 @@
 // health-gated rolling replacement; a code change takes the touch-reload
 // fast path; a deploy without changes touches nothing.
 import { EventLog, onlySpan, StepSpan, stepSpans } from "./support/engine";
-import { createLabStack, LabStack, labUp, tearDownLab } from "./support/lab";
+import { createLabStack, LabStack, takeOverLab, tearDownLab } from "./support/lab";
 import { expectNoFailedRequests, sampleLoad, servedVersions } from "./support/sample";
 
 const CONTAINER = "docker:index/container:Container";
@@ -12,7 +12,7 @@ describe("rollouts in the lab under load", () => {
     let lab: LabStack;
 
     beforeAll(async () => {
-        await labUp();
+        await takeOverLab();
         lab = await createLabStack();
         // Start from the first release whatever Pulumi.local.yaml says today.
         await lab.stack.setConfig("berth:apps[0].image.tag", { value: "v1" }, true);
@@ -30,7 +30,7 @@ describe("rollouts in the lab under load", () => {
         const replaced = log.steps().filter((step) => step.op === "replace").map((step) => step.urn.split("::").pop()).sort();
         expect(replaced).toEqual(expect.arrayContaining([
             "sample-web-web-1", "sample-web-web-2", "sample-worker-worker-1", "sample-beat-worker-1",
-            "sample-release", "sample-static-files", "sample-drain-web-1", "sample-undrain-web-2",
+            "sample-release", "sample-static-lb-1", "sample-static-web-1", "sample-static-web-2", "sample-drain-web-1", "sample-undrain-web-2",
         ]));
     }, 5 * 60_000);
 

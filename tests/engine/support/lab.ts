@@ -23,6 +23,40 @@ export async function labUp(): Promise<void> {
     await run("bash", [join(repositoryRoot, "lab/up.sh")]);
 }
 
+/**
+ * The repository's own `local` stack (what `npm start` deploys), on the
+ * backend of scripts/env.sh, or undefined when it was never created.
+ */
+export async function repositoryLocalStack(): Promise<Stack | undefined> {
+    try {
+        return await LocalWorkspace.selectStack({ stackName: "local", workDir: repositoryRoot });
+    } catch {
+        return undefined;
+    }
+}
+
+/**
+ * Brings the lab up and makes it free for a throwaway stack: if the
+ * repository's `local` stack (`npm start`) has containers on the lab's
+ * hosts, the same names would collide, so its resources are destroyed
+ * (the stack and its config stay; `npm start` deploys it again), and
+ * `say` is told so.
+ */
+export async function takeOverLab(say: (line: string) => void = (line) => console.log(line)): Promise<{ tookOver: boolean }> {
+    await labUp();
+    const local = await repositoryLocalStack();
+    if (!local) {
+        return { tookOver: false };
+    }
+    const deployed = (await local.exportStack()).deployment?.resources?.length ?? 0;
+    if (deployed <= 1) {
+        return { tookOver: false };
+    }
+    say(`taking the lab over: destroying the ${deployed} resources of the local stack (npm start, or bin/berth deploy --stack local, deploys it again)`);
+    await local.destroy();
+    return { tookOver: true };
+}
+
 /** Removes the lab: hosts, their volumes, services, network. */
 export async function labDown(): Promise<void> {
     await run("bash", [join(repositoryRoot, "lab/down.sh")]);
