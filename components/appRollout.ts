@@ -185,6 +185,10 @@ function containerBase(args: RolloutArgs, host: Host, role: "web" | "worker" | "
         ],
         restart: "unless-stopped",
         memory: app.memoryMb,
+        // Set, not left to Docker: it would record 2 × memory, which the
+        // official provider reads back and the next `up` plans to remove from
+        // every container. Equal to memory: no swap, the limit is the limit.
+        memorySwap: app.memoryMb,
         destroyGraceSeconds: app.stopGraceSeconds,
         ...ROTATED_LOGS,
     };

@@ -97,8 +97,8 @@ func containerValueProblems(inputs propertyBag) []*pulumirpc.CheckFailure {
 	return failures
 }
 
-func (containerResource) diff(oldInputs, newInputs resource.PropertyMap) *pulumirpc.DiffResponse {
-	return containerDiffPolicy.diff(oldInputs, newInputs)
+func (containerResource) diff(state, oldInputs, newInputs resource.PropertyMap) *pulumirpc.DiffResponse {
+	return containerDiffPolicy.diff(state, oldInputs, newInputs)
 }
 
 func (handler containerResource) create(ctx context.Context, session *dockerSession, inputs resource.PropertyMap, preview bool) (string, resource.PropertyMap, error) {
@@ -177,6 +177,9 @@ func (handler containerResource) create(ctx context.Context, session *dockerSess
 		return initializationFailed(err)
 	}
 	outputs := containerOutputs(inputs, inspection)
+	// The official Create ends with its Read: the state holds what Docker
+	// reports, not only what was asked for.
+	recordInputsAsDockerReports(outputs, inputs, inspection)
 	if collectedLogs {
 		outputs["containerLogs"] = resource.NewStringProperty(logs)
 	}
@@ -210,7 +213,9 @@ func (containerResource) read(ctx context.Context, session *dockerSession, id st
 		}
 		return "", nil, nil, nil
 	}
-	return inspection.ID, containerOutputs(state, inspection), inputs, nil
+	outputs := containerOutputs(state, inspection)
+	recordInputsAsDockerReports(outputs, inputs, inspection)
+	return inspection.ID, outputs, inputs, nil
 }
 
 func (containerResource) update(ctx context.Context, session *dockerSession, id string, state, oldInputs, newInputs resource.PropertyMap, preview bool) (resource.PropertyMap, error) {
@@ -231,7 +236,7 @@ func (containerResource) update(ctx context.Context, session *dockerSession, id 
 	}
 
 	docker := session.client
-	if liveUpdateNeeded(oldInputs, newInputs) {
+	if liveUpdateNeeded(state, oldInputs, newInputs) {
 		bag := newPropertyBag(newInputs)
 		resources := containerResources(bag)
 		update := container.UpdateConfig{
@@ -254,6 +259,9 @@ func (containerResource) update(ctx context.Context, session *dockerSession, id 
 	if err != nil {
 		return nil, fmt.Errorf("unable to inspect container %s: %w", id, err)
 	}
+	// Unlike create and refresh, the official Update records its plan and
+	// reads nothing back: containerInputsReadBack stay as the inputs give
+	// them, so a diff they showed is gone until the next create or refresh.
 	updated := containerOutputs(newInputs, inspection)
 	if logs, ok := state["containerLogs"]; ok {
 		updated["containerLogs"] = logs
@@ -261,9 +269,11 @@ func (containerResource) update(ctx context.Context, session *dockerSession, id 
 	return updated, nil
 }
 
-// liveUpdateNeeded reports whether an input `docker update` applies changed.
-func liveUpdateNeeded(oldInputs, newInputs resource.PropertyMap) bool {
-	olds := containerDiffPolicy.comparable(oldInputs)
+// liveUpdateNeeded reports whether an input `docker update` applies changed,
+// judged as the diff judges it: memory changed outside Pulumi and seen by a
+// refresh is set back, as the official provider does.
+func liveUpdateNeeded(state, oldInputs, newInputs resource.PropertyMap) bool {
+	olds := containerDiffPolicy.plannedFrom(state, oldInputs)
 	news := containerDiffPolicy.comparable(newInputs)
 	for key := range containerLiveUpdateInputs {
 		oldValue, inOld := olds[resource.PropertyKey(key)]

@@ -69,7 +69,7 @@ var errContainerNotRunning = errors.New("container failed to be in running state
 
 // firstRunningCheckDelay is the official provider's delay before its first
 // look at a freshly started container.
-const firstRunningCheckDelay = 100 * time.Millisecond
+var firstRunningCheckDelay = 100 * time.Millisecond
 
 // awaitRunningAfterCreate reproduces the official provider's read right
 // after creation: when mustRun is set, the container has to be running;

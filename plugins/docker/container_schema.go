@@ -173,7 +173,8 @@ func containerReplaceKeys() map[string]bool {
 }
 
 // containerDiffPolicy mirrors the official schema: sets are Terraform
-// TypeSet inputs; keptWhenOmitted are "Optional + Computed" inputs.
+// TypeSet inputs; keptWhenOmitted are "Optional + Computed" inputs;
+// readBackKeys are compared with the state (see containerInputsReadBack).
 // DeleteBeforeReplace is always on: the official provider declares it for
 // docker.Container whatever the name.
 var containerDiffPolicy = diffPolicy{
@@ -182,6 +183,7 @@ var containerDiffPolicy = diffPolicy{
 		"dns", "dnsOpts", "dnsSearches", "securityOpts", "groupAdds", "ulimits"),
 	keptWhenOmitted: keySet("command", "entrypoints", "envs", "labels", "hostname", "securityOpts",
 		"logDriver", "healthcheck", "init", "stopSignal", "stopTimeout", "shmSize", "ipcMode", "runtime"),
+	readBackKeys:        keySet(containerInputsReadBack...),
 	deleteBeforeReplace: true,
 }
 

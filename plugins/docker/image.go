@@ -41,8 +41,8 @@ func (remoteImageResource) check(_ *pulumirpc.CheckRequest, _, news resource.Pro
 	return news, remoteImageInputs.validate(news)
 }
 
-func (remoteImageResource) diff(oldInputs, newInputs resource.PropertyMap) *pulumirpc.DiffResponse {
-	return remoteImageDiffPolicy.diff(oldInputs, newInputs)
+func (remoteImageResource) diff(state, oldInputs, newInputs resource.PropertyMap) *pulumirpc.DiffResponse {
+	return remoteImageDiffPolicy.diff(state, oldInputs, newInputs)
 }
 
 func (remoteImageResource) create(ctx context.Context, session *dockerSession, inputs resource.PropertyMap, preview bool) (string, resource.PropertyMap, error) {

@@ -59,8 +59,8 @@ func (networkResource) check(request *pulumirpc.CheckRequest, olds, news resourc
 	return checked, failures
 }
 
-func (networkResource) diff(oldInputs, newInputs resource.PropertyMap) *pulumirpc.DiffResponse {
-	return networkDiffPolicy.diff(oldInputs, newInputs)
+func (networkResource) diff(state, oldInputs, newInputs resource.PropertyMap) *pulumirpc.DiffResponse {
+	return networkDiffPolicy.diff(state, oldInputs, newInputs)
 }
 
 func networkOutputs(inputs resource.PropertyMap, details network.Inspect) resource.PropertyMap {

@@ -33,7 +33,8 @@ type dockerSession struct {
 // update and diff have been through check.
 type resourceHandler interface {
 	check(request *pulumirpc.CheckRequest, olds, news resource.PropertyMap) (resource.PropertyMap, []*pulumirpc.CheckFailure)
-	diff(oldInputs, newInputs resource.PropertyMap) *pulumirpc.DiffResponse
+	// diff gets the recorded state too: the official provider plans from it.
+	diff(state, oldInputs, newInputs resource.PropertyMap) *pulumirpc.DiffResponse
 	// create returns the new resource's ID and outputs; on preview it must
 	// not call Docker.
 	create(ctx context.Context, session *dockerSession, inputs resource.PropertyMap, preview bool) (string, resource.PropertyMap, error)
@@ -159,7 +160,12 @@ func (provider *Provider) Configure(_ context.Context, request *pulumirpc.Config
 		provider.session.client.Close()
 		provider.session = nil
 	}
-	return &pulumirpc.ConfigureResponse{AcceptSecrets: true, SupportsPreview: true}, nil
+	// Like the official (bridged) provider, which does not accept secrets:
+	// the engine strips them before each call and marks the results itself,
+	// a whole property secret when any part of it was. berth's state then has
+	// the shape a user's machine writes (inputs.labels one secret value, when
+	// a label is derived from secrets), so code reading state is tested on it.
+	return &pulumirpc.ConfigureResponse{AcceptSecrets: false, SupportsPreview: true}, nil
 }
 
 // connect makes the Docker session on first use: previews never need the
@@ -247,6 +253,10 @@ func (provider *Provider) Diff(_ context.Context, request *pulumirpc.DiffRequest
 	if err != nil {
 		return nil, err
 	}
+	state, err := providerkit.Unmarshal(request.GetOlds())
+	if err != nil {
+		return nil, err
+	}
 	oldInputs, err := providerkit.UnmarshalOldInputs(request.GetOldInputs(), request.GetOlds())
 	if err != nil {
 		return nil, err
@@ -255,7 +265,7 @@ func (provider *Provider) Diff(_ context.Context, request *pulumirpc.DiffRequest
 	if err != nil {
 		return nil, err
 	}
-	return handler.diff(oldInputs, newInputs), nil
+	return handler.diff(state, oldInputs, newInputs), nil
 }
 
 func (provider *Provider) Create(requestContext context.Context, request *pulumirpc.CreateRequest) (*pulumirpc.CreateResponse, error) {

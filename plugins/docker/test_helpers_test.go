@@ -183,6 +183,42 @@ func diff(t *testing.T, provider *Provider, typeToken, name string, oldInputs, n
 	return response
 }
 
+// diffAgainstState runs Diff as the engine does for a deployed resource:
+// the recorded state as Olds and the inputs it was deployed with as
+// OldInputs (diff sends the old inputs as both).
+func diffAgainstState(t *testing.T, provider *Provider, typeToken, name string, state, oldInputs, newInputs resource.PropertyMap) *pulumirpc.DiffResponse {
+	t.Helper()
+	response, err := provider.Diff(context.Background(), &pulumirpc.DiffRequest{
+		Id:        "some-id",
+		Urn:       testURN(typeToken, name),
+		Type:      typeToken,
+		Olds:      mustMarshal(t, state),
+		OldInputs: mustMarshal(t, oldInputs),
+		News:      mustMarshal(t, newInputs),
+	})
+	if err != nil {
+		t.Fatalf("Diff: %v", err)
+	}
+	return response
+}
+
+// mustUpdate runs a real (not preview) Update and returns the new state.
+func mustUpdate(t *testing.T, provider *Provider, typeToken, name, id string, state, oldInputs, newInputs resource.PropertyMap) resource.PropertyMap {
+	t.Helper()
+	response, err := provider.Update(context.Background(), &pulumirpc.UpdateRequest{
+		Id:        id,
+		Urn:       testURN(typeToken, name),
+		Type:      typeToken,
+		Olds:      mustMarshal(t, state),
+		OldInputs: mustMarshal(t, oldInputs),
+		News:      mustMarshal(t, newInputs),
+	})
+	if err != nil {
+		t.Fatalf("Update %s: %v", name, err)
+	}
+	return mustUnmarshal(t, response.GetProperties())
+}
+
 // create runs Create; the error (if any) is returned for tests that expect one.
 func create(t *testing.T, provider *Provider, typeToken, name string, inputs resource.PropertyMap) (string, resource.PropertyMap, error) {
 	t.Helper()

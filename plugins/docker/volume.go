@@ -45,8 +45,8 @@ func (volumeResource) check(request *pulumirpc.CheckRequest, olds, news resource
 	return checked, failures
 }
 
-func (volumeResource) diff(oldInputs, newInputs resource.PropertyMap) *pulumirpc.DiffResponse {
-	return volumeDiffPolicy.diff(oldInputs, newInputs)
+func (volumeResource) diff(state, oldInputs, newInputs resource.PropertyMap) *pulumirpc.DiffResponse {
+	return volumeDiffPolicy.diff(state, oldInputs, newInputs)
 }
 
 func volumeOutputs(inputs resource.PropertyMap, details volume.Volume) resource.PropertyMap {
