@@ -166,6 +166,34 @@ export class RecordedProgram {
 }
 
 /**
+ * The bound for tests and hooks that run a whole program under mocks: a run
+ * takes well under a second, but many times that on a loaded machine, and a
+ * test must not fail for the machine's speed.
+ */
+export const MOCKED_RUN_TIMEOUT_MS = 120_000;
+
+/**
+ * Wraps a mocked run so it happens once per distinct argument (compared as
+ * JSON): tests that inspect the same configuration share one run instead of
+ * each paying for their own. Runs are queued, one at a time, since the mocks
+ * are process-wide state.
+ */
+export function sharedRuns<A, T>(run: (argument: A) => Promise<T>): (argument: A) => Promise<T> {
+    const runs = new Map<string, Promise<T>>();
+    let queue: Promise<unknown> = Promise.resolve();
+    return (argument) => {
+        const key = JSON.stringify(argument);
+        let shared = runs.get(key);
+        if (!shared) {
+            shared = queue.then(() => run(argument), () => run(argument));
+            runs.set(key, shared);
+            queue = shared;
+        }
+        return shared;
+    };
+}
+
+/**
  * Runs a program under mocks with the given `berth:*` config and returns
  * every resource it registered, once all registrations are done.
  */
@@ -177,9 +205,34 @@ export async function recordProgram<T>(config: Record<string, unknown>, secretKe
         serialized[key] = typeof value === "string" ? value : JSON.stringify(value);
     }
     pulumi.runtime.setAllConfig(serialized, secretKeys);
-    const result = program();
-    await settle();
-    return { recorded: new RecordedProgram(records), result };
+    return withoutSdkPromiseStacks(async () => {
+        const result = program();
+        await settle();
+        return { recorded: new RecordedProgram(records), result };
+    });
+}
+
+/**
+ * The SDK records a stack trace on every promise it makes (`debuggablePromise`,
+ * for a leak report at process exit), several per resource property. Under jest
+ * each such stack was source-mapped frame by frame: most of a mocked run's time,
+ * growing with the machine's load. While `run` runs, those stacks are not
+ * formatted (the report still names each promise by resource and property);
+ * every other error keeps jest's stack.
+ */
+async function withoutSdkPromiseStacks<T>(run: () => Promise<T>): Promise<T> {
+    const jestPrepareStackTrace = Error.prepareStackTrace;
+    Error.prepareStackTrace = (error, callSites) => {
+        if (callSites[0]?.getFunctionName() === "debuggablePromise") {
+            return `${error}\n    at <not recorded under mocks>`;
+        }
+        return jestPrepareStackTrace ? jestPrepareStackTrace(error, callSites) : `${error}${callSites.map((site) => `\n    at ${site}`).join("")}`;
+    };
+    try {
+        return await run();
+    } finally {
+        Error.prepareStackTrace = jestPrepareStackTrace;
+    }
 }
 
 /**

@@ -3,7 +3,10 @@ import { join } from "node:path";
 import { ConfigError } from "../../../components/config";
 import { deployStack, readStackConfig } from "../../../stacks";
 import { temporaryDirectory } from "../../support/files";
-import { isSecret, RecordedProgram, recordProgram } from "../../support/pulumiMocks";
+import { isSecret, MOCKED_RUN_TIMEOUT_MS, RecordedProgram, recordProgram, sharedRuns } from "../../support/pulumiMocks";
+
+// Whole-program runs under mocks: slow on a loaded machine, so bounded generously (see MOCKED_RUN_TIMEOUT_MS).
+jest.setTimeout(MOCKED_RUN_TIMEOUT_MS);
 
 const keyDirectory = temporaryDirectory("keys");
 const sshKeyPath = join(keyDirectory, "id_ed25519");
@@ -31,14 +34,16 @@ function labConfig(overrides: { tag?: string; ref?: string; apps?: unknown[] } =
         ],
         "berth:loadBalancer": { host: "lb-1", publicPort: 8080 },
         "berth:apps": overrides.apps ?? [sample],
-        "berth:secrets": { sample: { SECRET_KEY } },
+        // Secrets only for configured apps: a secret for an app that does not exist is an error.
+        "berth:secrets": overrides.apps ? {} : { sample: { SECRET_KEY } },
     };
 }
 
-async function deploy(config: Record<string, unknown>): Promise<RecordedProgram> {
+/** The program's run for a config; one run per distinct config, shared by every test that inspects it. */
+const deploy = sharedRuns(async (config: Record<string, unknown>): Promise<RecordedProgram> => {
     const { recorded } = await recordProgram(config, ["berth:secrets"], () => deployStack(readStackConfig()));
     return recorded;
-}
+});
 
 const CONTAINER = "docker:index/container:Container";
 const IMAGE = "docker:index/remoteImage:RemoteImage";
@@ -78,9 +83,14 @@ describe("the berth program under mocks", () => {
             image: "172.30.0.2:5000/berth/sample:v1",
             command: ["run"],
             ports: [{ internal: 8000, external: 8001, ip: "172.30.0.11" }],
-            volumes: [{ hostPath: "/srv/berth/sample", containerPath: "/srv/berth/sample" }],
+            // The host volume read-only; only uWSGI's runtime directory writable.
+            volumes: [
+                { hostPath: "/srv/berth/sample", containerPath: "/srv/berth/sample", readOnly: true },
+                { hostPath: "/srv/berth/sample/run", containerPath: "/srv/berth/sample/run", readOnly: false },
+            ],
             healthcheck: {
-                tests: ["CMD", "python3", "-c", 'import urllib.request; urllib.request.urlopen("http://127.0.0.1:8000/healthz", timeout=2)'],
+                // With the app's domain as Host: ALLOWED_HOSTS may list only it.
+                tests: ["CMD", "python3", "-c", 'import urllib.request; urllib.request.urlopen(urllib.request.Request("http://127.0.0.1:8000/healthz", headers={"Host": "sample.localhost"}), timeout=2)'],
                 interval: "2s", timeout: "3s", retries: 3, startPeriod: "2s",
             },
             wait: true,
@@ -88,14 +98,19 @@ describe("the berth program under mocks", () => {
             destroyGraceSeconds: 30,
             restart: "unless-stopped",
             memory: 512,
+            memorySwap: 512,
             logDriver: "json-file",
             logOpts: { "max-size": "10m", "max-file": "5" },
         });
         expect(web.envs).toEqual([
             "BERTH_APP=sample", "BERTH_CODE_DIR=/srv/berth/sample/code", "BERTH_ENV_FILE=/srv/berth/sample/env",
-            "BERTH_HOST=web-1", "BERTH_IMAGE_TAG=v1", "BERTH_UWSGI_INI=/srv/berth/sample/uwsgi.ini",
+            "BERTH_HOST=web-1", "BERTH_IMAGE_TAG=v1", "BERTH_STATIC_DIR=/srv/berth/sample/static", "BERTH_UWSGI_INI=/srv/berth/sample/uwsgi.ini",
         ]);
+        expect(web.user).toBeUndefined();
         expect(lab.named("sample-worker-worker-1").inputs.command).toEqual(["worker"]);
+        // workerConcurrency reaches the worker, and only the worker.
+        expect(lab.named("sample-worker-worker-1").inputs.envs).toContain("BERTH_WORKER_CONCURRENCY=2");
+        expect(lab.named("sample-beat-worker-1").inputs.envs.join(" ")).not.toContain("BERTH_WORKER_CONCURRENCY");
         expect(lab.named("sample-beat-worker-1").inputs.command).toEqual(["beat"]);
     });
 
@@ -105,7 +120,9 @@ describe("the berth program under mocks", () => {
             "sample-env-file-lb-1", "sample-env-file-web-1", "sample-env-file-web-2", "sample-env-file-worker-1",
         ]);
         for (const envFile of envFiles) {
-            expect(envFile.inputs.create).toBe("umask 077 && cat > /srv/berth/sample/env.berth-tmp && chmod 0600 /srv/berth/sample/env.berth-tmp && mv -f /srv/berth/sample/env.berth-tmp /srv/berth/sample/env");
+            // Root-only, after checking that the image's USER is root (no berth:apps[].user).
+            expect(envFile.inputs.create).toContain("user=$(docker image inspect --format '{{.Config.User}}' 172.30.0.2:5000/berth/sample:v1)");
+            expect(envFile.inputs.create).toMatch(/\numask 077 && cat > \/srv\/berth\/sample\/env.berth-tmp && chmod 0600 \/srv\/berth\/sample\/env.berth-tmp && mv -f \/srv\/berth\/sample\/env.berth-tmp \/srv\/berth\/sample\/env$/);
             expect(envFile.inputs.stdin).toBe(`DJANGO_SETTINGS_MODULE=sample.settings\nSECRET_KEY=${SECRET_KEY}\n`);
             expect([envFile.name, isSecret(envFile.wireInputs.stdin)]).toEqual([envFile.name, true]);
         }
@@ -117,15 +134,22 @@ describe("the berth program under mocks", () => {
     it("runs release tasks once, after every pull and checkout, before any web container", () => {
         expect(lab.named("sample-release").inputs.create).toContain("docker run --rm --name sample-release-migrate");
         expect(lab.named("sample-release").inputs.triggers).toEqual(["v1", "v1.0.0"]);
-        expect(lab.named("sample-static-files").inputs.create).toContain("172.30.0.2:5000/berth/sample:v1 collectstatic");
+        // collectstatic where its output is read: nginx's host and every web host (ManifestStaticFilesStorage).
+        for (const host of ["lb-1", "web-1", "web-2"]) {
+            expect(lab.named(`sample-static-${host}`).inputs.create).toContain("172.30.0.2:5000/berth/sample:v1 collectstatic");
+        }
+        expect(lab.resources.filter((resource) => resource.name.startsWith("sample-static-")).map((resource) => resource.name).sort())
+            .toEqual(["sample-static-lb-1", "sample-static-web-1", "sample-static-web-2"]);
         for (const host of ["web-1", "web-2", "worker-1", "lb-1"]) {
             expect(lab.waitsFor("sample-release", `sample-image-${host}`)).toBe(true);
             expect(lab.waitsFor("sample-release", `sample-checkout-${host}`)).toBe(true);
         }
         // collectstatic runs beside the release tasks: both need only the new checkout.
-        expect(lab.waitsFor("sample-static-files", "sample-checkout-lb-1")).toBe(true);
-        expect(lab.waitsFor("sample-static-files", "sample-release")).toBe(false);
-        expect(lab.waitsFor("sample-drain-web-1", "sample-static-files")).toBe(true);
+        expect(lab.waitsFor("sample-static-lb-1", "sample-checkout-lb-1")).toBe(true);
+        expect(lab.waitsFor("sample-static-web-2", "sample-checkout-web-2")).toBe(true);
+        expect(lab.waitsFor("sample-static-lb-1", "sample-release")).toBe(false);
+        expect(lab.waitsFor("sample-drain-web-1", "sample-static-lb-1")).toBe(true);
+        expect(lab.waitsFor("sample-drain-web-1", "sample-static-web-2")).toBe(true);
         expect(lab.waitsFor("sample-drain-web-1", "sample-release")).toBe(true);
         expect(lab.waitsFor("sample-web-web-1", "sample-release")).toBe(true);
         expect(lab.waitsFor("sample-release", "sample-web-web-1")).toBe(false);
@@ -161,18 +185,25 @@ describe("what a change touches", () => {
     const triggersOf = (program: RecordedProgram, prefix: string) =>
         program.ofType(REMOTE_COMMAND).filter((command) => command.name.startsWith(prefix)).map((command) => JSON.stringify(command.inputs.triggers));
 
-    it("a code ref change leaves every container and drain untouched and moves the code steps", async () => {
-        const before = await deploy(labConfig({ ref: "v1.0.0" }));
-        const after = await deploy(labConfig({ ref: "v1.1.0" }));
+    let lab: RecordedProgram;
+    let newRef: RecordedProgram;
+    let newTag: RecordedProgram;
+    beforeAll(async () => {
+        lab = await deploy(labConfig({ tag: "v1", ref: "v1.0.0" })); // the defaults: shares the run above
+        newRef = await deploy(labConfig({ ref: "v1.1.0" }));
+        newTag = await deploy(labConfig({ tag: "v2" }));
+    });
+
+    it("a code ref change leaves every container and drain untouched and moves the code steps", () => {
+        const [before, after] = [lab, newRef];
         expect(containerInputs(after)).toEqual(containerInputs(before));
         expect(triggersOf(after, "sample-drain-")).toEqual(triggersOf(before, "sample-drain-"));
         expect(triggersOf(after, "sample-code-")).toEqual(['["v1.1.0"]', '["v1.1.0"]', '["v1.1.0"]']);
         expect(triggersOf(after, "sample-worker-restart-")).toEqual(['["v1.1.0"]']);
     });
 
-    it("an image tag change replaces every app container and drains each web host", async () => {
-        const before = await deploy(labConfig({ tag: "v1" }));
-        const after = await deploy(labConfig({ tag: "v2" }));
+    it("an image tag change replaces every app container and drains each web host", () => {
+        const [before, after] = [lab, newTag];
         const images = (program: RecordedProgram) => program.ofType(CONTAINER).filter((container) => container.name.startsWith("sample-")).map((container) => container.inputs.image);
         expect(images(after)).toEqual(Array(4).fill("172.30.0.2:5000/berth/sample:v2"));
         expect(triggersOf(after, "sample-drain-")).not.toEqual(triggersOf(before, "sample-drain-"));
@@ -181,12 +212,16 @@ describe("what a change touches", () => {
 });
 
 describe("several apps on the same hosts", () => {
-    it("never collide in names, ports or upstreams, and roll out one after the other", async () => {
+    let program: RecordedProgram;
+    beforeAll(async () => {
         const app = (name: string, webPort: number) => ({
             name, domain: `${name}.localhost`, image: { repository: `registry.local/${name}`, tag: "v1" }, webPort,
             hosts: { web: ["web-1", "web-2"] }, release: ["migrate"],
         });
-        const program = await deploy(labConfig({ apps: [app("blog", 8001), app("shop", 8002)] }));
+        program = await deploy(labConfig({ apps: [app("blog", 8001), app("shop", 8002)] }));
+    });
+
+    it("never collide in names, ports or upstreams, and roll out one after the other", () => {
         const names = program.resources.map((resource) => `${resource.type}::${resource.name}`);
         expect(new Set(names).size).toBe(names.length);
         expect(program.named("shop-web-web-1").inputs).toMatchObject({ name: "shop-web", ports: [{ external: 8002, internal: 8000, ip: "172.30.0.11" }] });
@@ -199,18 +234,22 @@ describe("several apps on the same hosts", () => {
 });
 
 describe("a bad config", () => {
-    it("fails before any resource is registered, naming every problem", async () => {
+    let caught: unknown;
+    let recorded: RecordedProgram;
+    beforeAll(async () => {
         const config = labConfig();
         config["berth:apps"] = [{ name: "sample", domain: "sample.localhost", image: { repository: "r/sample", tag: "" }, webPort: 80, hosts: { web: [], beat: ["web-1", "web-2"] } }];
-        let caught: unknown;
-        const { recorded } = await recordProgram(config, ["berth:secrets"], () => {
+        ({ recorded } = await recordProgram(config, ["berth:secrets"], () => {
             try {
                 return deployStack(readStackConfig());
             } catch (error) {
                 caught = error;
                 return undefined;
             }
-        });
+        }));
+    });
+
+    it("fails before any resource is registered, naming every problem", () => {
         expect(caught).toBeInstanceOf(ConfigError);
         expect((caught as ConfigError).problems.map((problem) => problem.propertyPath)).toEqual([
             "berth:apps[0].image.tag", "berth:apps[0].webPort", "berth:apps[0].hosts.web",

@@ -6,7 +6,10 @@ import { watchBerthStack } from "../../../examples/consumer/watch";
 import { deployStack, readStackConfig } from "../../../stacks";
 import { digitalOceanConfig } from "../../support/digitalOceanConfig";
 import { temporaryDirectory } from "../../support/files";
-import { mockDropletAddresses, recordProgram, settle } from "../../support/pulumiMocks";
+import { mockDropletAddresses, MOCKED_RUN_TIMEOUT_MS, recordProgram, settle } from "../../support/pulumiMocks";
+
+// Whole-program runs under mocks: slow on a loaded machine, so bounded generously (see MOCKED_RUN_TIMEOUT_MS).
+jest.setTimeout(MOCKED_RUN_TIMEOUT_MS);
 
 const keyDirectory = temporaryDirectory("consumer-keys");
 const sshKeyPath = join(keyDirectory, "id_ed25519");

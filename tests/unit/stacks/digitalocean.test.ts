@@ -7,7 +7,10 @@ import { deployStack, readStackConfig, StackOutputs } from "../../../stacks";
 import { INTERNET, renderCloudInit } from "../../../stacks/digitalocean";
 import { digitalOceanConfig, PUBLIC_KEY } from "../../support/digitalOceanConfig";
 import { temporaryDirectory } from "../../support/files";
-import { isSecret, mockDropletAddresses, RecordedProgram, recordProgram } from "../../support/pulumiMocks";
+import { isSecret, mockDropletAddresses, MOCKED_RUN_TIMEOUT_MS, RecordedProgram, recordProgram, sharedRuns } from "../../support/pulumiMocks";
+
+// Whole-program runs under mocks: slow on a loaded machine, so bounded generously (see MOCKED_RUN_TIMEOUT_MS).
+jest.setTimeout(MOCKED_RUN_TIMEOUT_MS);
 
 const keyDirectory = temporaryDirectory("do-keys");
 const sshKeyPath = join(keyDirectory, "id_ed25519");
@@ -28,10 +31,11 @@ function stackConfig(raw: RawConfig): Record<string, unknown> {
     return config;
 }
 
-async function deploy(raw: RawConfig): Promise<{ recorded: RecordedProgram; outputs: StackOutputs }> {
+/** The program's run for a config; one run per distinct config, shared by every test that inspects it. */
+const deploy = sharedRuns(async (raw: RawConfig): Promise<{ recorded: RecordedProgram; outputs: StackOutputs }> => {
     const { recorded, result } = await recordProgram(stackConfig(raw), ["berth:secrets"], () => deployStack(readStackConfig()));
     return { recorded, outputs: result };
-}
+});
 
 function valueOf<T>(output: pulumi.Output<T>): Promise<T> {
     return new Promise((resolve) => output.apply(resolve));
@@ -98,6 +102,14 @@ describe("the prod stack on DigitalOcean, under mocks", () => {
     describe("firewalls", () => {
         const rulesOf = (name: string) => prod.named(`digitalocean-firewall-${name}`).inputs;
 
+        let withDataGroup: RecordedProgram;
+        beforeAll(async () => {
+            const raw = digitalOceanConfig();
+            const digitalocean = raw.digitalocean as { droplets: unknown[] };
+            digitalocean.droplets.push({ name: "data", count: 1, size: "s-2vcpu-4gb", roles: ["data"], privatePorts: [6379, 5432] });
+            ({ recorded: withDataGroup } = await deploy(raw));
+        });
+
         it("open SSH on every host, only to the admin networks", () => {
             expect(rulesOf("hosts")).toMatchObject({
                 name: "berth-test-hosts",
@@ -137,12 +149,8 @@ describe("the prod stack on DigitalOcean, under mocks", () => {
             expect(ssh.map((rule) => rule.sourceAddresses)).toEqual([["203.0.113.0/24"]]);
         });
 
-        it("open a group's private ports inside the VPC, on that group only", async () => {
-            const raw = digitalOceanConfig();
-            const digitalocean = raw.digitalocean as { droplets: unknown[] };
-            digitalocean.droplets.push({ name: "data", count: 1, size: "s-2vcpu-4gb", roles: ["data"], privatePorts: [6379, 5432] });
-            const { recorded } = await deploy(raw);
-            expect(recorded.named("digitalocean-firewall-group-data").inputs).toMatchObject({
+        it("open a group's private ports inside the VPC, on that group only", () => {
+            expect(withDataGroup.named("digitalocean-firewall-group-data").inputs).toMatchObject({
                 tags: ["berth-test-group-data"],
                 inboundRules: [
                     { protocol: "tcp", portRange: "5432", sourceAddresses: ["10.10.0.0/20"] },
@@ -244,7 +252,7 @@ describe("scaling the web hosts", () => {
         const added = names([...after.keys()].filter((urn) => !before.has(urn)));
         expect(added).toEqual([
             "antisocial-checkout-web-3", "antisocial-code-web-3", "antisocial-drain-web-3", "antisocial-env-file-web-3",
-            "antisocial-healthy-web-3", "antisocial-image-web-3", "antisocial-undrain-web-3", "antisocial-uwsgi-ini-web-3",
+            "antisocial-healthy-web-3", "antisocial-image-web-3", "antisocial-static-web-3", "antisocial-undrain-web-3", "antisocial-uwsgi-ini-web-3",
             "antisocial-volume-web-3", "antisocial-web-web-3", "digitalocean-cloud-init-web-3", "digitalocean-droplet-web-3",
             "web-3", "web-3-docker",
         ]);
@@ -268,7 +276,7 @@ describe("scaling the web hosts", () => {
         const before = byUrn(three);
         const after = byUrn(two);
         const removed = [...before.keys()].filter((urn) => !after.has(urn));
-        expect(removed.length).toBe(14);
+        expect(removed.length).toBe(15);
         const upstream = two.named("nginx-config").inputs.stdin as string;
         expect(upstream).not.toContain("antisocial@web-3");
         expect(upstream).toContain("# antisocial@web-2");
@@ -276,11 +284,15 @@ describe("scaling the web hosts", () => {
 });
 
 describe("Pulumi.prod.yaml", () => {
-    it("is a valid DigitalOcean stack that deploys under mocks", async () => {
+    let recorded: RecordedProgram;
+    beforeAll(async () => {
         const file = join(__dirname, "..", "..", "..", "Pulumi.prod.yaml");
         const json = execFileSync("python3", ["-c", "import json, sys, yaml; print(json.dumps(yaml.safe_load(open(sys.argv[1]))))", file], { encoding: "utf8" });
         const config = { ...(JSON.parse(json).config as Record<string, unknown>), "berth:sshKeyPath": sshKeyPath };
-        const { recorded } = await recordProgram(config, [], () => deployStack(readStackConfig()));
+        ({ recorded } = await recordProgram(config, [], () => deployStack(readStackConfig())));
+    });
+
+    it("is a valid DigitalOcean stack that deploys under mocks", () => {
         expect(recorded.ofType(DROPLET).map((droplet) => droplet.inputs.name).sort()).toEqual(["test-lb-1", "test-web-1", "test-web-2", "test-worker-1"]);
         expect(recorded.named("digitalocean-dns-antisocial").inputs).toMatchObject({ domain: "example.com", name: "antisocial" });
     });
