@@ -11,3 +11,5 @@ export const loadBalancer = deployment.loadBalancer;
 export const hosts = deployment.hosts;
 /** Per app, the tag and code ref deployed before the current ones: where a rollback goes. */
 export const previousReleases = deployment.previousReleases;
+/** Per host, the SSH host key berth verifies every connection against (pinned at first use, or from config). */
+export const hostKeys = deployment.hostKeys;

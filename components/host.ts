@@ -2,6 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as docker from "@pulumi/docker";
 import * as command from "@pulumi/command";
 import { Role } from "./config/types";
+import { parseHostKey, sshHostKeyOptions } from "./ssh/hostKeys";
 
 export interface HostArgs {
     /** Address berth reaches the host on over SSH (a droplet's public IP, or 127.0.0.1 in the lab). */
@@ -16,6 +17,11 @@ export interface HostArgs {
     privateKeyPath: string;
     /** The same private key's content, for remote commands. Keep it a secret. */
     privateKey: pulumi.Input<string>;
+    /**
+     * The host's public SSH host key (`ssh-ed25519 AAAA...`): every
+     * connection, on both transports, accepts this key and no other.
+     */
+    hostKey: pulumi.Input<string>;
     roles: Role[];
     /** Registry logins the docker provider sends with image pulls (a secret). Default none: public images, or the lab's open registry. */
     registryAuth?: pulumi.Input<docker.types.input.ProviderRegistryAuth[]>;
@@ -33,6 +39,8 @@ export class Host extends pulumi.ComponentResource {
     readonly privateAddress: pulumi.Output<string>;
     readonly dockerProvider: docker.Provider;
     readonly connection: pulumi.Output<command.types.input.remote.ConnectionArgs>;
+    /** The host key every connection accepts. */
+    readonly hostKey: pulumi.Output<string>;
 
     constructor(name: string, args: HostArgs, opts?: pulumi.ComponentResourceOptions) {
         super("berth:index:Host", name, {}, opts);
@@ -42,10 +50,11 @@ export class Host extends pulumi.ComponentResource {
         this.roles = args.roles;
         this.address = pulumi.output(args.address);
         this.privateAddress = pulumi.output(args.privateAddress);
+        this.hostKey = pulumi.output(args.hostKey);
 
         this.dockerProvider = new docker.Provider(`${name}-docker`, {
-            host: pulumi.interpolate`ssh://${sshUser}@${args.address}:${sshPort}`,
-            sshOpts: sshOptions(args.privateKeyPath),
+            host: pulumi.output(args.address).apply((address) => `ssh://${sshUser}@${urlHost(address)}:${sshPort}`),
+            sshOpts: pulumi.all([args.address, args.hostKey]).apply(([address, hostKey]) => sshOptions(args.privateKeyPath, address, sshPort, hostKey)),
             ...(args.registryAuth ? { registryAuth: args.registryAuth } : {}),
         }, { parent: this });
 
@@ -54,6 +63,7 @@ export class Host extends pulumi.ComponentResource {
             port: sshPort,
             user: sshUser,
             privateKey: pulumi.secret(args.privateKey),
+            hostKey: args.hostKey,
             // Lab hosts and fresh droplets take a while to accept SSH.
             dialErrorLimit: 30,
         });
@@ -63,16 +73,24 @@ export class Host extends pulumi.ComponentResource {
 }
 
 /**
- * Options for the system `ssh` Docker runs. Host keys are not pinned: lab
- * hosts and new droplets get fresh keys on every creation.
+ * Options for the system `ssh` Docker runs: the deploy key, and exactly
+ * the host's known key (no known_hosts file is read or written).
  */
-export function sshOptions(privateKeyPath: string): string[] {
+export function sshOptions(privateKeyPath: string, address: string, port: number, hostKey: string): string[] {
+    const key = parseHostKey(hostKey);
+    if (!key) {
+        throw new Error(`berth: the host key of ${address}:${port} is not a public key line: ${JSON.stringify(hostKey)}`);
+    }
     return [
         "-i", privateKeyPath,
         "-o", "IdentitiesOnly=yes",
-        "-o", "StrictHostKeyChecking=no",
-        "-o", "UserKnownHostsFile=/dev/null",
+        ...sshHostKeyOptions(address, port, key),
         "-o", "LogLevel=ERROR",
         "-o", "ConnectTimeout=10",
     ];
+}
+
+/** An address as the host part of a URL: IPv6 addresses go in brackets. */
+export function urlHost(address: string): string {
+    return address.includes(":") ? `[${address}]` : address;
 }

@@ -8,6 +8,7 @@ import { LoadBalancer } from "../components/loadBalancer";
 import { StackConfig } from "./config";
 import { DropletFleet } from "./digitalocean/fleet";
 import { previousReleases, PreviousRelease } from "./history";
+import { HostKeyScanner, sshKeyscan, verifiedHostKeys } from "./hostKeys";
 
 /** The stack's outputs: a documented contract other stacks read (see README). */
 export interface StackOutputs {
@@ -17,6 +18,13 @@ export interface StackOutputs {
     hosts: pulumi.Output<Record<Role, HostOutputs[]>>;
     /** Per app, the release before the current one: what `rollback` restores. */
     previousReleases: pulumi.Output<Record<string, PreviousRelease | undefined>>;
+    /** Per host, the SSH host key every connection accepts (`ssh-ed25519 AAAA...`): where first-use pins are kept. */
+    hostKeys: pulumi.Output<Record<string, string>>;
+}
+
+export interface DeployOptions {
+    /** How hosts are asked for their keys. Default: ssh-keyscan. */
+    scanHostKey?: HostKeyScanner;
 }
 
 export interface LoadBalancerOutputs {
@@ -47,8 +55,12 @@ export interface AppOutputs {
 }
 
 /** Turns a validated config into hosts, the load balancer and the apps. */
-export function deployStack(config: StackConfig): StackOutputs {
+export function deployStack(config: StackConfig, options: DeployOptions = {}): StackOutputs {
     const { spec } = config;
+    // This stack's own outputs from its last deploy: release history and pinned host keys.
+    const lastDeploy = new pulumi.StackReference("berth-history", {
+        name: `${pulumi.getOrganization()}/${pulumi.getProject()}/${pulumi.getStack()}`,
+    });
     // Absolute, because the docker provider runs `ssh -i` from its own directory.
     const sshKeyPath = resolve(config.sshKeyPath);
     const privateKey = pulumi.secret(readFileSync(sshKeyPath, "utf8"));
@@ -62,6 +74,14 @@ export function deployStack(config: StackConfig): StackOutputs {
         ...(fleet?.hosts ?? []).map((droplet) => ({ ...droplet.spec, address: droplet.address, privateAddress: droplet.privateAddress })),
     ];
 
+    // Listed hosts: their keys from config, from the last deploy, or learned now.
+    const listedKeys = verifiedHostKeys(
+        spec.hosts.map((host) => ({ name: host.name, address: host.address, sshPort: host.sshPort, configuredKey: host.hostKey })),
+        lastDeploy.getOutput("hostKeys"),
+        options.scanHostKey ?? sshKeyscan,
+    );
+    const dropletKeys = new Map((fleet?.hosts ?? []).map((droplet) => [droplet.spec.name, droplet.hostKey]));
+
     const hosts: Record<string, Host> = {};
     for (const host of targets) {
         hosts[host.name] = new Host(host.name, {
@@ -71,6 +91,7 @@ export function deployStack(config: StackConfig): StackOutputs {
             sshUser: host.sshUser,
             privateKeyPath: sshKeyPath,
             privateKey,
+            hostKey: dropletKeys.get(host.name) ?? listedKeys.apply((keys) => keys[host.name]),
             roles: host.roles,
             registryAuth: fleet?.registryAuth,
         });
@@ -115,7 +136,9 @@ export function deployStack(config: StackConfig): StackOutputs {
     const lbHost = hosts[spec.loadBalancer.host];
     return {
         apps,
-        previousReleases: previousReleases(spec.apps),
+        previousReleases: previousReleases(spec.apps, lastDeploy),
+        hostKeys: pulumi.all(Object.values(hosts).map((host) => pulumi.all([host.hostName, host.hostKey]))).apply((pairs) =>
+            Object.fromEntries([...pairs].sort(([left], [right]) => left.localeCompare(right)))),
         loadBalancer: pulumi.output({
             host: lbHost.hostName,
             address: lbHost.address,

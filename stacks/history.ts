@@ -18,10 +18,7 @@ interface RecordedApp {
  * ran before, if this deploy changes the tag or ref; otherwise the pointer
  * the last deploy recorded.
  */
-export function previousReleases(apps: AppSpec[]): pulumi.Output<Record<string, PreviousRelease | undefined>> {
-    const self = new pulumi.StackReference("berth-history", {
-        name: `${pulumi.getOrganization()}/${pulumi.getProject()}/${pulumi.getStack()}`,
-    });
+export function previousReleases(apps: AppSpec[], self: pulumi.StackReference): pulumi.Output<Record<string, PreviousRelease | undefined>> {
     return pulumi
         .all([self.getOutput("apps"), self.getOutput("previousReleases")])
         .apply(([recordedApps, recordedPrevious]) => {

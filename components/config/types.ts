@@ -18,6 +18,11 @@ export interface HostSpec {
     /** Default `root`. */
     sshUser: string;
     roles: Role[];
+    /**
+     * The host's public SSH host key (`ssh-ed25519 AAAA...`). Default: learned
+     * at the first deploy and pinned in the stack (trust on first use).
+     */
+    hostKey?: string;
 }
 
 export interface ImageSpec {

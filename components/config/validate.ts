@@ -4,6 +4,7 @@ import {
 } from "./patterns";
 import { checkDigitalOceanReferences, readDigitalOcean } from "./digitalocean";
 import { ConfigReader } from "./reader";
+import { formatHostKey, HOST_KEY_TYPES, parseHostKey } from "../ssh/hostKeys";
 import { AppSpec, BerthSpec, CodeSpec, HostSpec, LoadBalancerSpec, RELOAD_MODES, Role, ROLES } from "./types";
 
 /** What references to a host need to know: listed (`berth:hosts`) or a droplet berth creates. */
@@ -19,7 +20,7 @@ export interface RawConfig {
     digitalocean?: unknown;
 }
 
-const HOST_KEYS = ["name", "address", "privateAddress", "sshPort", "sshUser", "roles"] as const;
+const HOST_KEYS = ["name", "address", "privateAddress", "sshPort", "sshUser", "roles", "hostKey"] as const;
 const LOAD_BALANCER_KEYS = ["host", "httpPort", "publicPort", "image"] as const;
 const APP_KEYS = [
     "name", "domain", "image", "code", "webPort", "wsgiModule", "hosts", "release", "reload", "processes", "threads",
@@ -100,8 +101,25 @@ function readHosts(reader: ConfigReader, value: unknown, dropletsConfigured: boo
             sshPort: reader.integer(raw.sshPort, `${path}.sshPort`, SSH_PORT_DEFAULT, PORT),
             sshUser: reader.string(raw.sshUser, `${path}.sshUser`, "root"),
             roles: roles as Role[],
+            ...readHostKey(reader, raw.hostKey, `${path}.hostKey`),
         };
     });
+}
+
+/** One public key line, as `ssh-keyscan` or the host's `/etc/ssh/ssh_host_*_key.pub` show it. */
+function readHostKey(reader: ConfigReader, value: unknown, path: string): Pick<HostSpec, "hostKey"> {
+    if (value === undefined) {
+        return {};
+    }
+    const line = reader.string(value, path);
+    const key = parseHostKey(line);
+    if (!key) {
+        if (line) {
+            reader.problem(path, `must be one public host key line, "<type> <base64>" with a type of ${HOST_KEY_TYPES.join(", ")} (from \`ssh-keyscan HOST\` or the host's /etc/ssh/ssh_host_ed25519_key.pub)`);
+        }
+        return {};
+    }
+    return { hostKey: formatHostKey(key) };
 }
 
 function readAddress(reader: ConfigReader, value: unknown, path: string): string {

@@ -6,7 +6,7 @@ import { AppSpec, DigitalOceanSpec, DropletHostSpec, LoadBalancerSpec } from "..
 import { renderCloudInit } from "./cloudInit";
 import { planDnsRecords } from "./dns";
 import { planFirewalls } from "./firewall";
-import { installDockerConfig, registryLogin, waitForCloudInit } from "./hostCommands";
+import { generateHostKey, installDockerConfig, registryLogin, splitGeneratedHostKey, waitForCloudInit } from "./hostCommands";
 import { dropletTags, stackTags } from "./tags";
 
 export interface DropletFleetArgs {
@@ -30,6 +30,8 @@ export interface DropletHost {
     privateAddress: pulumi.Output<string>;
     /** `cloud-init status --wait` and `docker info` on the droplet, once after it is created. */
     ready: command.remote.Command;
+    /** The droplet's SSH host key, which berth generated and cloud-init installed: known before the first connection. */
+    hostKey: pulumi.Output<string>;
 }
 
 /** How long a new droplet may take to finish cloud-init (package installs). */
@@ -96,12 +98,17 @@ export class DropletFleet extends pulumi.ComponentResource {
             publicKey: spec.sshPublicKey,
         }, parent);
 
-        const userData = renderCloudInit({ unattendedUpgrades: spec.unattendedUpgrades });
-
         const credentials = spec.registry ? this.createRegistry(name, spec.registry) : undefined;
         const dockerConfig = credentials ? pulumi.secret(credentials.dockerCredentials) : undefined;
 
         this.hosts = spec.droplets.map((host) => {
+            // Generated here, installed by cloud-init: every connection to the droplet, the first too, is verified.
+            const generated = new command.local.Command(`${name}-host-key-${host.name}`, {
+                create: generateHostKey(),
+            }, { ...parent, additionalSecretOutputs: ["stdout"] });
+            const keyPair = generated.stdout.apply(splitGeneratedHostKey);
+            const hostKey = pulumi.unsecret(keyPair.apply((pair) => pair.publicKey));
+            const userData = pulumi.secret(keyPair.apply((pair) => renderCloudInit({ unattendedUpgrades: spec.unattendedUpgrades, hostKey: pair })));
             const droplet = new digitalocean.Droplet(`${name}-droplet-${host.name}`, {
                 name: `${stackName}-${host.name}`,
                 region: spec.region,
@@ -121,6 +128,7 @@ export class DropletFleet extends pulumi.ComponentResource {
                 port: host.sshPort,
                 user: host.sshUser,
                 privateKey: pulumi.secret(args.privateKey),
+                hostKey,
                 // A new droplet takes a while to accept SSH.
                 dialErrorLimit: 60,
             };
@@ -141,7 +149,7 @@ export class DropletFleet extends pulumi.ComponentResource {
             // onto the host (its docker provider, its remote commands) waits for them.
             const steps: pulumi.CustomResource[] = login ? [ready, login] : [ready];
             const address = pulumi.all([droplet.ipv4Address, ...steps.map((step) => step.id)]).apply(([ip]) => ip);
-            return { spec: host, droplet, address, privateAddress: droplet.ipv4AddressPrivate, ready };
+            return { spec: host, droplet, address, privateAddress: droplet.ipv4AddressPrivate, ready, hostKey };
         });
 
         this.firewalls = planFirewalls(spec, args.apps, args.loadBalancer, tags).map((plan) =>

@@ -54,3 +54,30 @@ export function registryLogin(dockerConfigJson: string): RegistryLogin {
     }
     return { address, username: decoded.slice(0, separator), password: decoded.slice(separator + 1) };
 }
+
+/**
+ * Generates an SSH host key for a droplet on the machine running Pulumi
+ * (once: the command's output stays in the stack, as a secret): the private
+ * half, then the public line. The key sits only in a private temporary
+ * directory for the moment it takes.
+ */
+export function generateHostKey(): string {
+    return strictScript(
+        "umask 077",
+        'directory=$(mktemp -d)',
+        "trap 'rm -rf \"$directory\"' EXIT",
+        `ssh-keygen -q -t ed25519 -N '' -C berth-host-key -f "$directory/key"`,
+        'cat "$directory/key" "$directory/key.pub"',
+    );
+}
+
+/** The two halves of generateHostKey's output. */
+export function splitGeneratedHostKey(output: string): { privateKey: string; publicKey: string } {
+    const end = "-----END OPENSSH PRIVATE KEY-----";
+    const at = output.indexOf(end);
+    if (at < 0) {
+        throw new Error("berth: the generated host key is not an OpenSSH private key");
+    }
+    const publicKey = output.slice(at + end.length).trim().split(/\s+/).slice(0, 2).join(" ");
+    return { privateKey: `${output.slice(0, at + end.length).trim()}\n`, publicKey };
+}

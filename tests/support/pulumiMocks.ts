@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
 
 /** A resource the program registered, as the engine would have received it. */
@@ -85,6 +86,24 @@ function digitalOceanState(type: string, name: string, state: Record<string, unk
     }
 }
 
+/**
+ * A stand-in ed25519 public key derived from a seed: the same seed gives the
+ * same key in every run (a key's shape, not a usable key).
+ */
+export function mockHostKey(seed: string): string {
+    const name = Buffer.from("ssh-ed25519");
+    const material = createHash("sha256").update(seed).digest();
+    const blob = Buffer.alloc(4 + name.length + 4 + material.length);
+    blob.writeUInt32BE(name.length, 0);
+    name.copy(blob, 4);
+    blob.writeUInt32BE(material.length, 4 + name.length);
+    material.copy(blob, 8 + name.length);
+    return `ssh-ed25519 ${blob.toString("base64")}`;
+}
+
+/** What ssh-keyscan would print for a mocked host: one key per address and port. */
+export const mockHostKeyScanner = async (address: string, port: number): Promise<string> => `[${address}]:${port} ${mockHostKey(`${address}:${port}`)}\n`;
+
 /** Plausible outputs for the resources berth creates. */
 const mocks: pulumi.runtime.Mocks = {
     newResource(args) {
@@ -95,6 +114,11 @@ const mocks: pulumi.runtime.Mocks = {
         }
         if (args.type === "command:remote:Command" || args.type === "command:local:Command") {
             Object.assign(state, { stdout: "", stderr: "" });
+        }
+        if (args.type === "command:local:Command" && args.name.includes("-host-key-")) {
+            // A droplet's generated host key (hostCommands.generateHostKey's output).
+            const privateKey = ["-----BEGIN OPENSSH PRIVATE KEY-----", `mock-private-half-of-${args.name}`, "-----END OPENSSH PRIVATE KEY-----"].join("\n");
+            state.stdout = `${privateKey}\n${mockHostKey(args.name)} berth-host-key\n`;
         }
         if (args.type === "pulumi:pulumi:StackReference") {
             state.outputs = {}; // a stack deployed for the first time

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { ConfigError } from "../../../components/config";
 import { deployStack, readStackConfig } from "../../../stacks";
 import { temporaryDirectory } from "../../support/files";
-import { isSecret, MOCKED_RUN_TIMEOUT_MS, RecordedProgram, recordProgram, sharedRuns } from "../../support/pulumiMocks";
+import { isSecret, MOCKED_RUN_TIMEOUT_MS, RecordedProgram, recordProgram, sharedRuns, mockHostKeyScanner } from "../../support/pulumiMocks";
 
 // Whole-program runs under mocks: slow on a loaded machine, so bounded generously (see MOCKED_RUN_TIMEOUT_MS).
 jest.setTimeout(MOCKED_RUN_TIMEOUT_MS);
@@ -41,7 +41,7 @@ function labConfig(overrides: { tag?: string; ref?: string; apps?: unknown[] } =
 
 /** The program's run for a config; one run per distinct config, shared by every test that inspects it. */
 const deploy = sharedRuns(async (config: Record<string, unknown>): Promise<RecordedProgram> => {
-    const { recorded } = await recordProgram(config, ["berth:secrets"], () => deployStack(readStackConfig()));
+    const { recorded } = await recordProgram(config, ["berth:secrets"], () => deployStack(readStackConfig(), { scanHostKey: mockHostKeyScanner }));
     return recorded;
 });
 
@@ -241,7 +241,7 @@ describe("a bad config", () => {
         config["berth:apps"] = [{ name: "sample", domain: "sample.localhost", image: { repository: "r/sample", tag: "" }, webPort: 80, hosts: { web: [], beat: ["web-1", "web-2"] } }];
         ({ recorded } = await recordProgram(config, ["berth:secrets"], () => {
             try {
-                return deployStack(readStackConfig());
+                return deployStack(readStackConfig(), { scanHostKey: mockHostKeyScanner });
             } catch (error) {
                 caught = error;
                 return undefined;

@@ -6,7 +6,7 @@ import { watchBerthStack } from "../../../examples/consumer/watch";
 import { deployStack, readStackConfig } from "../../../stacks";
 import { digitalOceanConfig } from "../../support/digitalOceanConfig";
 import { temporaryDirectory } from "../../support/files";
-import { mockDropletAddresses, MOCKED_RUN_TIMEOUT_MS, recordProgram, settle } from "../../support/pulumiMocks";
+import { mockDropletAddresses, MOCKED_RUN_TIMEOUT_MS, recordProgram, settle, mockHostKeyScanner } from "../../support/pulumiMocks";
 
 // Whole-program runs under mocks: slow on a loaded machine, so bounded generously (see MOCKED_RUN_TIMEOUT_MS).
 jest.setTimeout(MOCKED_RUN_TIMEOUT_MS);
@@ -25,7 +25,7 @@ async function berthProdOutputs(): Promise<BerthOutputs> {
     for (const [key, value] of Object.entries(digitalOceanConfig())) {
         config[`berth:${key}`] = value;
     }
-    const { result } = await recordProgram(config, [], () => deployStack(readStackConfig()));
+    const { result } = await recordProgram(config, [], () => deployStack(readStackConfig(), { scanHostKey: mockHostKeyScanner }));
     const apps: BerthOutputs["apps"] = {};
     for (const [name, app] of Object.entries(result.apps)) {
         apps[name] = await valueOf(app);

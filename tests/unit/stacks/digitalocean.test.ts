@@ -7,7 +7,7 @@ import { deployStack, readStackConfig, StackOutputs } from "../../../stacks";
 import { INTERNET, renderCloudInit } from "../../../stacks/digitalocean";
 import { digitalOceanConfig, PUBLIC_KEY } from "../../support/digitalOceanConfig";
 import { temporaryDirectory } from "../../support/files";
-import { isSecret, mockDropletAddresses, MOCKED_RUN_TIMEOUT_MS, RecordedProgram, recordProgram, sharedRuns } from "../../support/pulumiMocks";
+import { isSecret, mockDropletAddresses, MOCKED_RUN_TIMEOUT_MS, RecordedProgram, recordProgram, sharedRuns, mockHostKeyScanner } from "../../support/pulumiMocks";
 
 // Whole-program runs under mocks: slow on a loaded machine, so bounded generously (see MOCKED_RUN_TIMEOUT_MS).
 jest.setTimeout(MOCKED_RUN_TIMEOUT_MS);
@@ -33,7 +33,7 @@ function stackConfig(raw: RawConfig): Record<string, unknown> {
 
 /** The program's run for a config; one run per distinct config, shared by every test that inspects it. */
 const deploy = sharedRuns(async (raw: RawConfig): Promise<{ recorded: RecordedProgram; outputs: StackOutputs }> => {
-    const { recorded, result } = await recordProgram(stackConfig(raw), ["berth:secrets"], () => deployStack(readStackConfig()));
+    const { recorded, result } = await recordProgram(stackConfig(raw), ["berth:secrets"], () => deployStack(readStackConfig(), { scanHostKey: mockHostKeyScanner }));
     return { recorded, outputs: result };
 });
 
@@ -289,7 +289,7 @@ describe("Pulumi.prod.yaml", () => {
         const file = join(__dirname, "..", "..", "..", "Pulumi.prod.yaml");
         const json = execFileSync("python3", ["-c", "import json, sys, yaml; print(json.dumps(yaml.safe_load(open(sys.argv[1]))))", file], { encoding: "utf8" });
         const config = { ...(JSON.parse(json).config as Record<string, unknown>), "berth:sshKeyPath": sshKeyPath };
-        ({ recorded } = await recordProgram(config, [], () => deployStack(readStackConfig())));
+        ({ recorded } = await recordProgram(config, [], () => deployStack(readStackConfig(), { scanHostKey: mockHostKeyScanner })));
     });
 
     it("is a valid DigitalOcean stack that deploys under mocks", () => {
