@@ -1,6 +1,7 @@
 import {
     CIDR_RULE, DIGITALOCEAN_REGION, DIGITALOCEAN_SLUG, isAddress, isPrivateIpv4Network, NAME, NAME_RULE, parseCidr, SSH_PUBLIC_KEY,
 } from "./patterns";
+import { coversWholeFamily, IpVersion, NetworkRange } from "./networks";
 import { ConfigReader } from "./reader";
 import { AppSpec, DigitalOceanSpec, DropletGroupSpec, DropletHostSpec, LoadBalancerSpec, REGISTRY_TIERS, Role, ROLES } from "./types";
 
@@ -28,7 +29,7 @@ export function readDigitalOcean(reader: ConfigReader, value: unknown): DigitalO
     const vpcIpRange = readVpcIpRange(reader, raw.vpcIpRange);
     const sshPublicKey = reader.string(raw.sshPublicKey, `${ROOT}.sshPublicKey`).trim();
     if (sshPublicKey && !SSH_PUBLIC_KEY.test(sshPublicKey)) {
-        reader.problem(`${ROOT}.sshPublicKey`, "must be one OpenSSH public key line like \"ssh-ed25519 AAAA... deploy@example\" (the .pub file of berth:sshKeyPath)");
+        reader.problem(`${ROOT}.sshPublicKey`, "must be one OpenSSH public key line like \"ssh-ed25519 AAAA... deploy@example\" (the .pub file of berth:sshKeyPath), its comment only letters, digits, spaces and @._+:=,/-");
     }
     const adminCidrs = readAdminCidrs(reader, raw.adminCidrs);
     const image = reader.string(raw.image, `${ROOT}.image`, DEFAULT_IMAGE);
@@ -90,6 +91,8 @@ function readAdminCidrs(reader: ConfigReader, value: unknown): string[] {
     if (Array.isArray(value) && cidrs.length === 0) {
         reader.problem(path, "must list at least one network: berth deploys over SSH");
     }
+    const ranges: { cidr: string; range: NetworkRange }[] = [];
+    let wholeInternetListed = false;
     cidrs.forEach((cidr, index) => {
         if (!cidr) {
             return;
@@ -98,9 +101,20 @@ function readAdminCidrs(reader: ConfigReader, value: unknown): string[] {
         if (!parsed) {
             reader.problem(`${path}[${index}]`, `must be ${CIDR_RULE} (got ${JSON.stringify(cidr)})`);
         } else if (parsed.prefix === 0) {
+            wholeInternetListed = true;
             reader.problem(`${path}[${index}]`, `must not open SSH to the whole internet (${cidr}): every droplet takes root logins with berth's key; list only the networks you deploy from`);
+        } else {
+            ranges.push({ cidr, range: parsed.range });
         }
     });
+    // Pieces can open what one /0 would: judge the union, per family.
+    for (const [version, family] of [[4, "IPv4"], [6, "IPv6"]] as [IpVersion, string][]) {
+        const ofFamily = ranges.filter(({ range }) => range.version === version);
+        if (!wholeInternetListed && coversWholeFamily(ofFamily.map(({ range }) => range), version)) {
+            const listed = ofFamily.map(({ cidr }) => cidr).join(", ");
+            reader.problem(path, `must not open SSH to the whole internet: together ${listed} cover every ${family} address; every droplet takes root logins with berth's key, so list only the networks you deploy from`);
+        }
+    }
     return cidrs;
 }
 

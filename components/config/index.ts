@@ -1,4 +1,4 @@
 export * from "./errors";
 export * from "./types";
-export { validateConfig, RawConfig } from "./validate";
+export { validateConfig, validateStackConfig, KeyFileCheck, RawConfig, ValidatedStackConfig } from "./validate";
 export { dropletHosts, recordName } from "./digitalocean";

@@ -1,50 +1,109 @@
+import { IpVersion, networkRange, NetworkRange, parseIpv4, parseIpv6 } from "./networks";
+
 /** Shapes of config values, kept apart so error messages and tests share them. */
 
 export const NAME = /^[a-z][a-z0-9-]{0,39}$/;
 export const NAME_RULE = "lowercase letters, digits and '-', starting with a letter, at most 40 characters";
 
-const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
 const HOSTNAME = /^(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
-const IPV6 = /^[0-9A-Fa-f:]+$/;
 
 export function isAddress(value: string): boolean {
     if (/^[\d.]+$/.test(value)) {
-        return IPV4.test(value);
+        return parseIpv4(value) !== undefined;
     }
-    return HOSTNAME.test(value) || (value.includes(":") && IPV6.test(value));
+    return HOSTNAME.test(value) || (value.includes(":") && parseIpv6(value) !== undefined);
 }
 export const ADDRESS_RULE = "an IPv4 address, an IPv6 address or a DNS name";
 
 export const IMAGE_REPOSITORY = /^[a-z0-9]+([._-][a-z0-9]+)*(:\d+)?(\/[a-z0-9]+([._-]+[a-z0-9]+)*)*$/;
 export const IMAGE_TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
+const IMAGE_DIGEST = /^sha256:[0-9a-f]{64}$/;
+
+/** `repository[:tag][@sha256:<digest>]`, as `docker pull` takes it: nothing in it can reach a shell or an option. */
+export function isImageReference(value: string): boolean {
+    const [name, digest, ...rest] = value.split("@");
+    if (rest.length > 0 || (digest !== undefined && !IMAGE_DIGEST.test(digest))) {
+        return false;
+    }
+    const tagAt = name.lastIndexOf(":");
+    const hasTag = tagAt > name.lastIndexOf("/");
+    return hasTag ? IMAGE_REPOSITORY.test(name.slice(0, tagAt)) && IMAGE_TAG.test(name.slice(tagAt + 1)) : IMAGE_REPOSITORY.test(name);
+}
+export const IMAGE_REFERENCE_RULE = "an image reference: repository[:tag] or repository@sha256:<digest>, like nginx:1.27-bookworm";
+
+/**
+ * Tags a production stack may deploy: a version or a commit, names that are
+ * pushed once. `latest`, `main`, `stable`, ... move: the stack would record
+ * a release it cannot go back to. (berth cannot see a re-pushed version;
+ * the registry's tag immutability can.)
+ */
+const VERSIONED_TAG = /^v?\d+(\.\d+)*(-[0-9A-Za-z][0-9A-Za-z_.-]*)?$|^(sha-)?[0-9a-f]{7,40}$/;
+export function isVersionedTag(tag: string): boolean {
+    return VERSIONED_TAG.test(tag);
+}
+export const VERSIONED_TAG_RULE = "a version such as v1.4.2 or 2026.11.1 (optionally with a suffix like -rc1), or a commit hash of 7 to 40 hex digits (optionally sha-<hash>)";
 
 /** Release versions and explicit tag refs: v1.2.3, 2024.05.1, tags/anything. */
 const TAG_REF = /^(refs\/tags\/|tags\/)[A-Za-z0-9_][A-Za-z0-9_./-]*$|^v?\d+(\.\d+)*([-+][0-9A-Za-z.-]+)?$/;
 export function isTagRef(ref: string): boolean {
-    return TAG_REF.test(ref);
+    return TAG_REF.test(ref) && isGitRefName(ref);
 }
+
+/**
+ * A name git accepts for a branch or tag (git check-ref-format), narrowed to
+ * characters no shell treats specially, and never option-like: it reaches
+ * `git rev-parse` and a release directory's name.
+ */
+export function isGitRefName(name: string): boolean {
+    return name.length <= 200
+        && /^[A-Za-z0-9_][A-Za-z0-9_.+\/-]*$/.test(name)
+        && !["..", "//", "/.", "@{"].some((sequence) => name.includes(sequence))
+        && !name.endsWith("/") && !name.endsWith(".")
+        && !name.split("/").some((component) => component.endsWith(".lock"));
+}
+export const GIT_BRANCH_RULE = "a git branch name: letters, digits and '-', '_', '.', '/', '+', not starting with '-' or '.', without '..', '//', '/.' or a trailing '/', '.' or '.lock', at most 200 characters";
+
+/** A Linux login name as useradd takes it by default: it goes into `ssh://<user>@host` and ssh's `-l`. */
+export const SSH_USER = /^[a-z_][a-z0-9_-]{0,31}$/;
+export const SSH_USER_RULE = "a user name: lowercase letters, digits, '_' and '-', starting with a letter or '_', at most 32 characters";
+
+const URL_PATH_SEGMENT = /^([A-Za-z0-9._~-]|%[0-9A-Fa-f]{2})+$/;
+const URL_QUERY = /^([A-Za-z0-9._~=&-]|%[0-9A-Fa-f]{2})*$/;
+/**
+ * The path health checks request: it is written into the container's Python
+ * health check and curl's URL, so only plain URL characters, and no `.`/`..`
+ * segment that a proxy or framework would resolve elsewhere.
+ */
+export function isHealthPath(value: string): boolean {
+    const [path, query, ...rest] = value.split("?");
+    if (value.length > 200 || rest.length > 0 || !path.startsWith("/") || (query !== undefined && !URL_QUERY.test(query))) {
+        return false;
+    }
+    const segments = path.slice(1).split("/");
+    // "/" and a trailing "/" leave one empty last segment; "//" is refused.
+    return segments.every((segment, index) => segment === "" ? index === segments.length - 1 : URL_PATH_SEGMENT.test(segment) && segment !== "." && segment !== "..");
+}
+export const HEALTH_PATH_RULE = "a URL path: '/' and segments of letters, digits, '-', '.', '_', '~' or %XX escapes, without '.' or '..' segments, optionally ?query of the same characters and '=', '&', at most 200 characters";
 
 /** Numeric `uid:gid`, each below 2^31. */
 export const USER_IDS = /^(0|[1-9]\d{0,9}):(0|[1-9]\d{0,9})$/;
+/** Environment variable names: the env file writes them unquoted (`KEY='value'`), so nothing else may pass. */
 export const ENV_KEY = /^[A-Za-z_][A-Za-z0-9_]*$/;
+export const ENV_KEY_RULE = "is not a valid environment variable name: letters, digits and '_', not starting with a digit";
+/** Values are quoted in the env file; only a NUL cannot be: no shell variable holds one. */
+export const NUL_RULE = "must not contain a NUL character: no shell variable can hold one";
 export const WSGI_MODULE = /^[A-Za-z_][A-Za-z0-9_.]*(:[A-Za-z_][A-Za-z0-9_]*)?$/;
-export const RELEASE_TASK = /^[a-z][a-z0-9_-]*( [^\n]*)?$/;
+/** A lowercase entrypoint command, then words without shell metacharacters (each becomes one argument of `docker run`). */
+export const RELEASE_TASK = /^[a-z][a-z0-9_-]*( [A-Za-z0-9_.,:=/@%+-]+)*$/;
 
-/** An IPv4 or IPv6 network in CIDR notation: 203.0.113.0/24, 2001:db8::/32. */
-export function parseCidr(value: string): { version: 4 | 6; address: string; prefix: number } | undefined {
-    const match = /^([^/]+)\/(\d{1,3})$/.exec(value);
-    if (!match) {
+/** An IPv4 or IPv6 network in CIDR notation: 203.0.113.0/24, 2001:db8::/32, with the addresses it covers. */
+export function parseCidr(value: string): { version: IpVersion; address: string; prefix: number; range: NetworkRange } | undefined {
+    const range = networkRange(value);
+    if (!range) {
         return undefined;
     }
-    const [, address, prefixText] = match;
-    const prefix = Number(prefixText);
-    if (IPV4.test(address) && prefix <= 32) {
-        return { version: 4, address, prefix };
-    }
-    if (address.includes(":") && IPV6.test(address) && prefix <= 128) {
-        return { version: 6, address, prefix };
-    }
-    return undefined;
+    const [address, prefix] = value.split("/");
+    return { version: range.version, address, prefix: Number(prefix), range };
 }
 export const CIDR_RULE = "a CIDR like 203.0.113.0/24 or 2001:db8::/48";
 
@@ -55,7 +114,7 @@ export function isPrivateIpv4Network(address: string): boolean {
 }
 
 /** An OpenSSH public key line: type, base64 body, optional comment. */
-export const SSH_PUBLIC_KEY = /^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)|sk-ssh-ed25519@openssh\.com|sk-ecdsa-sha2-nistp256@openssh\.com) [A-Za-z0-9+/]+={0,3}( [^\n]*)?$/;
+export const SSH_PUBLIC_KEY = /^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)|sk-ssh-ed25519@openssh\.com|sk-ecdsa-sha2-nistp256@openssh\.com) [A-Za-z0-9+/]+={0,3}( [A-Za-z0-9@._+:=,/-]+)*$/;
 
 /** DigitalOcean slugs: regions (fra1), sizes (s-1vcpu-2gb), images (debian-12-x64). */
 export const DIGITALOCEAN_REGION = /^[a-z]{3}\d$/;

@@ -1,4 +1,14 @@
 import { ConfigProblem } from "./errors";
+import { NUL_RULE } from "./patterns";
+
+/**
+ * The config path of a key inside an object: `path.key`, or `path["key"]`
+ * (the form `pulumi config set --path` takes) when the key is not a plain
+ * word, so a hostile key shows as what it is and cannot break the message.
+ */
+export function keyPath(path: string, key: string): string {
+    return /^[A-Za-z0-9_-]+$/.test(key) ? `${path}.${key}` : `${path}[${JSON.stringify(key)}]`;
+}
 
 /**
  * Reads untyped config values at a path, recording a problem (and returning
@@ -24,7 +34,7 @@ export class ConfigReader {
     knownKeys(value: Record<string, unknown>, path: string, allowed: readonly string[]): void {
         for (const key of Object.keys(value).sort()) {
             if (!allowed.includes(key)) {
-                this.problem(`${path}.${key}`, `is not a known setting; allowed: ${allowed.join(", ")}`);
+                this.problem(keyPath(path, key), `is not a known setting; allowed: ${allowed.join(", ")}`);
             }
         }
     }
@@ -92,6 +102,11 @@ export class ConfigReader {
         return fallback;
     }
 
+    /**
+     * An object of string values (numbers and booleans as their text): the
+     * settings of an env file. A value may hold anything the file can quote,
+     * which is everything but a NUL.
+     */
     stringMap(value: unknown, path: string): Record<string, string> {
         if (value === undefined) {
             return {};
@@ -101,15 +116,21 @@ export class ConfigReader {
         for (const key of Object.keys(map).sort()) {
             const item = map[key];
             if (typeof item === "string" || typeof item === "number" || typeof item === "boolean") {
-                result[key] = String(item);
+                const text = String(item);
+                if (text.includes("\0")) {
+                    this.problem(keyPath(path, key), NUL_RULE);
+                } else {
+                    result[key] = text;
+                }
             } else {
-                this.problem(`${path}.${key}`, `must be a string (got ${describe(item)})`);
+                this.problem(keyPath(path, key), `must be a string (got ${describe(item)})`);
             }
         }
         return result;
     }
 }
 
+/** What a refusal says a value was: its kind, and for plain values the value itself. */
 export function describe(value: unknown): string {
     if (value === undefined) {
         return "nothing";
@@ -121,4 +142,18 @@ export function describe(value: unknown): string {
         return "null";
     }
     return typeof value === "object" ? "an object" : JSON.stringify(value);
+}
+
+/** A value's kind only ("a string", "a list", ...): what a refusal of a secret may say about it. */
+export function kindOf(value: unknown): string {
+    if (value === undefined) {
+        return "nothing";
+    }
+    if (value === null) {
+        return "null";
+    }
+    if (Array.isArray(value)) {
+        return "a list";
+    }
+    return typeof value === "object" ? "an object" : `a ${typeof value}`;
 }

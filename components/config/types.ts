@@ -13,9 +13,9 @@ export interface HostSpec {
     address: string;
     /** Address the load balancer reaches the host's web containers on. Default: `address`. */
     privateAddress: string;
-    /** Default 22. */
+    /** Default 22. No two listed hosts share one address and port: they would be one Docker engine. */
     sshPort: number;
-    /** Default `root`. */
+    /** A login name (lowercase letters, digits, `_`, `-`; at most 32). Default `root`. */
     sshUser: string;
     roles: Role[];
     /**
@@ -28,15 +28,20 @@ export interface HostSpec {
 export interface ImageSpec {
     /** Repository, including the registry host when not Docker Hub. */
     repository: string;
+    /** Required. In a production stack, a version or a commit hash: never a moving name such as `latest` or `main`. */
     tag: string;
 }
 
 export interface CodeSpec {
-    /** Git URL the hosts clone from. */
+    /**
+     * Git URL the hosts clone from: https, ssh, git, scp-like, file or an
+     * absolute path. Never with credentials in it (they would sit in the
+     * state): hosts authenticate with a deploy key or a credential helper.
+     */
     repository: string;
     /** A tag, or one of `allowedBranches`. */
     ref: string;
-    /** Branches that may be deployed by name. Default `[]`: tags only. */
+    /** Branches that may be deployed by name (git ref names, never option-like). Default `[]`: tags only. */
     allowedBranches: string[];
 }
 
@@ -65,13 +70,13 @@ export interface AppSpec {
     reload: ReloadMode;
     processes: number;
     threads: number;
-    /** HTTP path that answers 200 when the app and its database are fine. Default `/healthz`. */
+    /** HTTP path (plain URL characters, no `.`/`..` segments, optional query) that answers 2xx when the app and its database are fine. Default `/healthz`. */
     healthPath: string;
     /** How long a new web container may take to become healthy. Default 60. */
     healthTimeoutSeconds: number;
     /** How long a stopping container may finish in-flight work. Default 30. */
     stopGraceSeconds: number;
-    /** Plain settings, passed as environment variables. */
+    /** Plain settings, into the env file: environment variable names, any text without a NUL. Default `{}`. */
     env: Record<string, string>;
     /** Memory limit per container in MiB. Default 512. */
     memoryMb: number;
@@ -92,12 +97,19 @@ export interface LoadBalancerSpec {
     httpPort: number;
     /** Port users reach nginx on, when something forwards to it (the lab: 8080). Default `httpPort`. */
     publicPort: number;
-    /** nginx image. Default `nginx:1.27-bookworm`. */
+    /** nginx image, `repository[:tag][@sha256:digest]`. Default `nginx:1.27-bookworm`. */
     image: string;
 }
 
+/**
+ * Per app, its secret settings (`berth:secrets`): merged into the app's env
+ * file, with the same rules for names and values as `env`. Kept out of
+ * BerthSpec so no plain value of it is ever passed around with the spec.
+ */
+export type AppSecrets = Record<string, Record<string, string>>;
+
 export interface BerthSpec {
-    /** Marks a production stack: `latest` and empty tags are refused. */
+    /** Marks a production stack: only versioned image tags (no `latest`, `main`, ...). Default false. */
     production: boolean;
     /** Hosts listed by address (`berth:hosts`). Droplets berth creates are in `digitalocean.droplets`. */
     hosts: HostSpec[];

@@ -1,25 +1,40 @@
 import { ConfigError } from "./errors";
+import { gitRepositoryProblem } from "./git";
 import {
-    ADDRESS_RULE, ENV_KEY, USER_IDS, IMAGE_REPOSITORY, IMAGE_TAG, isAddress, isTagRef, NAME, NAME_RULE, RELEASE_TASK, WSGI_MODULE,
+    ADDRESS_RULE, ENV_KEY, ENV_KEY_RULE, GIT_BRANCH_RULE, HEALTH_PATH_RULE, IMAGE_REFERENCE_RULE, IMAGE_REPOSITORY, IMAGE_TAG, isAddress,
+    isGitRefName, isHealthPath, isImageReference, isTagRef, isVersionedTag, NAME, NAME_RULE, RELEASE_TASK, SSH_USER, SSH_USER_RULE,
+    USER_IDS, VERSIONED_TAG_RULE, WSGI_MODULE,
 } from "./patterns";
 import { checkDigitalOceanReferences, readDigitalOcean } from "./digitalocean";
-import { ConfigReader } from "./reader";
+import { ConfigReader, keyPath } from "./reader";
 import { formatHostKey, HOST_KEY_TYPES, parseHostKey } from "../ssh/hostKeys";
-import { AppSpec, BerthSpec, CodeSpec, HostSpec, LoadBalancerSpec, RELOAD_MODES, Role, ROLES } from "./types";
+import { readSecrets } from "./secrets";
+import { AppSecrets, AppSpec, BerthSpec, CodeSpec, HostSpec, LoadBalancerSpec, RELOAD_MODES, Role, ROLES } from "./types";
 
 /** What references to a host need to know: listed (`berth:hosts`) or a droplet berth creates. */
 type KnownHost = Pick<HostSpec, "name" | "roles" | "sshPort">;
 
-/** The raw values of the stack's `berth:*` config keys, as Pulumi parsed them. */
+/**
+ * The raw values of the stack's `berth:*` config keys (without the
+ * namespace), as Pulumi parsed them. Any other key is an unknown setting.
+ */
 export interface RawConfig {
     production?: unknown;
+    /** `berth:sshKeyPath`: the deploying machine's private key file. */
+    sshKeyPath?: unknown;
+    /** `berth:secrets`: per app, its secret settings. */
+    secrets?: unknown;
     hosts?: unknown;
     loadBalancer?: unknown;
     apps?: unknown;
     /** `berth:digitalocean`: when set, berth creates droplets and adds them to the hosts. */
     digitalocean?: unknown;
+    /** Keys berth does not know (`berth:prodution`): reported, never ignored. */
+    [unknownKey: string]: unknown;
 }
 
+/** The `berth:*` keys, in the order the README lists them. */
+const TOP_LEVEL_KEYS = ["production", "sshKeyPath", "secrets", "hosts", "loadBalancer", "apps", "digitalocean"] as const;
 const HOST_KEYS = ["name", "address", "privateAddress", "sshPort", "sshUser", "roles", "hostKey"] as const;
 const LOAD_BALANCER_KEYS = ["host", "httpPort", "publicPort", "image"] as const;
 const APP_KEYS = [
@@ -32,12 +47,44 @@ const MAX_ID = 2147483647;
 const SSH_PORT_DEFAULT = 22;
 
 /**
+ * How the stack's reader checks the key file at `berth:sshKeyPath` (as
+ * configured, `~/` unexpanded): the problem to report, or undefined when it
+ * can be read. The validator itself does no I/O.
+ */
+export type KeyFileCheck = (configuredPath: string) => string | undefined;
+
+/** A stack's whole config, validated: the spec, the key file, the secrets (kept apart from the spec). */
+export interface ValidatedStackConfig {
+    spec: BerthSpec;
+    /** `berth:sshKeyPath` as configured (`~/` unexpanded). */
+    sshKeyPath: string;
+    secrets: AppSecrets;
+}
+
+/**
  * Turns raw config into a BerthSpec with every default applied, or throws one
- * ConfigError listing every problem, each with its config path.
+ * ConfigError listing every problem, each with its config path. Secrets and
+ * the key path are checked when present; `validateStackConfig` requires them.
  */
 export function validateConfig(raw: RawConfig): BerthSpec {
+    return validateStackConfig(raw).spec;
+}
+
+/**
+ * What the program runs before any resource is registered: every key of
+ * the namespace, the secrets' shape and names, and with `keyFileProblem`
+ * the key file, which is then required. Throws one ConfigError with every
+ * problem; no message ever holds a secret's value.
+ */
+export function validateStackConfig(raw: RawConfig, keyFileProblem?: KeyFileCheck): ValidatedStackConfig {
     const reader = new ConfigReader();
+    for (const key of Object.keys(raw).sort()) {
+        if (!(TOP_LEVEL_KEYS as readonly string[]).includes(key) && raw[key] !== undefined) {
+            reader.problem(`berth:${key}`, `is not a known setting; allowed: ${TOP_LEVEL_KEYS.map((known) => `berth:${known}`).join(", ")}`);
+        }
+    }
     const production = reader.boolean(raw.production, "berth:production", false);
+    const sshKeyPath = readSshKeyPath(reader, raw.sshKeyPath, keyFileProblem);
     const digitalocean = raw.digitalocean === undefined ? undefined : readDigitalOcean(reader, raw.digitalocean);
     const hosts = readHosts(reader, raw.hosts, digitalocean !== undefined);
     const known: KnownHost[] = [...hosts, ...(digitalocean?.droplets ?? [])];
@@ -50,10 +97,32 @@ export function validateConfig(raw: RawConfig): BerthSpec {
     if (digitalocean) {
         checkDigitalOceanReferences(reader, digitalocean, apps, loadBalancer);
     }
+    const secrets = readSecrets(reader, raw.secrets, apps.map((app) => app.name).filter(Boolean));
     if (reader.problems.length > 0) {
         throw new ConfigError(reader.problems);
     }
-    return digitalocean ? { production, hosts, loadBalancer, apps, digitalocean } : { production, hosts, loadBalancer, apps };
+    const spec: BerthSpec = digitalocean ? { production, hosts, loadBalancer, apps, digitalocean } : { production, hosts, loadBalancer, apps };
+    return { spec, sshKeyPath, secrets };
+}
+
+function readSshKeyPath(reader: ConfigReader, value: unknown, keyFileProblem: KeyFileCheck | undefined): string {
+    const path = "berth:sshKeyPath";
+    if (value === undefined) {
+        if (keyFileProblem) {
+            reader.problem(path, "must be set: the private key file that reaches the hosts over SSH");
+        }
+        return "";
+    }
+    const configured = reader.string(value, path);
+    if (/[\0\n\r]/.test(configured)) {
+        reader.problem(path, "must be a file path on one line, without NUL characters");
+        return "";
+    }
+    const problem = configured && keyFileProblem ? keyFileProblem(configured) : undefined;
+    if (problem) {
+        reader.problem(path, problem);
+    }
+    return configured;
 }
 
 /** Droplet host names are derived (`<group>-<index>`); a listed host must not take one. */
@@ -71,6 +140,7 @@ function readHosts(reader: ConfigReader, value: unknown, dropletsConfigured: boo
         reader.problem("berth:hosts", "must list at least one host");
     }
     const seen = new Set<string>();
+    const endpoints = new Map<string, number>(); // "address:port" -> index of the first host there
     return list.map((item, index) => {
         const path = `berth:hosts[${index}]`;
         const raw = reader.object(item, path);
@@ -85,22 +155,22 @@ function readHosts(reader: ConfigReader, value: unknown, dropletsConfigured: boo
         seen.add(name);
         const address = readAddress(reader, raw.address, `${path}.address`);
         const privateAddress = raw.privateAddress === undefined ? address : readAddress(reader, raw.privateAddress, `${path}.privateAddress`);
-        const roles = reader.stringList(raw.roles, `${path}.roles`);
-        if (raw.roles !== undefined && roles.length === 0) {
-            reader.problem(`${path}.roles`, `must list at least one role of ${ROLES.join(", ")}`);
+        const sshPort = reader.integer(raw.sshPort, `${path}.sshPort`, SSH_PORT_DEFAULT, PORT);
+        // Two entries for one SSH endpoint are one Docker engine: their containers (`<app>-web`) would replace each other.
+        const endpoint = `${address}:${sshPort}`;
+        const first = endpoints.get(endpoint);
+        if (address && first !== undefined) {
+            reader.problem(`${path}.address`, `reaches the same SSH endpoint as berth:hosts[${first}] (${endpoint}): both would deploy into one Docker engine; give each host its own address or sshPort`);
+        } else {
+            endpoints.set(endpoint, index);
         }
-        roles.forEach((role, roleIndex) => {
-            if (!(ROLES as readonly string[]).includes(role)) {
-                reader.problem(`${path}.roles[${roleIndex}]`, `must be one of ${ROLES.join(", ")} (got ${JSON.stringify(role)})`);
-            }
-        });
+        const sshUser = reader.string(raw.sshUser, `${path}.sshUser`, "root");
+        if (sshUser && !SSH_USER.test(sshUser)) {
+            reader.problem(`${path}.sshUser`, `must be ${SSH_USER_RULE} (got ${JSON.stringify(sshUser)})`);
+        }
         return {
-            name,
-            address,
-            privateAddress,
-            sshPort: reader.integer(raw.sshPort, `${path}.sshPort`, SSH_PORT_DEFAULT, PORT),
-            sshUser: reader.string(raw.sshUser, `${path}.sshUser`, "root"),
-            roles: roles as Role[],
+            name, address, privateAddress, sshPort, sshUser,
+            roles: readRoles(reader, raw.roles, `${path}.roles`),
             ...readHostKey(reader, raw.hostKey, `${path}.hostKey`),
         };
     });
@@ -120,6 +190,22 @@ function readHostKey(reader: ConfigReader, value: unknown, path: string): Pick<H
         return {};
     }
     return { hostKey: formatHostKey(key) };
+}
+
+/** Roles of a host: at least one, each known, none twice. */
+function readRoles(reader: ConfigReader, value: unknown, path: string): Role[] {
+    const roles = reader.stringList(value, path);
+    if (value !== undefined && roles.length === 0) {
+        reader.problem(path, `must list at least one role of ${ROLES.join(", ")}`);
+    }
+    roles.forEach((role, index) => {
+        if (!(ROLES as readonly string[]).includes(role)) {
+            reader.problem(`${path}[${index}]`, `must be one of ${ROLES.join(", ")} (got ${JSON.stringify(role)})`);
+        } else if (roles.indexOf(role) < index) {
+            reader.problem(`${path}[${index}]`, `lists the role ${JSON.stringify(role)} twice`);
+        }
+    });
+    return roles as Role[];
 }
 
 function readAddress(reader: ConfigReader, value: unknown, path: string): string {
@@ -142,8 +228,16 @@ function readLoadBalancer(reader: ConfigReader, value: unknown, hosts: KnownHost
         host,
         httpPort,
         publicPort: reader.integer(raw.publicPort, "berth:loadBalancer.publicPort", httpPort, PORT),
-        image: reader.string(raw.image, "berth:loadBalancer.image", "nginx:1.27-bookworm"),
+        image: readImageReference(reader, raw.image, "berth:loadBalancer.image", "nginx:1.27-bookworm"),
     };
+}
+
+function readImageReference(reader: ConfigReader, value: unknown, path: string, fallback: string): string {
+    const image = reader.string(value, path, fallback);
+    if (image && !isImageReference(image)) {
+        reader.problem(path, `must be ${IMAGE_REFERENCE_RULE} (got ${JSON.stringify(image)})`);
+    }
+    return image;
 }
 
 /** A host named by an app or the load balancer must exist and carry the role it is used for. */
@@ -164,6 +258,7 @@ function readApps(reader: ConfigReader, value: unknown, hosts: KnownHost[], prod
         reader.problem("berth:apps", "must list at least one app");
     }
     const seen = new Set<string>();
+    const domains = new Map<string, number>(); // domain -> index of the first app serving it
     return list.map((item, index) => {
         const path = `berth:apps[${index}]`;
         const app = readApp(reader, reader.object(item, path), path, hosts, production);
@@ -171,6 +266,13 @@ function readApps(reader: ConfigReader, value: unknown, hosts: KnownHost[], prod
             reader.problem(`${path}.name`, `duplicates app ${JSON.stringify(app.name)}; app names must be unique`);
         }
         seen.add(app.name);
+        const domain = app.domain.toLowerCase();
+        const first = domains.get(domain);
+        if (domain && first !== undefined) {
+            reader.problem(`${path}.domain`, `duplicates the domain of berth:apps[${first}] (${JSON.stringify(app.domain)}): nginx would send both apps' requests to one of them`);
+        } else {
+            domains.set(domain, index);
+        }
         return app;
     });
 }
@@ -192,8 +294,8 @@ function readApp(reader: ConfigReader, raw: Record<string, unknown>, path: strin
     const tag = typeof image.tag === "string" ? image.tag : "";
     if (tag === "" || !IMAGE_TAG.test(tag)) {
         reader.problem(`${path}.image.tag`, `must be an image tag: letters, digits, '_', '.', '-' (got ${JSON.stringify(image.tag ?? "")})`);
-    } else if (production && tag === "latest") {
-        reader.problem(`${path}.image.tag`, "must not be \"latest\" in a production stack: deploy an immutable tag such as a version or a commit");
+    } else if (production && !isVersionedTag(tag)) {
+        reader.problem(`${path}.image.tag`, `must be a versioned tag in a production stack: ${VERSIONED_TAG_RULE}; ${JSON.stringify(tag)} is a name that moves, and a rollback needs a version to go back to`);
     }
 
     const wsgiModule = reader.string(raw.wsgiModule, `${path}.wsgiModule`, `${name.replace(/-/g, "_")}.wsgi:application`);
@@ -203,18 +305,18 @@ function readApp(reader: ConfigReader, raw: Record<string, unknown>, path: strin
     const release = reader.stringList(raw.release, `${path}.release`, ["migrate", "collectstatic"]);
     release.forEach((task, taskIndex) => {
         if (task && !RELEASE_TASK.test(task)) {
-            reader.problem(`${path}.release[${taskIndex}]`, `must be an entrypoint command such as migrate, collectstatic or "manage clearsessions" (got ${JSON.stringify(task)})`);
+            reader.problem(`${path}.release[${taskIndex}]`, `must be an entrypoint command such as migrate, collectstatic or "manage clearsessions": a lowercase name, then words of letters, digits and -_.,:=/@%+ separated by single spaces (got ${JSON.stringify(task)})`);
         }
     });
     const env = reader.stringMap(raw.env, `${path}.env`);
     for (const key of Object.keys(env)) {
         if (!ENV_KEY.test(key)) {
-            reader.problem(`${path}.env.${key}`, "is not a valid environment variable name (letters, digits, '_', not starting with a digit)");
+            reader.problem(keyPath(`${path}.env`, key), ENV_KEY_RULE);
         }
     }
     const healthPath = reader.string(raw.healthPath, `${path}.healthPath`, "/healthz");
-    if (!healthPath.startsWith("/")) {
-        reader.problem(`${path}.healthPath`, `must start with "/" (got ${JSON.stringify(healthPath)})`);
+    if (healthPath && !isHealthPath(healthPath)) {
+        reader.problem(`${path}.healthPath`, `must be ${HEALTH_PATH_RULE} (got ${JSON.stringify(healthPath)})`);
     }
 
     return {
@@ -270,13 +372,24 @@ function missingPort(reader: ConfigReader, value: unknown, path: string): number
 function readCode(reader: ConfigReader, value: unknown, path: string): CodeSpec {
     const raw = reader.object(value, path);
     reader.knownKeys(raw, path, ["repository", "ref", "allowedBranches"]);
-    const allowedBranches = reader.stringList(raw.allowedBranches, `${path}.allowedBranches`, []);
+    const repository = reader.string(raw.repository, `${path}.repository`);
+    const repositoryProblem = repository ? gitRepositoryProblem(repository) : undefined;
+    if (repositoryProblem) {
+        reader.problem(`${path}.repository`, repositoryProblem);
+    }
+    const allowedBranches = reader.stringList(raw.allowedBranches, `${path}.allowedBranches`, []).filter((branch, index) => {
+        if (branch && !isGitRefName(branch)) {
+            reader.problem(`${path}.allowedBranches[${index}]`, `must be ${GIT_BRANCH_RULE} (got ${JSON.stringify(branch)})`);
+            return false;
+        }
+        return true;
+    });
     const ref = reader.string(raw.ref, `${path}.ref`);
     if (ref && !isTagRef(ref) && !allowedBranches.includes(ref)) {
         const branches = allowedBranches.length > 0 ? `one of the allowed branches (${allowedBranches.join(", ")})` : "an allowed branch (none are listed in allowedBranches)";
         reader.problem(`${path}.ref`, `must be a tag (like v1.4.2 or tags/<name>) or ${branches} (got ${JSON.stringify(ref)})`);
     }
-    return { repository: reader.string(raw.repository, `${path}.repository`), ref, allowedBranches };
+    return { repository, ref, allowedBranches };
 }
 
 function readAppHosts(reader: ConfigReader, value: unknown, path: string, hosts: KnownHost[]): AppSpec["hosts"] {

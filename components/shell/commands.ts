@@ -83,13 +83,17 @@ export function gitRevision(ref: string, allowedBranches: string[]): string {
 /**
  * Fetches a ref into its own release directory, without touching the code
  * the running containers use. REVISION records the commit for /version.
+ * The repository comes from the user's config: `--` keeps git from ever
+ * reading it as an option (`--upload-pack=...` would run a command), and
+ * validation has refused URLs with credentials, which would sit in this
+ * command and so in the state.
  */
 export function fetchRelease(layout: AppLayout, repository: string, ref: string, allowedBranches: string[]): string {
     const directory = releaseDirectory(layout, ref);
     return strictScript(
         `if [ ! -d ${quote(`${directory}/.git`)} ]; then`,
         `  rm -rf ${quote(`${directory}.berth-tmp`)}`,
-        `  ${words("git", "clone", "--quiet", "--no-checkout", repository, `${directory}.berth-tmp`)}`,
+        `  ${words("git", "clone", "--quiet", "--no-checkout", "--", repository, `${directory}.berth-tmp`)}`,
         `  ${words("mv", `${directory}.berth-tmp`, directory)}`,
         "fi",
         words("cd", directory),

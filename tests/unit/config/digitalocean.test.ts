@@ -43,6 +43,19 @@ describe("berth:digitalocean", () => {
         ]);
     });
 
+    it("refuses admin networks that only together cover the whole internet, IPv4 or IPv6", () => {
+        const refusal = (cidrs: string, family: string) =>
+            `berth:digitalocean.adminCidrs: must not open SSH to the whole internet: together ${cidrs} cover every ${family} address; every droplet takes root logins with berth's key, so list only the networks you deploy from`;
+        expect(problemsOf(digitalOceanConfig({ digitalocean: { adminCidrs: ["0.0.0.0/1", "128.0.0.0/1"] } }))).toEqual([refusal("0.0.0.0/1, 128.0.0.0/1", "IPv4")]);
+        expect(problemsOf(digitalOceanConfig({ digitalocean: { adminCidrs: ["::/1", "8000::/1"] } }))).toEqual([refusal("::/1, 8000::/1", "IPv6")]);
+        // Overlapping, unordered, with host bits set: the union is what counts.
+        const pieces = ["192.0.0.0/2", "0.0.0.0/2", "64.1.2.3/2", "128.0.0.0/2", "10.0.0.0/8"];
+        expect(problemsOf(digitalOceanConfig({ digitalocean: { adminCidrs: pieces } }))).toEqual([refusal(pieces.join(", "), "IPv4")]);
+        // Half the internet, or all but one address, is a choice this check does not make for the user.
+        expect(problemsOf(digitalOceanConfig({ digitalocean: { adminCidrs: ["0.0.0.0/1", "128.0.0.0/2", "192.0.0.0/3", "2001:db8::/32"] } }))).toEqual([]);
+        expect(problemsOf(digitalOceanConfig({ digitalocean: { adminCidrs: ["0.0.0.0/1", "128.0.0.0/2", "192.0.0.0/3", "224.0.0.0/4", "240.0.0.0/5", "248.0.0.0/6", "252.0.0.0/7", "254.0.0.0/8", "255.0.0.0/9"] } }))).toEqual([]);
+    });
+
     it("reports every problem at once, each with its config path", () => {
         const raw = digitalOceanConfig({
             digitalocean: {
@@ -65,7 +78,7 @@ describe("berth:digitalocean", () => {
             "berth:digitalocean.token: is not a known setting; allowed: region, vpcIpRange, sshPublicKey, adminCidrs, image, droplets, reservedIp, monitoring, unattendedUpgrades, dns, registry",
             'berth:digitalocean.region: must be a DigitalOcean region slug like fra1 or nyc3 (got "Frankfurt")',
             'berth:digitalocean.vpcIpRange: must be a private IPv4 range (10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16) from /16 to /28, like 10.10.0.0/20 (got "8.8.0.0/16")',
-            'berth:digitalocean.sshPublicKey: must be one OpenSSH public key line like "ssh-ed25519 AAAA... deploy@example" (the .pub file of berth:sshKeyPath)',
+            'berth:digitalocean.sshPublicKey: must be one OpenSSH public key line like "ssh-ed25519 AAAA... deploy@example" (the .pub file of berth:sshKeyPath), its comment only letters, digits, spaces and @._+:=,/-',
             'berth:digitalocean.adminCidrs[0]: must be a CIDR like 203.0.113.0/24 or 2001:db8::/48 (got "203.0.113.0")',
             'berth:digitalocean.adminCidrs[1]: must be a CIDR like 203.0.113.0/24 or 2001:db8::/48 (got "office")',
             'berth:digitalocean.droplets[0].size: must be a droplet size slug like s-1vcpu-2gb (got "S 1GB")',

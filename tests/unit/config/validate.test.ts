@@ -72,6 +72,7 @@ describe("validateConfig", () => {
             'berth:apps[0].hosts.beat[0]: host "worker-1" lacks the role "beat" (it has: worker, scheduler)',
             'berth:apps[0].hosts.beat[1]: host "web-1" lacks the role "beat" (it has: web)',
             'berth:apps[1].name: duplicates app "antisocial"; app names must be unique',
+            `berth:apps[1].domain: duplicates the domain of berth:apps[0] ("antisocial.localhost"): nginx would send both apps' requests to one of them`,
             'berth:apps[1].webPort: port 8001 on host "web-1" is already used by app "antisocial"; give each app on a host its own port',
         ]);
     });
@@ -84,18 +85,44 @@ describe("validateConfig", () => {
         ]);
     });
 
-    it("refuses latest and empty tags in a production stack only", () => {
+    it("refuses moving and empty tags in a production stack only", () => {
         const raw = validLabConfig();
         const app = (raw.apps as Record<string, unknown>[])[0];
         app.image = { repository: "registry.example.com/antisocial", tag: "latest" };
         expect(problemsOf(raw)).toEqual([]);
         expect(problemsOf({ ...raw, production: true })).toEqual([
-            'berth:apps[0].image.tag: must not be "latest" in a production stack: deploy an immutable tag such as a version or a commit',
+            'berth:apps[0].image.tag: must be a versioned tag in a production stack: a version such as v1.4.2 or 2026.11.1 (optionally with a suffix like -rc1), or a commit hash of 7 to 40 hex digits (optionally sha-<hash>); "latest" is a name that moves, and a rollback needs a version to go back to',
         ]);
         app.image = { repository: "registry.example.com/antisocial", tag: "" };
         expect(problemsOf({ ...raw, production: true })).toEqual([
             "berth:apps[0].image.tag: must be an image tag: letters, digits, '_', '.', '-' (got \"\")",
         ]);
+    });
+
+    it.each(["v1.4.2", "2026.11.1", "1.4.2-rc1", "v7", "3f2a9c1", "sha-3f2a9c1", "0123456789abcdef0123456789abcdef01234567"])("accepts the versioned tag %s in production", (tag) => {
+        const raw = validLabConfig();
+        (raw.apps as Record<string, unknown>[])[0].image = { repository: "registry.example.com/antisocial", tag };
+        expect(problemsOf({ ...raw, production: true })).toEqual([]);
+    });
+
+    it("accepts the ordinary shapes of every constrained string", () => {
+        const raw = validLabConfig();
+        const hosts = raw.hosts as Record<string, unknown>[];
+        hosts[0].sshUser = "deploy";
+        hosts[1].sshUser = "_berth-ci";
+        raw.loadBalancer = { host: "lb-1", image: "registry.example.com:5000/team/nginx@sha256:" + "a".repeat(64) };
+        const app = (raw.apps as Record<string, unknown>[])[0];
+        app.healthPath = "/health/ready.json?database=1&cache=%2Fx";
+        app.release = ["migrate", "collectstatic", "manage clearsessions --verbosity=2", "manage loaddata fixtures/site.json"];
+        app.env = { DATABASE_URL: "postgres://u:p@db/x?sslmode=require", MULTILINE: "a\nb", QUOTED: "it's $(not) run" };
+        for (const repository of [
+            "https://github.com/example/antisocial.git", "http://172.30.0.2:8081/sample.git", "ssh://git@github.com:22/example/antisocial.git",
+            "git://172.30.0.2/sample.git", "git@github.com:example/antisocial.git", "github.com:example/antisocial", "file:///srv/git/antisocial.git",
+            "/srv/git/antisocial.git", "ssh://[2001:db8::1]/srv/git/a.git",
+        ]) {
+            app.code = { repository, ref: "release/2026.11", allowedBranches: ["main", "release/2026.11", "feature_x-1"] };
+            expect([repository, problemsOf({ ...raw, secrets: { antisocial: { SECRET_KEY: "x'y\nz", PORT: 5432, FLAG: true } } })]).toEqual([repository, []]);
+        }
     });
 
     it("accepts tags and allowed branches as code refs", () => {

@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { mkdirSync, readFileSync, readlinkSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, readlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { appLayout } from "../../../components/render/layout";
 import {
@@ -46,6 +46,23 @@ describe("command builders", () => {
         expect(gitRevision("v1.2.0", ["main"])).toBe("refs/tags/v1.2.0");
         expect(gitRevision("tags/rc1", [])).toBe("refs/tags/rc1");
         expect(gitRevision("main", ["main"])).toBe("origin/main");
+    });
+
+    it("fetches a release with \"--\" before the user's repository URL, so git never reads it as an option", () => {
+        expect(fetchRelease(layout, "https://github.com/example/antisocial.git", "v1.2.0", []).split("\n")).toEqual([
+            "set -eu",
+            "if [ ! -d /srv/berth/antisocial/releases/v1.2.0/.git ]; then",
+            "  rm -rf /srv/berth/antisocial/releases/v1.2.0.berth-tmp",
+            "  git clone --quiet --no-checkout -- https://github.com/example/antisocial.git /srv/berth/antisocial/releases/v1.2.0.berth-tmp",
+            "  mv /srv/berth/antisocial/releases/v1.2.0.berth-tmp /srv/berth/antisocial/releases/v1.2.0",
+            "fi",
+            "cd /srv/berth/antisocial/releases/v1.2.0",
+            "git fetch --quiet --force --tags origin",
+            "commit=$(git rev-parse --verify --quiet 'refs/tags/v1.2.0^{commit}') || { echo 'berth: v1.2.0 (refs/tags/v1.2.0) is not in https://github.com/example/antisocial.git' >&2; exit 1; }",
+            'git checkout --quiet --force --detach "$commit"',
+            "git rev-parse HEAD > REVISION",
+            "echo v1.2.0 > REF",
+        ]);
     });
 
     it("switches the code link, touches the ini and waits for the reload where the web container runs", () => {
@@ -151,6 +168,20 @@ describe("the commands in a real shell", () => {
     it("fails a fetch of a ref that does not exist, naming it", () => {
         const local = appLayout("antisocial", join(scratch, "srv"));
         expect(() => sh(fetchRelease(local, join(scratch, "origin"), "v9", []) + " 2>&1")).toThrow(/berth: v9 \(refs\/tags\/v9\) is not in /);
+    });
+
+    it("takes an option-like repository as a repository, never as an option of git clone", () => {
+        const local = appLayout("antisocial", join(scratch, "srv-options"));
+        sh(prepareAppRoot(local));
+        const pwned = join(scratch, "pwned-upload-pack");
+        let output = "";
+        try {
+            sh(`(${fetchRelease(local, `--upload-pack=touch ${pwned}`, "v1", [])}) 2>&1`);
+        } catch (error) {
+            output = String((error as { stdout?: string }).stdout);
+        }
+        expect(output).toContain(`repository '--upload-pack=touch ${pwned}' does not exist`);
+        expect(existsSync(pwned)).toBe(false);
     });
 
     it("gives up waiting for a URL that never answers", () => {
