@@ -30,8 +30,12 @@ LAB_DATABASE_PASSWORD="sample-lab-password"
 
 lab_container() { echo "berth-lab-$1"; }
 
+# The lab hosts' SSH host keys, read from each host container over Docker (a
+# channel the lab trusts) when it starts: lab_ssh checks them strictly.
+LAB_KNOWN_HOSTS="$LAB_STATE/ssh/known_hosts"
+
 lab_ssh() {
   local port=$1; shift
-  ssh -i "$LAB_SSH_KEY" -p "$port" -o IdentitiesOnly=yes -o StrictHostKeyChecking=no \
-    -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR -o ConnectTimeout=5 root@127.0.0.1 "$@"
+  ssh -i "$LAB_SSH_KEY" -p "$port" -o IdentitiesOnly=yes -o StrictHostKeyChecking=yes \
+    -o UserKnownHostsFile="$LAB_KNOWN_HOSTS" -o GlobalKnownHostsFile=/dev/null -o LogLevel=ERROR -o ConnectTimeout=5 root@127.0.0.1 "$@"
 }

@@ -128,8 +128,25 @@ ensure_lab_host() {
   note "$name: started ($address, ssh 127.0.0.1:$ssh_port)"
 }
 
+# record_lab_host_key NAME ADDRESS SSH_PORT: the host's ed25519 key, read over
+# `docker exec` (not over the network), into the lab's known_hosts.
+record_lab_host_key() {
+  local name=$1 ssh_port=$3
+  local container key waited=0
+  container=$(lab_container "$name")
+  until key=$(docker exec "$container" cat /etc/ssh/ssh_host_ed25519_key.pub 2>/dev/null); do
+    sleep 0.5; waited=$((waited + 1))
+    [ "$waited" -lt 60 ] || die "lab host $name: no SSH host key after 30 s; see: docker logs $container"
+  done
+  mkdir -p "$(dirname "$LAB_KNOWN_HOSTS")"
+  touch "$LAB_KNOWN_HOSTS"
+  { grep -vF "[127.0.0.1]:$ssh_port " "$LAB_KNOWN_HOSTS" || true; echo "[127.0.0.1]:$ssh_port $(echo "$key" | cut -d' ' -f1-2)"; } >"$LAB_KNOWN_HOSTS.next"
+  mv -f "$LAB_KNOWN_HOSTS.next" "$LAB_KNOWN_HOSTS"
+}
+
 wait_for_lab_host() {
   local name=$1 ssh_port=$3
+  record_lab_host_key "$@"
   local waited=0
   until lab_ssh "$ssh_port" docker info >/dev/null 2>&1; do
     sleep 1; waited=$((waited + 1))

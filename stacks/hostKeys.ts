@@ -20,7 +20,7 @@ export type HostKeyScanner = (address: string, port: number) => Promise<string>;
 /** The real scanner: OpenSSH's ssh-keyscan, 5 s per host. */
 export const sshKeyscan: HostKeyScanner = (address, port) =>
     new Promise((resolve, reject) => {
-        execFile("ssh-keyscan", ["-T", "5", "-p", String(port), "-t", "ed25519,ecdsa,rsa", "--", address], { timeout: 20_000 }, (error, stdout, stderr) => {
+        execFile("ssh-keyscan", ["-T", "5", "-p", String(port), "-t", "ecdsa,rsa,ed25519", "--", address], { timeout: 20_000 }, (error, stdout, stderr) => {
             if (error && !stdout) {
                 reject(new Error(stderr.trim() || error.message));
             } else {
@@ -40,11 +40,15 @@ export const sshKeyscan: HostKeyScanner = (address, port) =>
  * changed key on one host means nothing changes on any host.
  */
 export function verifiedHostKeys(targets: HostKeyTarget[], pinned: pulumi.Output<unknown>, scan: HostKeyScanner): pulumi.Output<Record<string, string>> {
-    return pinned.apply(async (recorded) => {
-        const pins = (recorded && typeof recorded === "object" ? recorded : {}) as Record<string, unknown>;
-        const verified = await Promise.all(targets.map((target) => verifyHostKey(target, typeof pins[target.name] === "string" ? (pins[target.name] as string) : undefined, scan)));
-        return Object.fromEntries(targets.map((target, index) => [target.name, formatHostKey(verified[index])]));
-    });
+    return pinned.apply((recorded) => verifyHostKeys(targets, recorded, scan));
+}
+
+/** verifiedHostKeys without Pulumi: the recorded `hostKeys` output in, each host's key line out (or the refusal). */
+export async function verifyHostKeys(targets: HostKeyTarget[], recorded: unknown, scan: HostKeyScanner): Promise<Record<string, string>> {
+    const pins = (recorded && typeof recorded === "object" ? recorded : {}) as Record<string, unknown>;
+    const pinOf = (name: string) => (typeof pins[name] === "string" ? (pins[name] as string) : undefined);
+    const verified = await Promise.all(targets.map((target) => verifyHostKey(target, pinOf(target.name), scan)));
+    return Object.fromEntries(targets.map((target, index) => [target.name, formatHostKey(verified[index])]));
 }
 
 async function verifyHostKey(target: HostKeyTarget, pinnedLine: string | undefined, scan: HostKeyScanner): Promise<HostKey> {

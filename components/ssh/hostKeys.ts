@@ -14,8 +14,14 @@ export interface HostKey {
     blob: string;
 }
 
-/** Key types berth accepts, in the order it prefers them when a host offers several. */
-export const HOST_KEY_TYPES = ["ssh-ed25519", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp521", "ssh-rsa"] as const;
+/**
+ * Key types berth accepts, in the order it pins them when a host offers
+ * several: the order in which Go's SSH client (golang.org/x/crypto/ssh,
+ * what the command provider dials with) negotiates host key algorithms by
+ * default, so the key it is shown is the pinned one whether or not it
+ * restricts the algorithms to the pinned key's. OpenSSH is told the type.
+ */
+export const HOST_KEY_TYPES = ["ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp521", "ssh-rsa", "ssh-ed25519"] as const;
 
 /** Parses one public key line (`type blob [comment]`), or undefined when it is not one. */
 export function parseHostKey(line: string): HostKey | undefined {

@@ -3,7 +3,8 @@
 // health-gated rolling replacement; a code change takes the touch-reload
 // fast path; a deploy without changes touches nothing.
 import { EventLog, onlySpan, StepSpan, stepSpans } from "./support/engine";
-import { createLabStack, LabStack, takeOverLab, tearDownLab } from "./support/lab";
+import { hostKeyFingerprint, parseHostKey } from "../../components/ssh/hostKeys";
+import { containerIdsOn, createLabStack, LabStack, replaceLabHostKey, takeOverLab, tearDownLab } from "./support/lab";
 import { expectNoFailedRequests, sampleLoad, servedVersions } from "./support/sample";
 
 const CONTAINER = "docker:index/container:Container";
@@ -96,4 +97,27 @@ describe("rollouts in the lab under load", () => {
         expect(changes.same).toBeGreaterThan(40);
         expect(log.steps().filter((step) => step.op !== "same" && step.op !== "read")).toEqual([]);
     }, 5 * 60_000);
+
+    it("stops before anything changes when a host offers another host key, and accepts a new key set in config", async () => {
+        const containersBefore = await Promise.all((["web-1", "web-2", "worker-1", "lb-1"] as const).map((host) => containerIdsOn(host)));
+        const pinned = (await lab.stack.outputs()).hostKeys.value["web-1"] as string;
+        // web-1 is "rebuilt": new host keys, as a reinstalled machine (or a man in the middle) would offer.
+        const offered = (await replaceLabHostKey("web-1"))[pinned.split(" ")[0]];
+        expect(offered).toMatch(/^\S+ \S+$/);
+        expect(offered).not.toBe(pinned);
+
+        await lab.stack.setConfig("berth:apps[0].stopGraceSeconds", { value: "31" }, true); // a change to deploy
+        const refused = lab.stack.up({ onEvent: new EventLog().onEvent });
+        await expect(refused).rejects.toThrow(/the host key of web-1 \(\[127\.0\.0\.1\]:2201\) has changed: nothing was deployed/);
+        await expect(refused).rejects.toThrow(hostKeyFingerprint(parseHostKey(pinned)!));
+        await expect(refused).rejects.toThrow(hostKeyFingerprint(parseHostKey(offered)!));
+        // Not one container on any host changed.
+        expect(await Promise.all((["web-1", "web-2", "worker-1", "lb-1"] as const).map((host) => containerIdsOn(host)))).toEqual(containersBefore);
+
+        // The operator checked the new key out of band and sets it: the deploy goes on, and pins it.
+        await lab.stack.setConfig("berth:hosts[0].hostKey", { value: offered }, true);
+        const accepted = await lab.stack.up({ onEvent: new EventLog().onEvent });
+        expect(accepted.summary.result).toBe("succeeded");
+        expect(accepted.outputs.hostKeys.value["web-1"]).toBe(offered);
+    }, 10 * 60_000);
 });

@@ -1,4 +1,4 @@
-import { cp, mkdir, mkdtemp, rm, symlink } from "node:fs/promises";
+import { cp, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
@@ -7,6 +7,8 @@ import { httpRequest } from "./http";
 import { repositoryRoot } from "./repository";
 
 export const labKeyPath = join(repositoryRoot, "lab/.state/ssh/id_ed25519");
+/** The lab hosts' host keys, which lab:up reads from each host over Docker (lab/steps.sh). */
+export const labKnownHostsPath = join(repositoryRoot, "lab/.state/ssh/known_hosts");
 
 /** The lab's hosts as lab/lab.sh defines them. */
 export const labHosts = {
@@ -66,9 +68,38 @@ export async function labDown(): Promise<void> {
 export function onLabHost(host: LabHost, command: string): Promise<string> {
     return run("ssh", [
         "-i", labKeyPath, "-p", String(labHosts[host].sshPort),
-        "-o", "IdentitiesOnly=yes", "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR",
+        "-o", "IdentitiesOnly=yes", "-o", "StrictHostKeyChecking=yes", "-o", `UserKnownHostsFile=${labKnownHostsPath}`,
+        "-o", "GlobalKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR",
         "root@127.0.0.1", command,
     ]);
+}
+
+/** `name id` of every container on a lab host, sorted: equal lists mean nothing was replaced. */
+export async function containerIdsOn(host: LabHost): Promise<string[]> {
+    const lines = await onLabHost(host, "docker ps -a --no-trunc --format '{{.Names}} {{.ID}}'");
+    return lines.split("\n").filter(Boolean).sort();
+}
+
+/**
+ * Gives a lab host new SSH host keys, as a reinstalled machine would have,
+ * and records the new ed25519 key in the lab's known_hosts (read over
+ * Docker, as lab:up does). Returns the new public key lines by type
+ * (`ssh-ed25519`, `ecdsa-sha2-nistp256`, `ssh-rsa`).
+ */
+export async function replaceLabHostKey(host: LabHost): Promise<Record<string, string>> {
+    const container = `berth-lab-${host}`;
+    await run("docker", ["exec", container, "sh", "-c", "rm -f /etc/ssh/ssh_host_* && ssh-keygen -A >/dev/null && kill -HUP $(cat /run/sshd.pid)"]);
+    const keys: Record<string, string> = {};
+    for (const file of ["ed25519", "ecdsa", "rsa"]) {
+        const line = (await run("docker", ["exec", container, "cat", `/etc/ssh/ssh_host_${file}_key.pub`])).trim().split(" ").slice(0, 2).join(" ");
+        keys[line.split(" ")[0]] = line;
+    }
+    const name = `[127.0.0.1]:${labHosts[host].sshPort}`;
+    const known = (await readFile(labKnownHostsPath, "utf8")).split("\n").filter((line) => line && !line.startsWith(`${name} `));
+    await writeFile(labKnownHostsPath, [...known, `${name} ${keys["ssh-ed25519"]}`, ""].join("\n"));
+    // sshd re-executes on SIGHUP: wait until it answers with the new key.
+    await eventually(`${host}'s sshd with its new key`, 30_000, async () => (await onLabHost(host, "true")) === "");
+    return keys;
 }
 
 /** Names of the containers running on a lab host. */

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { ConfigError } from "../../../components/config";
 import { deployStack, readStackConfig } from "../../../stacks";
 import { temporaryDirectory } from "../../support/files";
-import { isSecret, MOCKED_RUN_TIMEOUT_MS, RecordedProgram, recordProgram, sharedRuns, mockHostKeyScanner } from "../../support/pulumiMocks";
+import { isSecret, MOCKED_RUN_TIMEOUT_MS, RecordedProgram, recordProgram, sharedRuns, mockHostKey, mockHostKeyScanner } from "../../support/pulumiMocks";
 
 // Whole-program runs under mocks: slow on a loaded machine, so bounded generously (see MOCKED_RUN_TIMEOUT_MS).
 jest.setTimeout(MOCKED_RUN_TIMEOUT_MS);
@@ -75,6 +75,21 @@ describe("the berth program under mocks", () => {
             ["sample-image-web-2", "172.30.0.2:5000/berth/sample:v1", true],
             ["sample-image-worker-1", "172.30.0.2:5000/berth/sample:v1", true],
         ]);
+    });
+
+    it("verifies every connection against the host's key, on both transports", () => {
+        for (const host of ["web-1", "web-2", "worker-1", "lb-1"]) {
+            const port = { "web-1": 2201, "web-2": 2202, "worker-1": 2203, "lb-1": 2204 }[host];
+            const key = mockHostKey(`127.0.0.1:${port}`);
+            // Provider inputs travel as JSON text.
+            const sshOpts: string[] = JSON.parse(lab.named(`${host}-docker`).inputs.sshOpts);
+            expect(sshOpts).toEqual(expect.arrayContaining(["StrictHostKeyChecking=yes", "UserKnownHostsFile=/dev/null", `KnownHostsCommand=/bin/echo [127.0.0.1]:${port} ${key}`]));
+            expect(sshOpts.join(" ")).not.toContain("StrictHostKeyChecking=no");
+            expect(lab.named(`sample-volume-${host}`).inputs.connection.hostKey).toBe(key);
+        }
+        for (const command of lab.ofType(REMOTE_COMMAND)) {
+            expect([command.name, typeof command.inputs.connection.hostKey]).toEqual([command.name, "string"]);
+        }
     });
 
     it("gives web containers a health gate, a grace period, rotated logs and limits", () => {

@@ -89,7 +89,7 @@ const unknownKeys: Case[] = [
     ["a misspelt top-level key (production stays off silently)", (c) => { c.prodution = true; }, "berth:prodution", /^is not a known setting; allowed: berth:production, berth:sshKeyPath, berth:secrets, berth:hosts, berth:loadBalancer, berth:apps, berth:digitalocean$/],
     ["berth:secret for berth:secrets (the secrets are never delivered)", (c) => { c.secret = { sample: { SECRET_KEY: SECRET_VALUE } }; }, "berth:secret", /^is not a known setting; allowed: berth:production, /],
     ["a top-level key in the wrong case", (c) => { c.loadbalancer = { host: "lb-1" }; }, "berth:loadbalancer", /^is not a known setting/],
-    ["a host setting", (c) => { c.hosts[0].role = "web"; }, "berth:hosts[0].role", /^is not a known setting; allowed: name, address, privateAddress, sshPort, sshUser, roles$/],
+    ["a host setting", (c) => { c.hosts[0].role = "web"; }, "berth:hosts[0].role", /^is not a known setting; allowed: name, address, privateAddress, sshPort, sshUser, roles, hostKey$/],
     ["a load balancer setting", (c) => { c.loadBalancer.port = 80; }, "berth:loadBalancer.port", /^is not a known setting; allowed: host, httpPort, publicPort, image$/],
     ["an app setting", (c) => { app(c).webport = 8001; }, "berth:apps[0].webport", /^is not a known setting; allowed: name, domain, image, /],
     ["an image setting", (c) => { app(c).image.digest = "sha256:0"; }, "berth:apps[0].image.digest", /^is not a known setting; allowed: repository, tag$/],

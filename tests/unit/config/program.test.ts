@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { ConfigError } from "../../../components/config";
 import { deployStack, readStackConfig } from "../../../stacks";
 import { temporaryDirectory } from "../../support/files";
-import { isSecret, MOCKED_RUN_TIMEOUT_MS, RecordedProgram, recordProgram } from "../../support/pulumiMocks";
+import { isSecret, MOCKED_RUN_TIMEOUT_MS, RecordedProgram, recordProgram, mockHostKeyScanner } from "../../support/pulumiMocks";
 
 // Whole-program runs under mocks: slow on a loaded machine, so bounded generously (see MOCKED_RUN_TIMEOUT_MS).
 jest.setTimeout(MOCKED_RUN_TIMEOUT_MS);
@@ -46,7 +46,7 @@ async function run(config: Record<string, unknown>): Promise<{ caught: unknown; 
     let caught: unknown;
     const { recorded } = await recordProgram(config, ["berth:secrets"], () => {
         try {
-            return deployStack(readStackConfig());
+            return deployStack(readStackConfig(), { scanHostKey: mockHostKeyScanner });
         } catch (error) {
             caught = error;
             return undefined;

@@ -138,7 +138,7 @@ describe("validateConfig", () => {
         (raw.apps as Record<string, unknown>[])[0].webport = 8001;
         (raw.hosts as Record<string, unknown>[])[0].role = "web";
         expect(problemsOf(raw)).toEqual([
-            "berth:hosts[0].role: is not a known setting; allowed: name, address, privateAddress, sshPort, sshUser, roles",
+            "berth:hosts[0].role: is not a known setting; allowed: name, address, privateAddress, sshPort, sshUser, roles, hostKey",
             "berth:apps[0].webport: is not a known setting; allowed: name, domain, image, code, webPort, wsgiModule, hosts, release, reload, processes, threads, healthPath, healthTimeoutSeconds, stopGraceSeconds, env, memoryMb, workerConcurrency, user",
         ]);
     });

@@ -7,7 +7,7 @@ import { deployStack, readStackConfig, StackOutputs } from "../../../stacks";
 import { INTERNET, renderCloudInit } from "../../../stacks/digitalocean";
 import { digitalOceanConfig, PUBLIC_KEY } from "../../support/digitalOceanConfig";
 import { temporaryDirectory } from "../../support/files";
-import { isSecret, mockDropletAddresses, MOCKED_RUN_TIMEOUT_MS, RecordedProgram, recordProgram, sharedRuns, mockHostKeyScanner } from "../../support/pulumiMocks";
+import { isSecret, mockDropletAddresses, MOCKED_RUN_TIMEOUT_MS, RecordedProgram, recordProgram, sharedRuns, mockHostKey, mockHostKeyScanner } from "../../support/pulumiMocks";
 
 // Whole-program runs under mocks: slow on a loaded machine, so bounded generously (see MOCKED_RUN_TIMEOUT_MS).
 jest.setTimeout(MOCKED_RUN_TIMEOUT_MS);
@@ -87,10 +87,22 @@ describe("the prod stack on DigitalOcean, under mocks", () => {
         expect(prod.waitsFor("digitalocean-droplet-web-1", "digitalocean-tag-berth-test-web")).toBe(true);
     });
 
-    it("gives every droplet the same hardened cloud-init", () => {
+    it("gives every droplet the same hardened cloud-init, with the host key berth generated for it", () => {
         const expected = renderCloudInit({ unattendedUpgrades: true });
         for (const droplet of prod.ofType(DROPLET)) {
-            expect(droplet.inputs.userData).toBe(expected);
+            const host = droplet.name.replace("digitalocean-droplet-", "");
+            const generated = prod.named(`digitalocean-host-key-${host}`);
+            expect(generated.type).toBe("command:local:Command");
+            const publicKey = mockHostKey(`digitalocean-host-key-${host}`);
+            expect(droplet.inputs.userData).toBe(renderCloudInit({
+                unattendedUpgrades: true,
+                hostKey: { privateKey: `-----BEGIN OPENSSH PRIVATE KEY-----\nmock-private-half-of-digitalocean-host-key-${host}\n-----END OPENSSH PRIVATE KEY-----\n`, publicKey },
+            }));
+            // The user data holds the private half: a secret in the state.
+            expect([droplet.name, isSecret(droplet.wireInputs.userData)]).toEqual([droplet.name, true]);
+            // Every connection to the droplet, the first (cloud-init's readiness) too, accepts only that key.
+            expect(prod.named(`digitalocean-cloud-init-${host}`).inputs.connection.hostKey).toBe(publicKey);
+            expect(prod.named(`${host}-docker`).inputs.sshOpts).toContain(`KnownHostsCommand=/bin/echo ${addressesOf(host).address} ${publicKey}`);
         }
         expect(expected).toContain("  - \"docker.io\"\n");
         expect(expected).toContain("      PasswordAuthentication no\n");
@@ -253,7 +265,7 @@ describe("scaling the web hosts", () => {
         expect(added).toEqual([
             "antisocial-checkout-web-3", "antisocial-code-web-3", "antisocial-drain-web-3", "antisocial-env-file-web-3",
             "antisocial-healthy-web-3", "antisocial-image-web-3", "antisocial-static-web-3", "antisocial-undrain-web-3", "antisocial-uwsgi-ini-web-3",
-            "antisocial-volume-web-3", "antisocial-web-web-3", "digitalocean-cloud-init-web-3", "digitalocean-droplet-web-3",
+            "antisocial-volume-web-3", "antisocial-web-web-3", "digitalocean-cloud-init-web-3", "digitalocean-droplet-web-3", "digitalocean-host-key-web-3",
             "web-3", "web-3-docker",
         ]);
         // Every existing container keeps its URN and inputs: nothing is replaced.
@@ -276,7 +288,7 @@ describe("scaling the web hosts", () => {
         const before = byUrn(three);
         const after = byUrn(two);
         const removed = [...before.keys()].filter((urn) => !after.has(urn));
-        expect(removed.length).toBe(15);
+        expect(removed.length).toBe(16);
         const upstream = two.named("nginx-config").inputs.stdin as string;
         expect(upstream).not.toContain("antisocial@web-3");
         expect(upstream).toContain("# antisocial@web-2");
