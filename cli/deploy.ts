@@ -70,7 +70,7 @@ async function withDriverLock(stack: Stack, command: string, options: DriverOpti
     const log = options.log ?? (() => undefined);
     const directory = berthStateDirectory(stack);
     return withStackLock(directory, stack.name, command, async () => {
-        await recoverInterruptedDeploy(stack, log);
+        await recoverInterruptedDeploy(stack, log, { lockHeld: true, command });
         return work(log);
     }, { waitMs: options.waitForLockMs });
 }

@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { mkdtemp, readFile, rm, writeFile, mkdir } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { isStale, StackLockedError, withStackLock } from "../../../cli/lock";
@@ -42,14 +42,34 @@ describe("the deploy lock", () => {
 
     it("takes over a lock whose process is gone, never one held elsewhere", async () => {
         const exited = spawnSync("true").pid!;
-        await mkdir(join(directory, "locks"));
-        const path = join(directory, "locks", "prod.json");
-        await writeFile(path, JSON.stringify({ pid: exited, hostname: hostname(), actor: "ci", command: "deploy", since: "2026-01-01T00:00:00Z" }));
+        const lockDirectory = join(directory, "locks", "prod.lock");
+        await mkdir(lockDirectory, { recursive: true });
+        await writeFile(join(lockDirectory, "1.json"), JSON.stringify({ pid: exited, hostname: hostname(), actor: "ci", command: "deploy", since: "2026-01-01T00:00:00Z", generation: 1 }));
         expect(isStale({ pid: exited, hostname: hostname() })).toBe(true);
-        await expect(withStackLock(directory, "prod", "deploy", async () => JSON.parse(await readFile(path, "utf8")).pid)).resolves.toBe(process.pid);
+        const holder = () => readFile(join(lockDirectory, "2.json"), "utf8").then((text) => JSON.parse(text));
+        await expect(withStackLock(directory, "prod", "deploy", holder)).resolves.toMatchObject({ pid: process.pid, generation: 2 });
+        expect((await readdir(lockDirectory)).sort()).toEqual(["2.json", "2.released"]);
 
-        await writeFile(path, JSON.stringify({ pid: exited, hostname: "another-machine", actor: "ci", command: "deploy", since: "2026-01-01T00:00:00Z" }));
+        await writeFile(join(lockDirectory, "3.json"), JSON.stringify({ pid: exited, hostname: "another-machine", actor: "ci", command: "deploy", since: "2026-01-01T00:00:00Z", generation: 3 }));
         expect(isStale({ pid: exited, hostname: "another-machine" })).toBe(false);
-        await expect(withStackLock(directory, "prod", "deploy", async () => "ran")).rejects.toThrow(/ci is running `berth deploy`/);
+        await expect(withStackLock(directory, "prod", "deploy", async () => "ran")).rejects.toThrow(
+            /ci is running `berth deploy` .* on another-machine\)\. Wait for it, or pass --wait\. If that process is gone for good, remove \S*prod\.lock\/3\.json\./,
+        );
+    });
+
+    it("respects a live lock of an older berth (locks/<stack>.json) and ignores a stale one", async () => {
+        const exited = spawnSync("true").pid!;
+        await mkdir(join(directory, "locks"));
+        const older = join(directory, "locks", "prod.json");
+        await writeFile(older, JSON.stringify({ pid: 4242, hostname: "another-machine", actor: "alice", command: "deploy", since: "2026-01-01T00:00:00Z" }));
+        await expect(withStackLock(directory, "prod", "deploy", async () => "ran")).rejects.toThrow(/alice is running `berth deploy`/);
+        await writeFile(older, JSON.stringify({ pid: exited, hostname: hostname(), actor: "alice", command: "deploy", since: "2026-01-01T00:00:00Z" }));
+        await expect(withStackLock(directory, "prod", "deploy", async () => "ran")).resolves.toBe("ran");
+    });
+
+    it("names an unreadable lock file instead of guessing who holds it", async () => {
+        await mkdir(join(directory, "locks", "prod.lock"), { recursive: true });
+        await writeFile(join(directory, "locks", "prod.lock", "7.json"), "{ not json");
+        await expect(withStackLock(directory, "prod", "deploy", async () => "ran")).rejects.toThrow(/stack prod is locked by .*prod\.lock\/7\.json, which berth cannot read/);
     });
 });
