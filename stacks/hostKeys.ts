@@ -40,18 +40,30 @@ export const sshKeyscan: HostKeyScanner = (address, port) =>
  * changed key on one host means nothing changes on any host.
  */
 export function verifiedHostKeys(targets: HostKeyTarget[], pinned: pulumi.Output<unknown>, scan: HostKeyScanner): pulumi.Output<Record<string, string>> {
-    return pinned.apply((recorded) => verifyHostKeys(targets, recorded, scan));
+    const preview = pulumi.runtime.isDryRun();
+    return pinned.apply(async (recorded) => {
+        const keys = await verifyHostKeys(targets, recorded, scan, { preview });
+        // A preview that cannot learn a key yet plans with it unknown, as with any value only `up` learns.
+        return Object.values(keys).includes(undefined) ? (pulumi.unknown as Record<string, string>) : (keys as Record<string, string>);
+    });
 }
 
-/** verifiedHostKeys without Pulumi: the recorded `hostKeys` output in, each host's key line out (or the refusal). */
-export async function verifyHostKeys(targets: HostKeyTarget[], recorded: unknown, scan: HostKeyScanner): Promise<Record<string, string>> {
+/**
+ * verifiedHostKeys without Pulumi: the recorded `hostKeys` output in, each
+ * host's key line out, or the refusal. In a preview, a host whose key is
+ * not known and cannot be learned now maps to undefined (a preview connects
+ * to nothing; the `up` learns it or refuses).
+ */
+export async function verifyHostKeys(
+    targets: HostKeyTarget[], recorded: unknown, scan: HostKeyScanner, options: { preview?: boolean } = {},
+): Promise<Record<string, string | undefined>> {
     const pins = (recorded && typeof recorded === "object" ? recorded : {}) as Record<string, unknown>;
     const pinOf = (name: string) => (typeof pins[name] === "string" ? (pins[name] as string) : undefined);
-    const verified = await Promise.all(targets.map((target) => verifyHostKey(target, pinOf(target.name), scan)));
-    return Object.fromEntries(targets.map((target, index) => [target.name, formatHostKey(verified[index])]));
+    const verified = await Promise.all(targets.map((target) => verifyHostKey(target, pinOf(target.name), scan, options.preview ?? false)));
+    return Object.fromEntries(targets.map((target, index) => [target.name, verified[index] && formatHostKey(verified[index]!)]));
 }
 
-async function verifyHostKey(target: HostKeyTarget, pinnedLine: string | undefined, scan: HostKeyScanner): Promise<HostKey> {
+async function verifyHostKey(target: HostKeyTarget, pinnedLine: string | undefined, scan: HostKeyScanner, preview: boolean): Promise<HostKey | undefined> {
     const configured = target.configuredKey ? parseHostKey(target.configuredKey) : undefined;
     const pinned = pinnedLine ? parseHostKey(pinnedLine) : undefined;
     const known = configured ?? pinned;
@@ -72,6 +84,9 @@ async function verifyHostKey(target: HostKeyTarget, pinnedLine: string | undefin
         return known;
     }
     const first = preferredHostKey(offered);
+    if (!first && preview) {
+        return undefined;
+    }
     if (!first) {
         throw new Error(
             `berth: cannot learn the host key of ${target.name} (${knownHostsName(target.address, target.sshPort)}): ` +

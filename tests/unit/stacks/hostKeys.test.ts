@@ -62,6 +62,13 @@ describe("verifying host keys before anything connects", () => {
         );
     });
 
+    it("leaves a key it cannot learn yet unknown in a preview (which connects to nothing), never a changed one", async () => {
+        const away = offering({ "127.0.0.1:2201": new Error("Connection refused") });
+        expect(await verifyHostKeys([web1], {}, away, { preview: true })).toEqual({ "web-1": undefined });
+        const [pinned, other] = [newKey(), newKey()];
+        await expect(verifyHostKeys([web1], { "web-1": pinned }, offering({ "127.0.0.1:2201": other }), { preview: true })).rejects.toThrow("has changed");
+    });
+
     it("reads only string pins from the recorded output", async () => {
         const key = newKey();
         expect(await verifyHostKeys([web1], { "web-1": { not: "a key" } }, offering({ "127.0.0.1:2201": key }))).toEqual({ "web-1": key });
