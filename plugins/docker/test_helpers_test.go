@@ -169,18 +169,7 @@ func checkWithFailures(t *testing.T, provider *Provider, typeToken, name string,
 
 func diff(t *testing.T, provider *Provider, typeToken, name string, oldInputs, newInputs resource.PropertyMap) *pulumirpc.DiffResponse {
 	t.Helper()
-	response, err := provider.Diff(context.Background(), &pulumirpc.DiffRequest{
-		Id:        "some-id",
-		Urn:       testURN(typeToken, name),
-		Type:      typeToken,
-		Olds:      mustMarshal(t, oldInputs),
-		OldInputs: mustMarshal(t, oldInputs),
-		News:      mustMarshal(t, newInputs),
-	})
-	if err != nil {
-		t.Fatalf("Diff: %v", err)
-	}
-	return response
+	return diffAgainstState(t, provider, typeToken, name, oldInputs, oldInputs, newInputs)
 }
 
 // diffAgainstState runs Diff as the engine does for a deployed resource:

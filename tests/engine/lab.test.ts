@@ -2,7 +2,7 @@
 // local stack brings the sample app up behind nginx; destroy removes what it
 // made; the database outlives a destroy.
 import { EventLog } from "./support/engine";
-import { containersOn, createLabStack, eventually, labDown, LabStack, labUp, sampleThroughNginx, sampleTicks, tearDownLab } from "./support/lab";
+import { containersOn, createLabStack, eventually, labDown, LabStack, labUp, onLabHost, sampleThroughNginx, sampleTicks, tearDownLab } from "./support/lab";
 
 describe("the sample app in the lab", () => {
     let lab: LabStack;
@@ -29,6 +29,14 @@ describe("the sample app in the lab", () => {
         expect([...servedBy].sort()).toEqual(["web-1", "web-2"]);
         expect((await sampleThroughNginx("/healthz")).status).toBe(200);
         expect((await sampleThroughNginx("/static/counter/style.css")).status).toBe(200);
+
+        // Even as root, the app cannot rewrite its settings, ini, code or static files: the host volume is read-only to it.
+        const writes = ["env", "uwsgi.ini", "code/manage.py", "static/counter/style.css"]
+            .map((file) => `{ echo x >> /srv/berth/sample/${file}; } 2>/dev/null && echo "wrote ${file}" || echo "refused ${file}"`)
+            .join("; ");
+        expect((await onLabHost("web-1", `docker exec sample-web sh -c '${writes}'`)).trim().split("\n")).toEqual([
+            "refused env", "refused uwsgi.ini", "refused code/manage.py", "refused static/counter/style.css",
+        ]);
 
         const ticks = await sampleTicks();
         await eventually("the celery beat counter increasing", 60_000, async () => (await sampleTicks()) > ticks);
