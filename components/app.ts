@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import { credentialIn } from "./config/patterns";
 import { AppSpec } from "./config/types";
 import { AppHostFiles, createAppHostFiles } from "./appHostFiles";
 import { createRollout } from "./appRollout";
@@ -48,7 +49,11 @@ export class App extends pulumi.ComponentResource {
     constructor(name: string, args: AppArgs, opts?: pulumi.ComponentResourceOptions) {
         // The names (not values) of the plain settings, for the policy pack:
         // a secret there would sit in the state and in config in plain text.
-        super("berth:index:App", name, { plainSettings: Object.keys(args.spec.env).sort() }, opts);
+        // And the names of those whose values carry a credential (a URL with a password, a key).
+        super("berth:index:App", name, {
+            plainSettings: Object.keys(args.spec.env).sort(),
+            credentialSettings: Object.keys(args.spec.env).filter((key) => credentialIn(args.spec.env[key]) !== undefined).sort(),
+        }, opts);
         const { spec } = args;
         const layout = appLayout(spec.name);
 

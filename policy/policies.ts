@@ -3,8 +3,10 @@ import { ResourceValidationPolicy, validateResourceOfType } from "@pulumi/policy
 import * as docker from "@pulumi/docker";
 import * as digitalocean from "@pulumi/digitalocean";
 import {
-    ContainerInputs, imageTagProblem, logRotationProblem, plainSecretProblems, plainSettingProblems, publicPortProblems, webHealthCheckProblem, worldSshProblems,
+    ContainerInputs, credentialSettingProblems, imageTagProblem, logRotationProblem, plainSecretProblems, plainSettingProblems, publicPortProblems,
+    webHealthCheckProblem, worldSshProblems,
 } from "./rules";
+import { SECRET_SETTING_NAME } from "../components/config/patterns";
 
 function containerPolicy(name: string, description: string, problems: (inputs: ContainerInputs) => string[] | string | undefined): ResourceValidationPolicy {
     return {
@@ -36,13 +38,15 @@ export const policies: ResourceValidationPolicy[] = [
     containerPolicy("secrets-in-secret-config", "Secret settings reach containers through berth:secrets, not plain env.", plainSecretProblems),
     {
         name: "secrets-not-in-plain-settings",
-        description: "An app's settings named like secrets come from berth:secrets (encrypted), not berth:apps[].env.",
+        description: "An app's settings named like secrets, or holding a credential, come from berth:secrets (encrypted), not berth:apps[].env.",
         validateResource: (resource, reportViolation) => {
             if (resource.type !== "berth:index:App") {
                 return;
             }
-            const names = Array.isArray(resource.props.plainSettings) ? resource.props.plainSettings.map(String) : [];
-            for (const problem of plainSettingProblems(resource.name, names)) {
+            const namesIn = (value: unknown) => (Array.isArray(value) ? value.map(String) : []);
+            // A setting named like a secret is reported once, by its name, whatever its value holds.
+            const holding = namesIn(resource.props.credentialSettings).filter((name) => !SECRET_SETTING_NAME.test(name));
+            for (const problem of [...plainSettingProblems(resource.name, namesIn(resource.props.plainSettings)), ...credentialSettingProblems(resource.name, holding)]) {
                 reportViolation(problem);
             }
         },

@@ -119,3 +119,62 @@ export const SSH_PUBLIC_KEY = /^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|52
 /** DigitalOcean slugs: regions (fra1), sizes (s-1vcpu-2gb), images (debian-12-x64). */
 export const DIGITALOCEAN_REGION = /^[a-z]{3}\d$/;
 export const DIGITALOCEAN_SLUG = /^[a-z0-9][a-z0-9.-]*$/;
+
+/**
+ * Names of settings that hold secrets. A production stack refuses them in
+ * plain `berth:apps[].env` (validate.ts) and the policy pack in any plain
+ * environment: they belong in `berth:secrets`.
+ */
+export const SECRET_SETTING_NAME = /(PASSWORD|PASSWD|PASSPHRASE|SECRET|TOKEN|API_?KEY|PRIVATE_KEY|CREDENTIALS)/i;
+export const SECRET_SETTING_NAME_RULE = "*PASSWORD*, *PASSWD*, *PASSPHRASE*, *SECRET*, *TOKEN*, *API_KEY*, *APIKEY*, *PRIVATE_KEY*, *CREDENTIALS*";
+
+/** What a value that carries a credential looks like, whatever its setting is called; first match wins. */
+const CREDENTIAL_SHAPES: [kind: string, shape: RegExp][] = [
+    ["a private key", /-----BEGIN ([A-Z0-9]+ )*PRIVATE KEY( BLOCK)?-----/],
+    // scheme://user:password@ anywhere in the value (a URL alone, or inside JSON); the user may be empty (redis://:password@).
+    ["a URL with a password (scheme://user:password@host)", /[A-Za-z][A-Za-z0-9+.-]*:\/\/[^\s/?#@:]*:[^\s/?#@]+@/],
+    ["a GitHub token", /\b(gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{22,})/],
+    ["a GitLab token", /\bglpat-[A-Za-z0-9_-]{20,}/],
+    ["a DigitalOcean token", /\bdo[opr]_v1_[a-f0-9]{64}\b/],
+    ["an AWS access key", /\b(AKIA|ASIA)[0-9A-Z]{16}\b/],
+    ["a Stripe secret key", /\b[sr]k_(live|test)_[A-Za-z0-9]{16,}/],
+    ["a Slack token", /\bxox[abposr]-[A-Za-z0-9-]{10,}/],
+    ["a Google API key", /\bAIza[0-9A-Za-z_-]{35}/],
+    ["a SendGrid key", /\bSG\.[A-Za-z0-9_-]{16,}\.[A-Za-z0-9_-]{16,}/],
+    ["an npm token", /\bnpm_[A-Za-z0-9]{36}\b/],
+    ["a Pulumi access token", /\bpul-[a-f0-9]{40}\b/],
+    ["an API secret key (sk-...)", /\bsk-(ant-|proj-)?[A-Za-z0-9_-]{32,}/],
+    ["a JSON Web Token", /\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}/],
+];
+
+/**
+ * The kind of credential a plain value carries (`a URL with a password`,
+ * `a private key`, `a GitHub token`, ...), or undefined. Messages name the
+ * kind, never the value.
+ */
+export function credentialIn(value: string): string | undefined {
+    return CREDENTIAL_SHAPES.find(([, shape]) => shape.test(value))?.[0];
+}
+
+/** Networks no internet host reaches: RFC 1918, loopback, link-local, IPv6 unique-local. */
+export const PRIVATE_NETWORKS = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "127.0.0.0/8", "169.254.0.0/16", "fc00::/7", "fe80::/10", "::1/128"];
+export const PRIVATE_ADDRESS_RULE = "10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16, 127.0.0.0/8, 169.254.0.0/16, fc00::/7, fe80::/10 or ::1";
+
+/** An IP address (not a name) inside one of PRIVATE_NETWORKS. */
+export function isPrivateAddress(address: string): boolean {
+    const host = networkRange(`${address}/${address.includes(":") ? 128 : 32}`);
+    return host !== undefined && PRIVATE_NETWORKS.some((cidr) => {
+        const network = networkRange(cidr)!;
+        return network.version === host.version && network.first <= host.first && host.last <= network.last;
+    });
+}
+
+/** A tag other than `latest`, or a digest: an image a stack can name again. */
+export function isPinnedImageReference(reference: string): boolean {
+    const [name, digest] = reference.split("@");
+    if (digest !== undefined) {
+        return true;
+    }
+    const tagAt = name.lastIndexOf(":");
+    return tagAt > name.lastIndexOf("/") && name.slice(tagAt + 1) !== "latest";
+}

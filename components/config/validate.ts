@@ -1,9 +1,10 @@
 import { ConfigError } from "./errors";
 import { gitRepositoryProblem } from "./git";
 import {
-    ADDRESS_RULE, ENV_KEY, ENV_KEY_RULE, GIT_BRANCH_RULE, HEALTH_PATH_RULE, IMAGE_REFERENCE_RULE, IMAGE_REPOSITORY, IMAGE_TAG, isAddress,
-    isGitRefName, isHealthPath, isImageReference, isTagRef, isVersionedTag, NAME, NAME_RULE, RELEASE_TASK, SSH_USER, SSH_USER_RULE,
-    USER_IDS, VERSIONED_TAG_RULE, WSGI_MODULE,
+    ADDRESS_RULE, credentialIn, ENV_KEY, ENV_KEY_RULE, GIT_BRANCH_RULE, HEALTH_PATH_RULE, IMAGE_REFERENCE_RULE, IMAGE_REPOSITORY, IMAGE_TAG, isAddress,
+    isGitRefName, isHealthPath, isImageReference, isPinnedImageReference, isPrivateAddress, isTagRef, isVersionedTag, NAME, NAME_RULE,
+    PRIVATE_ADDRESS_RULE, RELEASE_TASK, SECRET_SETTING_NAME, SECRET_SETTING_NAME_RULE, SSH_USER, SSH_USER_RULE, USER_IDS, VERSIONED_TAG_RULE,
+    WSGI_MODULE,
 } from "./patterns";
 import { checkDigitalOceanReferences, readDigitalOcean } from "./digitalocean";
 import { ConfigReader, keyPath } from "./reader";
@@ -91,9 +92,12 @@ export function validateStackConfig(raw: RawConfig, keyFileProblem?: KeyFileChec
     if (digitalocean) {
         checkDropletNamesAreFree(reader, hosts, digitalocean.droplets.map((droplet) => droplet.name));
     }
-    const loadBalancer = readLoadBalancer(reader, raw.loadBalancer, known);
+    const loadBalancer = readLoadBalancer(reader, raw.loadBalancer, known, production);
     const apps = readApps(reader, raw.apps, known, production);
     checkPortCollisions(reader, apps, known, loadBalancer);
+    if (production) {
+        checkWebPortsArePrivate(reader, raw.hosts, hosts, apps);
+    }
     if (digitalocean) {
         checkDigitalOceanReferences(reader, digitalocean, apps, loadBalancer);
     }
@@ -216,7 +220,7 @@ function readAddress(reader: ConfigReader, value: unknown, path: string): string
     return address;
 }
 
-function readLoadBalancer(reader: ConfigReader, value: unknown, hosts: KnownHost[]): LoadBalancerSpec {
+function readLoadBalancer(reader: ConfigReader, value: unknown, hosts: KnownHost[], production: boolean): LoadBalancerSpec {
     const raw = reader.object(value, "berth:loadBalancer");
     reader.knownKeys(raw, "berth:loadBalancer", LOAD_BALANCER_KEYS);
     const host = reader.string(raw.host, "berth:loadBalancer.host");
@@ -224,11 +228,16 @@ function readLoadBalancer(reader: ConfigReader, value: unknown, hosts: KnownHost
         checkHostReference(reader, host, "berth:loadBalancer.host", hosts, "loadbalancer");
     }
     const httpPort = reader.integer(raw.httpPort, "berth:loadBalancer.httpPort", 80, PORT);
+    const image = readImageReference(reader, raw.image, "berth:loadBalancer.image", "nginx:1.27-bookworm");
+    // The policy pack's no-latest-pull, held by the program where production cannot lower it.
+    if (production && image && isImageReference(image) && !isPinnedImageReference(image)) {
+        reader.problem("berth:loadBalancer.image", `must name a version in a production stack: a tag other than latest (like nginx:1.27-bookworm) or a digest (got ${JSON.stringify(image)})`);
+    }
     return {
         host,
         httpPort,
         publicPort: reader.integer(raw.publicPort, "berth:loadBalancer.publicPort", httpPort, PORT),
-        image: readImageReference(reader, raw.image, "berth:loadBalancer.image", "nginx:1.27-bookworm"),
+        image,
     };
 }
 
@@ -312,6 +321,8 @@ function readApp(reader: ConfigReader, raw: Record<string, unknown>, path: strin
     for (const key of Object.keys(env)) {
         if (!ENV_KEY.test(key)) {
             reader.problem(keyPath(`${path}.env`, key), ENV_KEY_RULE);
+        } else if (production) {
+            checkPlainSetting(reader, `${path}.env`, name, key, env[key]);
         }
     }
     const healthPath = reader.string(raw.healthPath, `${path}.healthPath`, "/healthz");
@@ -339,6 +350,21 @@ function readApp(reader: ConfigReader, raw: Record<string, unknown>, path: strin
         workerConcurrency: reader.integer(raw.workerConcurrency, `${path}.workerConcurrency`, 2, { min: 1, max: 64 }),
         ...readUser(reader, raw.user, `${path}.user`),
     };
+}
+
+/**
+ * A production stack's plain settings hold no secret: plain config and the
+ * state keep them in clear text, and `berth:secrets` is there for them. By
+ * name (`*PASSWORD*`, ...) or by value (a URL with a password, a private
+ * key, a known token format); the message never repeats the value.
+ */
+function checkPlainSetting(reader: ConfigReader, envPath: string, app: string, key: string, value: string): void {
+    const credential = credentialIn(value);
+    const reason = SECRET_SETTING_NAME.test(key) ? `is named like a secret (${SECRET_SETTING_NAME_RULE})` : credential ? `holds a credential (${credential})` : undefined;
+    if (reason) {
+        reader.problem(`${envPath}.${key}`, `${reason}: a production stack keeps secrets out of plain config and state: set it with ` +
+            `\`pulumi config set --secret --path 'berth:secrets.${app}.${key}' ...\` and remove it from ${envPath}`);
+    }
 }
 
 /** `uid:gid`, both numeric: berth gives the app's files to exactly these ids, whatever the image calls its user. */
@@ -423,6 +449,11 @@ function checkPortCollisions(reader: ConfigReader, apps: AppSpec[], hosts: Known
     for (const host of hosts) {
         taken.set(`${host.name}:${host.sshPort}`, "SSH");
     }
+    // On DigitalOcean the load balancer's firewall opens httpPort to the internet: never SSH's port.
+    const nginxOwner = taken.get(`${loadBalancer.host}:${loadBalancer.httpPort}`);
+    if (loadBalancer.host && nginxOwner) {
+        reader.problem("berth:loadBalancer.httpPort", `port ${loadBalancer.httpPort} on host ${JSON.stringify(loadBalancer.host)} is already used by ${nginxOwner}; nginx must listen on another port`);
+    }
     taken.set(`${loadBalancer.host}:${loadBalancer.httpPort}`, "nginx");
     apps.forEach((app, index) => {
         if (!app.webPort) {
@@ -437,5 +468,26 @@ function checkPortCollisions(reader: ConfigReader, apps: AppSpec[], hosts: Known
                 taken.set(key, `app ${JSON.stringify(app.name)}`);
             }
         }
+    });
+}
+
+/**
+ * The policy pack's no-public-ports, decided from config: web containers
+ * publish their webPort on their host's private address, so in production
+ * that address must be on a private network (only nginx faces the
+ * internet). Droplets' addresses are their VPC's, so only listed hosts.
+ */
+function checkWebPortsArePrivate(reader: ConfigReader, rawHosts: unknown, hosts: HostSpec[], apps: AppSpec[]): void {
+    const configured = Array.isArray(rawHosts) ? rawHosts : [];
+    hosts.forEach((host, index) => {
+        const webApps = apps.filter((app) => app.hosts.web.includes(host.name)).map((app) => app.name);
+        if (webApps.length === 0 || !host.privateAddress || isPrivateAddress(host.privateAddress)) {
+            return;
+        }
+        const item = configured[index];
+        const defaulted = item !== null && typeof item === "object" && (item as Record<string, unknown>).privateAddress === undefined;
+        reader.problem(`berth:hosts[${index}].privateAddress`, `must be an address on a private network in a production stack (${PRIVATE_ADDRESS_RULE}): ` +
+            `the web containers of ${webApps.join(", ")} publish their webPort on it, and only nginx may face the internet ` +
+            `(got ${JSON.stringify(host.privateAddress)}${defaulted ? ", the host's address: privateAddress is not set" : ""})`);
     });
 }
