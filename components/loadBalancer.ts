@@ -69,14 +69,17 @@ export class LoadBalancer extends pulumi.ComponentResource {
             stdin: this.config,
         }, { parent: this, dependsOn: [files], ignoreChanges: ["stdin"] });
 
+        const nginxImage = args.image ?? "nginx:1.27-bookworm";
         const image = new docker.RemoteImage(`${name}-image`, {
-            name: args.image ?? "nginx:1.27-bookworm",
+            name: nginxImage,
             keepLocally: true,
         }, onHost);
 
         this.container = new docker.Container(`${name}-nginx`, {
             name: containerNames.nginx,
-            image: image.name,
+            // The known name, not the pulled image's output: a preview shows (and the pack checks) it even
+            // when the host's provider is not known yet; dependsOn keeps the pull first (pulumi-docker#293).
+            image: nginxImage,
             command: ["nginx", "-g", "daemon off;", "-c", `${NGINX_DIRECTORY}/nginx.conf`],
             ports: [{ internal: httpPort, external: httpPort }],
             // Every app's static files and nginx's own files, read-only.
