@@ -14,13 +14,21 @@ export interface HostKeyTarget {
     configuredKey?: string;
 }
 
-/** Asks a host for its public host keys: ssh-keyscan's output. */
-export type HostKeyScanner = (address: string, port: number) => Promise<string>;
+/** Asks a host for its public host keys (of the given type only, when known): ssh-keyscan's output. */
+export type HostKeyScanner = (address: string, port: number, type?: string) => Promise<string>;
+
+/** ssh-keyscan's name for a key type: one connection per type asked. */
+function keyscanType(type: string | undefined): string {
+    if (!type) {
+        return "ecdsa,rsa,ed25519";
+    }
+    return type.startsWith("ecdsa-") ? "ecdsa" : type === "ssh-rsa" ? "rsa" : "ed25519";
+}
 
 /** The real scanner: OpenSSH's ssh-keyscan, 5 s per host. */
-export const sshKeyscan: HostKeyScanner = (address, port) =>
+export const sshKeyscan: HostKeyScanner = (address, port, type) =>
     new Promise((resolve, reject) => {
-        execFile("ssh-keyscan", ["-T", "5", "-p", String(port), "-t", "ecdsa,rsa,ed25519", "--", address], { timeout: 20_000 }, (error, stdout, stderr) => {
+        execFile("ssh-keyscan", ["-T", "5", "-p", String(port), "-t", keyscanType(type), "--", address], { timeout: 20_000 }, (error, stdout, stderr) => {
             if (error && !stdout) {
                 reject(new Error(stderr.trim() || error.message));
             } else {
@@ -70,7 +78,12 @@ async function verifyHostKey(target: HostKeyTarget, pinnedLine: string | undefin
     let offered: HostKey[] = [];
     let unreachable = "";
     try {
-        offered = parseScannedHostKeys(await scan(target.address, target.sshPort));
+        // Knowing the key, only its type is asked for: one connection, not three.
+        offered = parseScannedHostKeys(await scan(target.address, target.sshPort, known?.type));
+        if (known && offered.length === 0) {
+            // It answers but has no key of that type any more: what does it offer instead?
+            offered = parseScannedHostKeys(await scan(target.address, target.sshPort));
+        }
     } catch (error) {
         unreachable = (error as Error).message;
     }

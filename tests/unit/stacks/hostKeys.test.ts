@@ -69,6 +69,21 @@ describe("verifying host keys before anything connects", () => {
         await expect(verifyHostKeys([web1], { "web-1": pinned }, offering({ "127.0.0.1:2201": other }), { preview: true })).rejects.toThrow("has changed");
     });
 
+    it("asks a host only for the known key's type, and for every type when it has none of it any more", async () => {
+        const [pinned, other] = [newKey(), newKey()];
+        const types: (string | undefined)[] = [];
+        const recordTypes = (keys: string[]): HostKeyScanner => async (address, port, type) => {
+            types.push(type);
+            return keys.filter((key) => !type || key.startsWith(`${type} `)).map((key) => `[${address}]:${port} ${key}\n`).join("");
+        };
+        expect(await verifyHostKeys([web1], { "web-1": pinned }, recordTypes([pinned]))).toEqual({ "web-1": pinned });
+        expect(types).toEqual(["ssh-ed25519"]);
+        const ecdsaOnly = `ecdsa-sha2-nistp256 ${Buffer.concat([Buffer.from([0, 0, 0, 19]), Buffer.from("ecdsa-sha2-nistp256"), Buffer.alloc(8)]).toString("base64")}`;
+        types.length = 0;
+        await expect(verifyHostKeys([web1], { "web-1": other }, recordTypes([ecdsaOnly]))).rejects.toThrow("has changed");
+        expect(types).toEqual(["ssh-ed25519", undefined]);
+    });
+
     it("reads only string pins from the recorded output", async () => {
         const key = newKey();
         expect(await verifyHostKeys([web1], { "web-1": { not: "a key" } }, offering({ "127.0.0.1:2201": key }))).toEqual({ "web-1": key });
