@@ -69,10 +69,26 @@ lab_isolation_flags() {
   echo "$LAB_ISOLATION_FLAGS"
 }
 
+# lab_container_is_ours CONTAINER DESTINATION SOURCE: the container runs and
+# mounts SOURCE at DESTINATION. A lab another checkout brought up mounts that
+# checkout's lab/.state (its SSH key, its git repositories): this one cannot
+# use it, so it is recreated from scratch, as lab:down would (what that
+# checkout deployed on it goes; its local stack must deploy again).
+lab_container_is_ours() {
+  local container=$1 destination=$2 source=$3
+  [ "$(docker inspect -f '{{.State.Running}}' "$container" 2>/dev/null)" = true ] || return 1
+  local mounted
+  mounted=$(docker inspect -f "{{range .Mounts}}{{if eq .Destination \"$destination\"}}{{.Source}}{{end}}{{end}}" "$container")
+  if [ "$mounted" != "$source" ]; then
+    note "$container belongs to another checkout ($mounted): recreating it for this one"
+    return 1
+  fi
+}
+
 ensure_lab_services() {
   step "Lab services: registry and git daemon"
   mkdir -p "$LAB_STATE/git"
-  if [ "$(docker inspect -f '{{.State.Running}}' "$LAB_SERVICES" 2>/dev/null)" = true ]; then
+  if lab_container_is_ours "$LAB_SERVICES" /srv/git "$LAB_STATE/git"; then
     note "running"
   else
     docker rm -f "$LAB_SERVICES" >/dev/null 2>&1 || true
@@ -110,9 +126,14 @@ ensure_lab_host() {
   local name=$1 address=$2 ssh_port=$3 publish=${4:-}
   local container
   container=$(lab_container "$name")
-  if [ "$(docker inspect -f '{{.State.Running}}' "$container" 2>/dev/null)" = true ]; then
+  if lab_container_is_ours "$container" /lab/authorized_keys "$LAB_STATE/ssh/authorized_keys"; then
     note "$name: running"
     return
+  fi
+  if docker inspect "$container" >/dev/null 2>&1 \
+    && [ "$(docker inspect -f '{{range .Mounts}}{{if eq .Destination "/lab/authorized_keys"}}{{.Source}}{{end}}{{end}}' "$container")" != "$LAB_STATE/ssh/authorized_keys" ]; then
+    docker rm -f -v "$container" >/dev/null 2>&1 || true
+    docker volume rm "$container-docker" >/dev/null 2>&1 || true
   fi
   docker rm -f "$container" >/dev/null 2>&1 || true
   local ports=(-p "127.0.0.1:$ssh_port:22")
