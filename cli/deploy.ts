@@ -1,10 +1,10 @@
 import { EngineEvent, Stack } from "@pulumi/pulumi/automation";
-import { AuditEntry, recordAudit } from "./audit";
-import { currentActor, withStackLock } from "./lock";
+import { AuditRun } from "./audit";
+import { withStackLock } from "./lock";
 import { policyOptions } from "./policyPack";
 import { DeployProgress } from "./progress";
-import { recoverInterruptedDeploy } from "./recover";
-import { deployedState, describeChanges, desiredReleases, Releases, rollbackTargets, sameRelease, setReleases } from "./releases";
+import { Recovery, recoverInterruptedDeploy } from "./recover";
+import { deployedState, describeChanges, desiredReleases, parseRollbackTo, Releases, rollbackTargets, sameRelease, setReleases } from "./releases";
 import { berthStateDirectory } from "./stateDirectory";
 
 export interface DriverOptions {
@@ -38,77 +38,133 @@ export class RollbackFailedError extends Error {}
  * first recovers from an interrupted earlier deploy.
  */
 export async function deploy(stack: Stack, options: DriverOptions = {}): Promise<DeployOutcome> {
-    return withDriverLock(stack, "deploy", options, async (log) => {
+    return driverRun(stack, "deploy", options, async () => {
         const { deployed } = await deployedState(stack);
         const desired = await desiredReleases(stack);
-        return upOrRestore(stack, "deploy", deployed, desired, deployed, log, options.onEvent);
+        return { from: deployed, to: desired, execute: (audit, log) => upOrRestore(stack, audit, deployed, desired, deployed, log, options.onEvent) };
     });
 }
 
 /**
- * `berth rollback [--to TAG]`: back to the previous release (or the named
- * tag) on every host. After a deploy that failed part-way, "previous" is
- * what the last successful deploy put there. The config is updated so the
- * next preview shows no changes.
+ * `berth rollback [--to APP=TAG[@REF],...]`: back to the previous release on
+ * every host, or, with `to`, the named apps to the named releases (a bare
+ * `TAG` only on a stack with one app; see parseRollbackTo). After a deploy
+ * that failed part-way, "previous" is what the last successful deploy put
+ * there. The config is updated so the next preview shows no changes.
  */
-export async function rollback(stack: Stack, options: DriverOptions & { to?: string } = {}): Promise<DeployOutcome> {
-    return withDriverLock(stack, options.to ? `rollback --to ${options.to}` : "rollback", options, async (log) => {
+export async function rollback(stack: Stack, options: DriverOptions & { to?: string | string[] } = {}): Promise<DeployOutcome> {
+    const to = options.to === undefined ? [] : [options.to].flat();
+    return driverRun(stack, to.length > 0 ? `rollback --to ${to.join(",")}` : "rollback", options, async () => {
         const state = await deployedState(stack);
         const desired = await desiredReleases(stack);
-        const targets = rollbackTargets(desired, state, options.to);
+        const targets = rollbackTargets(desired, state, to.length > 0 ? parseRollbackTo(to, desired) : undefined);
         if (Object.keys(targets).length === 0) {
             throw new Error(`stack ${stack.name} has no earlier release to roll back to: it has been deployed once at most`);
         }
-        log(`rolling back: ${describeChanges(desired, targets).join("; ") || "config already names the previous release"}`);
-        await setReleases(stack, targets);
-        // A failed rollback restores nothing further: what it aimed at was the safe place.
-        return upOrRestore(stack, "rollback", state.deployed, { ...desired, ...targets }, undefined, log, options.onEvent);
+        const wanted = { ...desired, ...targets };
+        return {
+            from: state.deployed,
+            to: wanted,
+            execute: async (audit, log) => {
+                log(`rolling back: ${describeChanges(desired, targets).join("; ") || "config already names the previous release"}`);
+                await setReleases(stack, targets);
+                // A failed rollback restores nothing further: what it aimed at was the safe place.
+                return upOrRestore(stack, audit, state.deployed, wanted, undefined, log, options.onEvent);
+            },
+        };
     });
 }
 
-async function withDriverLock(stack: Stack, command: string, options: DriverOptions, work: (log: (line: string) => void) => Promise<DeployOutcome>): Promise<DeployOutcome> {
+/**
+ * `berth recover` on its own: what `deploy` and `rollback` do first, under
+ * the stack's lock, with its own audit record (started, then the result).
+ */
+export async function recoverStack(stack: Stack, options: DriverOptions = {}): Promise<Recovery> {
     const log = options.log ?? (() => undefined);
-    const directory = berthStateDirectory(stack);
-    return withStackLock(directory, stack.name, command, async () => {
-        await recoverInterruptedDeploy(stack, log, { lockHeld: true, command });
-        return work(log);
+    return withStackLock(berthStateDirectory(stack), stack.name, "recover", async () => {
+        const audit = await AuditRun.start(stack, { command: "recover", from: {}, to: {} });
+        try {
+            const recovery = await recoverInterruptedDeploy(stack, log, { lockHeld: true, command: "recover" });
+            const removed = recoveryLines(recovery);
+            await audit.finish({ result: removed.length > 0 ? "recovered" : "succeeded", ...(removed.length > 0 ? { removed } : {}) }, log);
+            return recovery;
+        } catch (error) {
+            await audit.finish({ result: "failed", error: (error as Error).message }, log);
+            throw error;
+        }
     }, { waitMs: options.waitForLockMs });
+}
+
+/** What a driver command will do, read before anything changes; `execute` then changes it. */
+interface DriverPlan {
+    from: Releases;
+    to: Releases;
+    execute: (audit: AuditRun, log: (line: string) => void) => Promise<DeployOutcome>;
+}
+
+/**
+ * The frame of `deploy` and `rollback`: the lock, the plan (reads only), the
+ * audit's started record (before anything changes), recovery, then the work.
+ * Whatever throws after the start is recorded as the run's failure.
+ */
+async function driverRun(stack: Stack, command: string, options: DriverOptions, plan: () => Promise<DriverPlan>): Promise<DeployOutcome> {
+    const log = options.log ?? (() => undefined);
+    return withStackLock(berthStateDirectory(stack), stack.name, command, async () => {
+        const planned = await plan();
+        const audit = await AuditRun.start(stack, { command, from: planned.from, to: planned.to });
+        try {
+            const recovery = await recoverInterruptedDeploy(stack, log, { lockHeld: true, command });
+            audit.noteRecovery(recoveryLines(recovery));
+            return await planned.execute(audit, log);
+        } catch (error) {
+            if (!audit.finished) {
+                await audit.finish({ result: "failed", error: (error as Error).message }, log);
+            }
+            throw error;
+        }
+    }, { waitMs: options.waitForLockMs });
+}
+
+/** What a recovery removed or cleared, for the run's audit record (recovery's own log lines give the details). */
+function recoveryLines(recovery: Recovery): string[] {
+    return [
+        ...(recovery.staleLocks > 0 ? [`${recovery.staleLocks} Pulumi update lock(s) of a process that no longer runs`] : []),
+        ...recovery.pendingOperations.map((operation) => `pending operation ${operation}, cleared by pulumi refresh`),
+        ...recovery.orphanContainers.map((container) => `container ${container}, whose create was interrupted`),
+    ];
 }
 
 async function upOrRestore(
     stack: Stack,
-    command: string,
+    audit: AuditRun,
     from: Releases,
     to: Releases,
     restoreTo: Releases | undefined,
     log: (line: string) => void,
     onEvent?: (event: EngineEvent) => void,
 ): Promise<DeployOutcome> {
-    const actor = currentActor();
-    /** One line in the audit log: who and what, plus how it ended. */
-    const audit = (ending: Pick<AuditEntry, "result" | "restored" | "error" | "updateVersion">) =>
-        recordAudit(berthStateDirectory(stack), { at: new Date().toISOString(), actor, stack: stack.name, command, from, to, ...ending });
+    const command = audit.command;
     const changes = describeChanges(from, to).join("; ") || "no release change";
     log(`${command} ${stack.name}: ${changes}`);
-    const first = await runUp(stack, `berth ${command} by ${actor}: ${changes}`, log, onEvent);
+    const first = await runUp(stack, audit.updateMessage("rollout", from, to), log, onEvent);
     if (first.ok) {
-        await audit({ result: "succeeded", updateVersion: first.version });
+        await audit.finish({ result: "succeeded", updateVersion: first.version }, log);
         return { result: "succeeded", from, to };
     }
 
     const restore = restoreTo ? changedApps(restoreTo, to) : {};
     if (Object.keys(restore).length === 0) {
-        await audit({ result: "failed", error: first.failure });
+        await audit.finish({ result: "failed", error: first.failure }, log);
         throw new Error(`${command} of ${stack.name} failed, and there is no earlier release to restore:\n${first.failure}`);
     }
     log(`the rollout failed:\n${indent(first.failure)}\nrestoring ${describeChanges(to, restore).join("; ")}`);
     await setReleases(stack, restore);
-    const second = await runUp(stack, `berth ${command} by ${actor}: restore after a failed rollout`, log, onEvent);
+    const second = await runUp(stack, audit.updateMessage("restore", to, { ...to, ...restore }), log, onEvent);
     if (!second.ok) {
-        await audit({ result: "rollback failed", restored: restore, error: `${first.failure}\n${second.failure}` });
+        await audit.finish({ result: "rollback failed", restored: restore, error: `${first.failure}\n${second.failure}` }, log);
         throw new RollbackFailedError(`${command} of ${stack.name} failed:\n${indent(first.failure)}\nand restoring ${describeChanges(to, restore).join("; ")} failed too:\n${indent(second.failure)}`);
     }
-    await audit({ result: "rolled back", restored: restore, error: first.failure, updateVersion: second.version });
+    await audit.finish({ result: "rolled back", restored: restore, error: first.failure, updateVersion: second.version }, log);
     return { result: "rolled back", from, to, restored: restore, failure: first.failure };
 }
 

@@ -4,13 +4,11 @@ import { writeFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
-import { readAudit } from "./audit";
-import { deploy, rollback } from "./deploy";
+import { readStackAudit, renderAudit } from "./audit";
+import { deploy, recoverStack, rollback } from "./deploy";
 import { previewDeploy } from "./preview";
 import { renderPreviewMarkdown, renderPreviewText } from "./previewReport";
-import { recoverInterruptedDeploy } from "./recover";
 import { describeChanges } from "./releases";
-import { berthStateDirectory } from "./stateDirectory";
 import { readStatus, renderStatus } from "./status";
 
 const USAGE = `usage: berth <command> --stack <stack> [options]
@@ -20,10 +18,14 @@ commands:
                               (--markdown also writes it as a pull-request comment)
   deploy [--wait SECONDS]     pulumi up; if the rollout fails, restore the previous
                               releases, deploy them, and exit 1 saying what failed
-  rollback [--to TAG]         back to the previous release (or TAG) on every host
+  rollback [--to APP=TAG[@REF],...]
+                              back to the previous release on every host, or the
+                              named apps to TAG (and code REF); a bare --to TAG
+                              only on a stack with one app; --to may repeat
   status                      what runs where, read from the hosts, and drift
   recover                     clear what an interrupted pulumi up left behind
-  audit                       who deployed what, when, and how it ended
+  audit                       who deployed what, when, and how it ended (kept with
+                              the stack's state: its tags and update history)
 
 The stack comes from --stack or BERTH_STACK. Run from the project directory
 or anywhere: the program is the one beside this CLI.`;
@@ -34,7 +36,7 @@ async function main(argv: string[]): Promise<number> {
         allowPositionals: true,
         options: {
             stack: { type: "string" },
-            to: { type: "string" },
+            to: { type: "string", multiple: true },
             markdown: { type: "string" },
             wait: { type: "string" },
             help: { type: "boolean", short: "h" },
@@ -76,14 +78,12 @@ async function main(argv: string[]): Promise<number> {
             return report.drift.length === 0 ? 0 : 3;
         }
         case "recover": {
-            const recovery = await recoverInterruptedDeploy(stack, log);
+            const recovery = await recoverStack(stack, { log, waitForLockMs: Number(values.wait ?? 0) * 1000 });
             log(recovery.pendingOperations.length === 0 && recovery.staleLocks === 0 ? "nothing to recover" : "recovered; run `berth deploy` to converge");
             return 0;
         }
         case "audit": {
-            for (const entry of await readAudit(berthStateDirectory(stack), stack.name)) {
-                log(`${entry.at}  ${entry.actor}  ${entry.command}  ${entry.result}  ${describeChanges(entry.from, entry.to).join("; ") || "no release change"}`);
-            }
+            log(renderAudit(await readStackAudit(stack)));
             return 0;
         }
         default:

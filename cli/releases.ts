@@ -1,4 +1,5 @@
 import { Stack } from "@pulumi/pulumi/automation";
+import { IMAGE_TAG, isGitRefName } from "../components/config/patterns";
 
 /** One app's version: the image tag and, for apps with a code volume, the git ref. */
 export interface Release {
@@ -88,18 +89,93 @@ function parseConfigValue(value: string): unknown {
     }
 }
 
+/** A release `rollback --to` names for one app: the image tag, and the code ref when given. */
+export interface RequestedRelease {
+    tag: string;
+    codeRef?: string;
+}
+
+/**
+ * Pure: what `rollback --to` asks for, app by app. Each value is `APP=TAG`,
+ * `APP=TAG@REF` (the image tag and the code ref: a Docker tag never holds
+ * `@`, a ref name berth accepts neither), or several of them separated by
+ * commas; `--to` may be given more than once. A bare `TAG` (or `TAG@REF`)
+ * names the one app of a single-app stack, and is refused when the stack has
+ * more: which app would go where is then a guess. Every problem is reported,
+ * in one error, before anything changes.
+ */
+export function parseRollbackTo(values: string[], desired: Releases): Record<string, RequestedRelease> {
+    const apps = Object.keys(desired);
+    const items = values.flatMap((value) => value.split(",")).map((item) => item.trim());
+    const requested: Record<string, RequestedRelease> = {};
+    const problems: string[] = [];
+    if (items.length === 0 || items.some((item) => item === "")) {
+        problems.push(`rollback --to ${JSON.stringify(values.join(","))}: name each release as APP=TAG or APP=TAG@REF, separated by commas`);
+    }
+    for (const item of items.filter(Boolean)) {
+        const equals = item.indexOf("=");
+        if (equals < 0 && apps.length !== 1) {
+            problems.push(apps.length === 0
+                ? `rollback --to ${item}: the stack's config names no app (berth:apps)`
+                : `rollback --to ${item}: the stack has ${apps.length} apps (${apps.join(", ")}); say which one goes to ${item}: ` +
+                      `--to ${apps[0]}=${item} (several at once: --to ${apps.slice(0, 2).map((app) => `${app}=TAG`).join(",")})`);
+            continue;
+        }
+        const app = equals < 0 ? apps[0] : item.slice(0, equals);
+        const release = equals < 0 ? item : item.slice(equals + 1);
+        const at = release.indexOf("@");
+        const tag = at < 0 ? release : release.slice(0, at);
+        const codeRef = at < 0 ? undefined : release.slice(at + 1);
+        if (!(app in desired)) {
+            problems.push(`rollback --to ${item}: the stack has no app named ${JSON.stringify(app)} (its apps: ${apps.join(", ") || "none"})`);
+            continue;
+        }
+        if (app in requested) {
+            problems.push(`rollback --to ${item}: names ${app} a second time`);
+            continue;
+        }
+        if (!IMAGE_TAG.test(tag)) {
+            problems.push(`rollback --to ${item}: ${JSON.stringify(tag)} is not an image tag (letters, digits, '_', '.' and '-', starting with a letter, digit or '_', at most 128 characters)`);
+            continue;
+        }
+        if (codeRef !== undefined && desired[app].codeRef === undefined) {
+            problems.push(`rollback --to ${item}: ${app} has no code volume (berth:apps[].code), so there is no code ref to set; use --to ${app}=${tag}`);
+            continue;
+        }
+        if (codeRef !== undefined && !isGitRefName(codeRef)) {
+            problems.push(`rollback --to ${item}: ${JSON.stringify(codeRef)} is not a git ref name (a tag like v1.4.2 or tags/<name>, or an allowed branch)`);
+            continue;
+        }
+        requested[app] = codeRef === undefined ? { tag } : { tag, codeRef };
+    }
+    if (problems.length > 0) {
+        throw new Error(problems.join("\n"));
+    }
+    return requested;
+}
+
 /**
  * Pure: where `rollback` goes for each app. If the config asks for something
  * other than what is deployed (the last deploy failed part-way), back to what
- * is deployed; otherwise to the release before it. `to` names a tag instead.
+ * is deployed; otherwise to the release before it. `requested` (from
+ * `--to`, see parseRollbackTo) names releases instead, for those apps only:
+ * the others stay as they are. An app with a code volume given only a tag
+ * gets the code ref the stack recorded with that tag, else keeps its ref.
  */
-export function rollbackTargets(desired: Releases, state: DeployedState, to?: string): Releases {
+export function rollbackTargets(desired: Releases, state: DeployedState, requested?: Record<string, RequestedRelease>): Releases {
     const targets: Releases = {};
-    for (const [name, wanted] of Object.entries(desired)) {
-        if (to !== undefined) {
-            targets[name] = { tag: to, ...(wanted.codeRef !== undefined ? { codeRef: releaseWithTag(state, name, to)?.codeRef ?? wanted.codeRef } : {}) };
-            continue;
+    if (requested !== undefined) {
+        for (const [name, release] of Object.entries(requested)) {
+            const wanted = desired[name];
+            if (wanted === undefined) {
+                throw new Error(`berth:apps has no app named "${name}"`);
+            }
+            const codeRef = wanted.codeRef === undefined ? undefined : release.codeRef ?? releaseWithTag(state, name, release.tag)?.codeRef ?? wanted.codeRef;
+            targets[name] = codeRef === undefined ? { tag: release.tag } : { tag: release.tag, codeRef };
         }
+        return targets;
+    }
+    for (const [name, wanted] of Object.entries(desired)) {
         const deployed = state.deployed[name];
         const target = deployed && !sameRelease(deployed, wanted) ? deployed : state.previous[name];
         if (target) {

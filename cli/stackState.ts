@@ -81,10 +81,20 @@ export function hostAccessByProvider(state: StackState): Map<string, HostAccess>
         const providerName = resource.urn.split("::").pop() ?? "";
         result.set(`${resource.urn}::${resource.id}`, {
             host: providerName.replace(/-docker$/, ""),
-            sshArguments: [...options, "-p", url.port || "22", `${decodeURIComponent(url.username) || "root"}@${url.hostname}`],
+            sshArguments: [...options, "-p", url.port || "22", `${decodeURIComponent(url.username) || "root"}@${sshHostName(url)}`],
         });
     }
     return result;
+}
+
+/**
+ * Pure: the host of an ssh:// URL as ssh takes it after `user@`. An IPv6
+ * address is bracketed in the URL (`ssh://root@[2001:db8::1]:22`, as
+ * components/host.ts writes it) and WHATWG URL keeps the brackets in
+ * `hostname`; ssh would look `[2001:db8::1]` up as a name, so they go.
+ */
+export function sshHostName(url: URL): string {
+    return url.hostname.startsWith("[") && url.hostname.endsWith("]") ? url.hostname.slice(1, -1) : url.hostname;
 }
 
 /** The resource's own name, the last part of its URN. */

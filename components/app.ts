@@ -7,6 +7,7 @@ import { Host } from "./host";
 import { LoadBalancer } from "./loadBalancer";
 import { fingerprint, imageReference } from "./naming";
 import { renderEnvFile } from "./render/envFile";
+import { hostAndPort } from "./render/address";
 import { appLayout } from "./render/layout";
 import { appHosts, describeRollout } from "./rollout/plan";
 
@@ -85,7 +86,7 @@ export class App extends pulumi.ComponentResource {
         this.codeRef = pulumi.output(spec.code?.ref);
         this.hostsByRole = pulumi.output({ web: spec.hosts.web, worker: spec.hosts.worker, beat: spec.hosts.beat });
         this.upstreamServers = pulumi.all(spec.hosts.web.map((hostName) => args.hosts[hostName].privateAddress)).apply((addresses) =>
-            addresses.map((address) => `${address}:${spec.webPort}`),
+            addresses.map((address) => hostAndPort(address, spec.webPort)),
         );
         this.rolloutPlan = pulumi.output(describeRollout(spec, lbHostName, "image"));
 

@@ -7,6 +7,7 @@ import { containerEnvironment, environmentList, ROTATED_LOGS, WEB_CONTAINER_PORT
 import { Host } from "./host";
 import { LoadBalancer } from "./loadBalancer";
 import { containerNames, imageReference } from "./naming";
+import { hostAndPort } from "./render/address";
 import { AppLayout } from "./render/layout";
 import { hostTasks, releaseHost, staticHosts, staticTasks } from "./rollout/plan";
 import { appVolumes, releaseDirectory, restartUnlessStartedAfterSwitch, runOneShotTask, switchReleaseAndReload, waitForHttp } from "./shell/commands";
@@ -90,7 +91,7 @@ export function createRollout(args: RolloutArgs): RolloutResources {
         });
         const healthy = new command.remote.Command(`${name}-healthy-${hostName}`, {
             connection: files.host.connection,
-            create: files.host.privateAddress.apply((address) => waitForHttp(`http://${address}:${app.webPort}${app.healthPath}`, app.domain, app.healthTimeoutSeconds)),
+            create: files.host.privateAddress.apply((address) => waitForHttp(`http://${hostAndPort(address, app.webPort)}${app.healthPath}`, app.domain, app.healthTimeoutSeconds)),
             // A new container (a new ID) is checked again, even when a failed
             // rollout is being rolled back to the settings checked last time.
             triggers: [container.id, app.code?.ref ?? ""],

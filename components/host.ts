@@ -2,6 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as docker from "@pulumi/docker";
 import * as command from "@pulumi/command";
 import { Role } from "./config/types";
+import { urlHost } from "./render/address";
 import { parseHostKey, sshHostKeyOptions } from "./ssh/hostKeys";
 
 export interface HostArgs {
@@ -88,9 +89,4 @@ export function sshOptions(privateKeyPath: string, address: string, port: number
         "-o", "LogLevel=ERROR",
         "-o", "ConnectTimeout=10",
     ];
-}
-
-/** An address as the host part of a URL: IPv6 addresses go in brackets. */
-export function urlHost(address: string): string {
-    return address.includes(":") ? `[${address}]` : address;
 }

@@ -1,3 +1,4 @@
+import { hostAndPort } from "./address";
 /** One web container behind an app's upstream. */
 export interface UpstreamServer {
     hostName: string;
@@ -89,6 +90,11 @@ export function upstreamServerMarker(appName: string, hostName: string): string 
     return `# ${appName}@${hostName}`;
 }
 
+/** An upstream server's `address:port` as nginx parses it (IPv6 in brackets). */
+export function upstreamServerAddress(server: Pick<UpstreamServer, "address" | "port">): string {
+    return hostAndPort(server.address, server.port);
+}
+
 /** The upstream name of an app. App names are unique, so upstreams never collide. */
 export function upstreamName(appName: string): string {
     return `berth_${appName.replace(/-/g, "_")}`;
@@ -101,7 +107,7 @@ function renderSite(site: SiteSettings, settings: NginxSettings): string[] {
         `# app ${site.appName}`,
         `upstream ${upstream} {`,
         ...servers.map(
-            (server) => `    server ${server.address}:${server.port} max_fails=1 fail_timeout=5s${server.drained ? " down" : ""}; ${upstreamServerMarker(site.appName, server.hostName)}`,
+            (server) => `    server ${upstreamServerAddress(server)} max_fails=1 fail_timeout=5s${server.drained ? " down" : ""}; ${upstreamServerMarker(site.appName, server.hostName)}`,
         ),
         "}",
         "",

@@ -31,7 +31,8 @@ describe("lock and audit file names", () => {
     it("keeps the audit log of org/prod in the audit directory", async () => {
         const entry = { at: "2026-01-01T00:00:00Z", actor: "ci", stack: "org/prod", command: "deploy", from: {}, to: { sample: { tag: "v2" } }, result: "succeeded" as const };
         await recordAudit(directory, entry);
-        expect(await readAudit(directory, "org/prod")).toEqual([entry]);
+        // recordAudit adds who ran it, claimed and observed, to a line that does not say.
+        expect(await readAudit(directory, "org/prod")).toEqual([{ ...entry, identity: expect.objectContaining({ observed: expect.any(String) }) }]);
         expect(await readdir(join(directory, "audit"), { recursive: true })).toEqual(["prod.jsonl"]);
     });
 

@@ -1,7 +1,7 @@
 import { execFileSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { NginxSettings, renderDownPage, renderNginxConf, upstreamName, upstreamServerMarker } from "../../../components/render/nginx";
+import { NginxSettings, renderDownPage, renderNginxConf, upstreamName, upstreamServerAddress, upstreamServerMarker } from "../../../components/render/nginx";
 import { drainEdit } from "../../../components/shell/commands";
 import { temporaryDirectory } from "../../support/files";
 
@@ -67,6 +67,45 @@ describe("renderNginxConf", () => {
 
     it("is checked by a real nginx -t that does fail on a broken config", () => {
         expect(() => nginxTest(renderNginxConf(twoApps).replace("proxy_pass", "proxy_passs"))).toThrow(/test failed/);
+    });
+});
+
+describe("renderNginxConf with IPv6 web hosts", () => {
+    const ipv6: NginxSettings = {
+        ...twoApps,
+        sites: [{
+            appName: "antisocial",
+            domain: "antisocial.example.com",
+            staticDirectory: "/srv/berth/antisocial/static",
+            servers: [
+                { hostName: "web-1", address: "2001:db8::1", port: 8001, drained: false },
+                { hostName: "web-2", address: "fd00:10:10::3", port: 8001, drained: true },
+                { hostName: "web-3", address: "10.10.0.4", port: 8001, drained: false },
+            ],
+        }],
+    };
+
+    it("brackets an IPv6 address before its port, and leaves IPv4 addresses alone", () => {
+        expect(upstreamServerAddress({ address: "2001:db8::1", port: 8001 })).toBe("[2001:db8::1]:8001");
+        expect(upstreamServerAddress({ address: "[2001:db8::1]", port: 8001 })).toBe("[2001:db8::1]:8001");
+        expect(upstreamServerAddress({ address: "10.10.0.2", port: 8001 })).toBe("10.10.0.2:8001");
+        const conf = renderNginxConf(ipv6);
+        expect(conf).toContain("        server [2001:db8::1]:8001 max_fails=1 fail_timeout=5s; # antisocial@web-1\n");
+        expect(conf).toContain("        server [fd00:10:10::3]:8001 max_fails=1 fail_timeout=5s down; # antisocial@web-2\n");
+        expect(conf).toContain("        server 10.10.0.4:8001 max_fails=1 fail_timeout=5s; # antisocial@web-3\n");
+    });
+
+    it("passes the real nginx -t", () => {
+        expect(() => nginxTest(renderNginxConf(ipv6))).not.toThrow();
+    });
+
+    it("drains and undrains an IPv6 server through the live config, and nginx accepts the result", () => {
+        const sed = (expression: string, input: string) => execFileSync("sed", [expression], { input, encoding: "utf8" });
+        const conf = renderNginxConf(ipv6);
+        const drained = sed(drainEdit(upstreamServerMarker("antisocial", "web-1"), true), conf);
+        expect(drained).toContain("        server [2001:db8::1]:8001 max_fails=1 fail_timeout=5s down; # antisocial@web-1\n");
+        expect(() => nginxTest(drained)).not.toThrow();
+        expect(sed(drainEdit(upstreamServerMarker("antisocial", "web-1"), false), drained)).toBe(conf);
     });
 });
 
