@@ -102,6 +102,9 @@ function summary(records: AuditRecord[]) {
     return records.map((record) => ({ command: record.command, result: record.result, from: record.from, to: record.to, actor: record.identity?.claimed, phases: record.updates.map((update) => `${update.phase} ${update.result}`) }));
 }
 
+/** Each test runs the real Pulumi CLI (and policy pack) a few times: a generous bound, for a busy machine. */
+const REAL_CLI_TIMEOUT_MS = 300_000;
+
 const saved = { ...process.env };
 const observed = `${userInfo().username}@${hostname()}`;
 let stack: Stack;
@@ -120,7 +123,7 @@ beforeAll(async () => {
     stack = await openStack();
     await stack.setConfig("berth:apps[0].name", { value: "sample" }, true);
     await stack.setConfig("berth:apps[0].image.tag", { value: "v1" }, true);
-}, 60_000);
+}, REAL_CLI_TIMEOUT_MS);
 
 afterAll(() => {
     process.env = saved;
@@ -154,7 +157,7 @@ describe("berth's audit on a file:// backend, kept with the state", () => {
         expect((await readAudit(join(backendDirectory, ".berth"), stackName)).map((entry) => `${entry.command} ${entry.result}`)).toEqual([
             "deploy succeeded", "deploy rolled back",
         ]);
-    }, 60_000);
+    }, REAL_CLI_TIMEOUT_MS);
 
     it("shows a deploy killed during its pulumi up as started, with no result; the next deploy recovers and records its own", async () => {
         const marker = join(root, "up-running");
@@ -198,7 +201,7 @@ describe("berth's audit on a file:// backend, kept with the state", () => {
         ]);
         expect(rendered).toContain("    restored: sample v1");
         expect(rendered).toContain("    pulumi: rollout failed, restore succeeded");
-    }, 60_000);
+    }, REAL_CLI_TIMEOUT_MS);
 
     it("tells the same story without the log file, from the stack's tags and Pulumi's history alone", async () => {
         const runLines = (records: AuditRecord[]) => renderAudit(records).split("\n").filter((line) => !line.startsWith("    ")).map((line) => line.replace(/^\S+ {2}/, ""));
@@ -215,7 +218,7 @@ describe("berth's audit on a file:// backend, kept with the state", () => {
         expect(records[1]).toMatchObject({ restored: { sample: { tag: "v1" } }, error: expect.stringContaining("health gate of sample-web") });
         // Without the log file's line per removal, the run's own summary of its recovery (in its update's message and its tag).
         expect(records[3].removed).toEqual(["1 Pulumi update lock(s) of a process that no longer runs"]);
-    }, 60_000);
+    }, REAL_CLI_TIMEOUT_MS);
 
     it("still has every finished run from Pulumi's history once their tags are gone", async () => {
         for (const name of Object.keys(await stack.listTags()).filter((tag) => tag.startsWith(AUDIT_TAG_PREFIX))) {
@@ -226,5 +229,5 @@ describe("berth's audit on a file:// backend, kept with the state", () => {
             "deploy succeeded (history)", "deploy rolled back (history)", "deploy succeeded (history)",
         ]);
         expect(records[1].restored).toEqual({ sample: { tag: "v1" } });
-    }, 60_000);
+    }, REAL_CLI_TIMEOUT_MS);
 });
