@@ -165,7 +165,7 @@ describe("berth's audit on a file:// backend, kept with the state", () => {
         const child = spawnHangingDeploy(marker);
         const exited = new Promise((resolve) => child.on("exit", resolve));
         try {
-            await until(() => existsSync(marker), 40_000);
+            await until(() => existsSync(marker), 240_000);
             // The up runs: its run's record is there already, with no result.
             const running = Object.entries(await stack.listTags()).filter(([name]) => name.startsWith(AUDIT_TAG_PREFIX)).map(([, value]) => decodeTagRecord(value));
             expect(running[running.length - 1]).toEqual(expect.objectContaining({ command: "deploy", claimed: "mallory", changes: "sample v1 → v3" }));
@@ -177,7 +177,7 @@ describe("berth's audit on a file:// backend, kept with the state", () => {
         // The killed Pulumi CLI left its update lock; once the process is gone (reaped), recovery may take it over.
         const killedCli = pulumiLockPids();
         expect(killedCli).toHaveLength(1);
-        await until(() => !killedCli.some(running), 20_000);
+        await until(() => !killedCli.some(running), 60_000);
 
         const next = await deploy(stack);
         expect(next).toMatchObject({ result: "succeeded", to: { sample: { tag: "v3" } } });
