@@ -1,5 +1,6 @@
 import { ConfigError, RawConfig, validateConfig } from "../../../components/config";
 import { digitalOceanConfig } from "../../support/digitalOceanConfig";
+import { labHostsConfig } from "../../support/labHosts";
 
 /**
  * The hostile-config suite: configs a careless user or an attacker with write
@@ -17,12 +18,7 @@ type Config = Record<string, any>;
 /** A valid lab config with two apps' worth of hosts, a secret, and a code checkout. */
 function labConfig(): Config {
     return {
-        hosts: [
-            { name: "web-1", address: "127.0.0.1", sshPort: 2201, privateAddress: "172.30.0.11", roles: ["web"] },
-            { name: "web-2", address: "127.0.0.1", sshPort: 2202, privateAddress: "172.30.0.12", roles: ["web"] },
-            { name: "worker-1", address: "127.0.0.1", sshPort: 2203, roles: ["worker", "beat"] },
-            { name: "lb-1", address: "127.0.0.1", sshPort: 2204, roles: ["loadbalancer"] },
-        ],
+        hosts: labHostsConfig(),
         loadBalancer: { host: "lb-1" },
         apps: [
             {

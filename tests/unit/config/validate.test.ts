@@ -1,14 +1,10 @@
 import { RawConfig, validateConfig } from "../../../components/config";
 import { problemsOf } from "../../support/configProblems";
+import { labHostsConfig } from "../../support/labHosts";
 
 function validLabConfig(): RawConfig {
     return {
-        hosts: [
-            { name: "web-1", address: "127.0.0.1", sshPort: 2201, privateAddress: "172.30.0.11", roles: ["web"] },
-            { name: "web-2", address: "127.0.0.1", sshPort: 2202, privateAddress: "172.30.0.12", roles: ["web"] },
-            { name: "worker-1", address: "127.0.0.1", sshPort: 2203, roles: ["worker", "beat"] },
-            { name: "lb-1", address: "127.0.0.1", sshPort: 2204, roles: ["loadbalancer"] },
-        ],
+        hosts: labHostsConfig(),
         loadBalancer: { host: "lb-1" },
         apps: [
             {
