@@ -83,6 +83,18 @@ lab_container_is_ours() {
     note "$container belongs to another checkout ($mounted): recreating it for this one"
     return 1
   fi
+  # The same path, but a checkout deleted and cloned again there: the mount
+  # still shows the deleted files. A marker written now must be visible inside.
+  local marker
+  marker=".berth-lab-check-$$"
+  if [ -d "$source" ]; then
+    touch "$source/$marker"
+    docker exec "$container" test -e "$destination/$marker" || { rm -f "$source/$marker"; note "$container mounts a deleted copy of $source: recreating it"; return 1; }
+    rm -f "$source/$marker"
+  elif [ "$(docker exec "$container" cat "$destination" 2>/dev/null)" != "$(cat "$source" 2>/dev/null)" ]; then
+    note "$container mounts a deleted copy of $source: recreating it"
+    return 1
+  fi
 }
 
 ensure_lab_services() {
@@ -130,8 +142,8 @@ ensure_lab_host() {
     note "$name: running"
     return
   fi
-  if docker inspect "$container" >/dev/null 2>&1 \
-    && [ "$(docker inspect -f '{{range .Mounts}}{{if eq .Destination "/lab/authorized_keys"}}{{.Source}}{{end}}{{end}}' "$container")" != "$LAB_STATE/ssh/authorized_keys" ]; then
+  if [ "$(docker inspect -f '{{.State.Running}}' "$container" 2>/dev/null)" = true ]; then
+    # Running, but not this checkout's: what it runs was deployed by another one.
     docker rm -f -v "$container" >/dev/null 2>&1 || true
     docker volume rm "$container-docker" >/dev/null 2>&1 || true
   fi
