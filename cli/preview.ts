@@ -45,19 +45,19 @@ export async function previewDeploy(stack: Stack): Promise<PreviewReport> {
         counts: (result?.changeSummary ?? {}) as Record<string, number>,
         blockedByPolicy: result === undefined,
         steps,
-        plans: spec.apps.map((app) => appPlan(app, spec.loadBalancer.host, steps)),
+        plans: spec.apps.map((app) => appPlan(app, steps)),
         policyViolations,
     };
 }
 
 /** Pure: the path an app's deploy takes, judged from what the engine would change. */
-export function appPlan(app: AppSpec, loadBalancerHost: string, steps: PreviewStep[]): AppPlan {
+export function appPlan(app: AppSpec, steps: PreviewStep[]): AppPlan {
     const ofApp = steps.filter((step) => step.name.startsWith(`${app.name}-`));
     if (ofApp.some((step) => step.type === CONTAINER_TYPE && step.op === "replace")) {
-        return { app: app.name, path: "image", lines: describeRollout(app, loadBalancerHost, "image") };
+        return { app: app.name, path: "image", lines: describeRollout(app, "image") };
     }
     if (ofApp.some((step) => step.name.startsWith(`${app.name}-code-`))) {
-        return { app: app.name, path: "code", lines: describeRollout(app, loadBalancerHost, "code") };
+        return { app: app.name, path: "code", lines: describeRollout(app, "code") };
     }
     return { app: app.name, path: "none", lines: [] };
 }

@@ -64,8 +64,7 @@ export class App extends pulumi.ComponentResource {
         const containerFingerprint = envFile.apply((content) => fingerprint(spec.image.repository, spec.image.tag, content));
 
         const filesByHost = new Map<string, AppHostFiles>();
-        const lbHostName = args.loadBalancer.host.hostName;
-        for (const hostName of appHosts(spec, lbHostName)) {
+        for (const hostName of appHosts(spec)) {
             filesByHost.set(hostName, createAppHostFiles(name, {
                 app: spec,
                 layout,
@@ -88,7 +87,7 @@ export class App extends pulumi.ComponentResource {
         this.upstreamServers = pulumi.all(spec.hosts.web.map((hostName) => args.hosts[hostName].privateAddress)).apply((addresses) =>
             addresses.map((address) => hostAndPort(address, spec.webPort)),
         );
-        this.rolloutPlan = pulumi.output(describeRollout(spec, lbHostName, "image"));
+        this.rolloutPlan = pulumi.output(describeRollout(spec, "image"));
 
         this.registerOutputs({
             url: this.url,

@@ -84,6 +84,7 @@ export function createAppHostFiles(name: string, args: AppHostFilesArgs): AppHos
                   readyPath: layout.uwsgiReady,
                   fifoPath: layout.uwsgiFifo,
                   harakiriSeconds: 60,
+                  staticDirectory: layout.staticFiles,
               }),
           }, { parent, dependsOn: [volume] })
         : undefined;

@@ -28,7 +28,7 @@ export interface RolloutArgs {
 
 export interface RolloutResources {
     release?: command.remote.Command;
-    /** collectstatic per host: the load balancer's and every web host's. */
+    /** collectstatic on every web host. */
     staticFiles: command.remote.Command[];
     web: docker.Container[];
     workers: docker.Container[];
@@ -57,8 +57,8 @@ export function createRollout(args: RolloutArgs): RolloutResources {
     }, { parent, dependsOn: prepared });
 
     // Beside the release tasks (both only need the new checkout), on every host that reads the output.
-    const staticFiles = staticHosts(app, args.loadBalancer.host.hostName).map((hostName) => {
-        const host = hostName === args.loadBalancer.host.hostName ? args.loadBalancer.host : args.filesByHost.get(hostName)!.host;
+    const staticFiles = staticHosts(app).map((hostName) => {
+        const host = args.filesByHost.get(hostName)!.host;
         return new command.remote.Command(`${name}-static-${hostName}`, {
             connection: host.connection,
             create: releaseCommand(args, staticTasks(app), host),

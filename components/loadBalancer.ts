@@ -5,6 +5,7 @@ import { AppSpec } from "./config/types";
 import { Host } from "./host";
 import { containerNames } from "./naming";
 import { appLayout, BERTH_ROOT_DIRECTORY } from "./render/layout";
+import { appHosts } from "./rollout/plan";
 import { DOWN_PAGE, renderDownPage, renderNginxConf, SiteSettings, upstreamServerMarker } from "./render/nginx";
 import { installFileFromStdin, installNginxConf, setUpstreamServerDrained } from "./shell/commands";
 import { chain, words } from "./shell/quote";
@@ -53,10 +54,14 @@ export class LoadBalancer extends pulumi.ComponentResource {
             .all(args.apps.map((app) => siteSettings(app, args.hosts)))
             .apply((sites) => renderNginxConf({ httpPort, downPageDirectory: NGINX_DIRECTORY, sites }));
 
+        // Apps that run no role here keep nothing here. An older berth collected static files on
+        // this host, with the app's env file: remove them (again whenever the apps change).
+        const appsElsewhere = args.apps.filter((app) => !appHosts(app).includes(args.host.hostName));
         const files = new command.remote.Command(`${name}-files`, {
             connection: args.host.connection,
             create: chain(
                 words("mkdir", "-p", NGINX_DIRECTORY),
+                ...(appsElsewhere.length > 0 ? [words("rm", "-rf", "--", ...appsElsewhere.map((app) => appLayout(app.name).root))] : []),
                 installFileFromStdin(`${NGINX_DIRECTORY}/${DOWN_PAGE}`, "0644"),
             ),
             stdin: renderDownPage(),
@@ -82,7 +87,7 @@ export class LoadBalancer extends pulumi.ComponentResource {
             image: nginxImage,
             command: ["nginx", "-g", "daemon off;", "-c", `${NGINX_DIRECTORY}/nginx.conf`],
             ports: [{ internal: httpPort, external: httpPort }],
-            // Every app's static files and nginx's own files, read-only.
+            // nginx's own files, read-only (the apps' static files are proxied from their web hosts).
             volumes: [{ hostPath: BERTH_ROOT_DIRECTORY, containerPath: BERTH_ROOT_DIRECTORY, readOnly: true }],
             restart: "unless-stopped",
             logDriver: "json-file",
@@ -110,7 +115,6 @@ function siteSettings(app: AppSpec, hosts: Record<string, Host>): pulumi.Output<
     return pulumi.all(app.hosts.web.map((hostName) => hosts[hostName].privateAddress)).apply((addresses) => ({
         appName: app.name,
         domain: app.domain,
-        staticDirectory: appLayout(app.name).staticFiles,
         servers: app.hosts.web.map((hostName, index) => ({ hostName, address: addresses[index], port: app.webPort, drained: false })),
     }));
 }

@@ -9,6 +9,7 @@ import {
 import { checkDigitalOceanReferences, readDigitalOcean } from "./digitalocean";
 import { ConfigReader, keyPath } from "./reader";
 import { formatHostKey, HOST_KEY_TYPES, parseHostKey } from "../ssh/hostKeys";
+import { BERTH_ROOT_DIRECTORY } from "../render/layout";
 import { readSecrets } from "./secrets";
 import { AppSecrets, AppSpec, BerthSpec, CodeSpec, HostSpec, LoadBalancerSpec, RELOAD_MODES, Role, ROLES } from "./types";
 
@@ -286,11 +287,16 @@ function readApps(reader: ConfigReader, value: unknown, hosts: KnownHost[], prod
     });
 }
 
+/** Names whose host directory (`/srv/berth/<name>`) berth uses for itself. */
+const RESERVED_APP_NAMES = ["nginx"];
+
 function readApp(reader: ConfigReader, raw: Record<string, unknown>, path: string, hosts: KnownHost[], production: boolean): AppSpec {
     reader.knownKeys(raw, path, APP_KEYS);
     const name = reader.string(raw.name, `${path}.name`);
     if (name && !NAME.test(name)) {
         reader.problem(`${path}.name`, `must be ${NAME_RULE} (got ${JSON.stringify(name)})`);
+    } else if (RESERVED_APP_NAMES.includes(name)) {
+        reader.problem(`${path}.name`, `must not be ${RESERVED_APP_NAMES.map((reserved) => JSON.stringify(reserved)).join(" or ")}: berth keeps nginx's own files in ${BERTH_ROOT_DIRECTORY}/nginx, beside the apps' directories`);
     }
     const domain = readAddress(reader, raw.domain, `${path}.domain`);
 

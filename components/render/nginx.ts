@@ -12,8 +12,6 @@ export interface SiteSettings {
     appName: string;
     domain: string;
     servers: UpstreamServer[];
-    /** Directory on the load balancer holding the app's collected static files. */
-    staticDirectory: string;
 }
 
 export interface NginxSettings {
@@ -115,13 +113,29 @@ function renderSite(site: SiteSettings, settings: NginxSettings): string[] {
         `    listen ${settings.httpPort};`,
         `    server_name ${site.domain};`,
         "",
+        "    # Static files come from the web hosts (uWSGI's static-map over the files",
+        "    # collected there): this host holds none of the app's image, settings or secrets.",
         "    location /static/ {",
-        `        alias ${site.staticDirectory}/;`,
+        ...proxyToUpstream(upstream),
         "        expires 7d;",
         "        access_log off;",
         "    }",
         "",
         "    location / {",
+        ...proxyToUpstream(upstream),
+        "    }",
+        "",
+        `    location = /${DOWN_PAGE} {`,
+        `        root ${settings.downPageDirectory};`,
+        "        internal;",
+        "    }",
+        "}",
+    ];
+}
+
+/** How every location of an app's site passes requests to its upstream. */
+function proxyToUpstream(upstream: string): string[] {
+    return [
         `        proxy_pass http://${upstream};`,
         "        # One connection per request (HTTP/1.0, nginx's default): uWSGI's http-socket",
         "        # closes connections it answered, so a kept-alive one could fail a POST.",
@@ -135,13 +149,6 @@ function renderSite(site: SiteSettings, settings: NginxSettings): string[] {
         "        proxy_connect_timeout 2s;",
         "        proxy_read_timeout 60s;",
         `        error_page 502 503 504 /${DOWN_PAGE};`,
-        "    }",
-        "",
-        `    location = /${DOWN_PAGE} {`,
-        `        root ${settings.downPageDirectory};`,
-        "        internal;",
-        "    }",
-        "}",
     ];
 }
 

@@ -19,6 +19,8 @@ export interface UwsgiSettings {
     fifoPath: string;
     /** Seconds after which a stuck worker is recycled. */
     harakiriSeconds: number;
+    /** collectstatic's output on this host, served at `/static/` (nginx proxies it here). */
+    staticDirectory: string;
 }
 
 /**
@@ -55,6 +57,10 @@ export function renderUwsgiIni(settings: UwsgiSettings): string {
         `processes = ${settings.processes}`,
         `threads = ${settings.threads}`,
         "need-app = true",
+        "; the static files collected on this host: nginx on the load balancer proxies",
+        "; /static/ here, so it needs neither the app's image nor its settings and secrets",
+        `static-map = /static=${settings.staticDirectory}`,
+        "offload-threads = 1",
         "vacuum = true",
         `harakiri = ${settings.harakiriSeconds}`,
         "buffer-size = 32768",

@@ -16,20 +16,22 @@ export type RolloutStep =
     | { kind: "beat"; host: string };
 
 /**
- * Release tasks whose output is read where it lands: they run on the load
- * balancer host, where nginx serves the files, and on every web host, where
- * the app reads them too (ManifestStaticFilesStorage's staticfiles.json,
- * which `{% static %}` needs on every page; WhiteNoise serves from there).
+ * Release tasks whose output is read where it lands: they run on every web
+ * host, where uWSGI serves the files to nginx and the app reads them too
+ * (ManifestStaticFilesStorage's staticfiles.json, which `{% static %}` needs
+ * on every page; WhiteNoise serves from there). Never on the load balancer:
+ * collectstatic imports the app's settings, so it would need every secret
+ * on the internet-facing host.
  */
 export const STATIC_TASKS = ["collectstatic"];
 
 /**
- * Every host the app needs its image and code on, in a stable order: web,
- * worker, beat, and the load balancer when it collects the static files.
+ * Every host the app needs its image, settings and code on, in a stable
+ * order: web, worker, beat. The load balancer is one of them only when it
+ * also runs one of those roles.
  */
-export function appHosts(app: AppSpec, loadBalancerHost: string): string[] {
-    const staticHost = staticTasks(app).length > 0 ? [loadBalancerHost] : [];
-    return unique([...app.hosts.web, ...app.hosts.worker, ...app.hosts.beat, ...staticHost]);
+export function appHosts(app: AppSpec): string[] {
+    return unique([...app.hosts.web, ...app.hosts.worker, ...app.hosts.beat]);
 }
 
 /** The host that runs the release tasks: the first web host. */
@@ -42,14 +44,14 @@ export function hostTasks(app: AppSpec): string[] {
     return app.release.filter((task) => !STATIC_TASKS.includes(task));
 }
 
-/** Release tasks that run on the load balancer host and every web host, where their output is read. */
+/** Release tasks that run on every web host, where their output is read. */
 export function staticTasks(app: AppSpec): string[] {
     return app.release.filter((task) => STATIC_TASKS.includes(task));
 }
 
-/** The hosts the static tasks run on, in parallel: the load balancer first, then the web hosts. */
-export function staticHosts(app: AppSpec, loadBalancerHost: string): string[] {
-    return staticTasks(app).length === 0 ? [] : unique([loadBalancerHost, ...app.hosts.web]);
+/** The hosts the static tasks run on, in parallel: the web hosts. */
+export function staticHosts(app: AppSpec): string[] {
+    return staticTasks(app).length === 0 ? [] : [...app.hosts.web];
 }
 
 /**
@@ -57,8 +59,8 @@ export function staticHosts(app: AppSpec, loadBalancerHost: string): string[] {
  * checkout on every host, release tasks once, web hosts one by one, workers,
  * and beat last.
  */
-export function planRollout(app: AppSpec, loadBalancerHost: string): RolloutStep[] {
-    const hosts = appHosts(app, loadBalancerHost);
+export function planRollout(app: AppSpec): RolloutStep[] {
+    const hosts = appHosts(app);
     const steps: RolloutStep[] = [{ kind: "pull", hosts }];
     if (app.code) {
         steps.push({ kind: "checkout", hosts });
@@ -67,7 +69,7 @@ export function planRollout(app: AppSpec, loadBalancerHost: string): RolloutStep
         steps.push({ kind: "release", host: releaseHost(app), tasks: hostTasks(app) });
     }
     if (staticTasks(app).length > 0) {
-        steps.push({ kind: "static", hosts: staticHosts(app, loadBalancerHost), tasks: staticTasks(app) });
+        steps.push({ kind: "static", hosts: staticHosts(app), tasks: staticTasks(app) });
     }
     for (const host of app.hosts.web) {
         steps.push({ kind: "web", host });
@@ -82,8 +84,8 @@ export function planRollout(app: AppSpec, loadBalancerHost: string): RolloutStep
 }
 
 /** One line per step, numbered: the plan as people read it in previews. */
-export function describeRollout(app: AppSpec, loadBalancerHost: string, path: "image" | "code"): string[] {
-    return planRollout(app, loadBalancerHost)
+export function describeRollout(app: AppSpec, path: "image" | "code"): string[] {
+    return planRollout(app)
         .filter((step) => path === "image" || step.kind !== "pull")
         .map((step, index) => `${index + 1}. ${describeStep(step, app, path)}`);
 }
@@ -98,7 +100,7 @@ function describeStep(step: RolloutStep, app: AppSpec, path: "image" | "code"): 
         case "release":
             return `run ${step.tasks.join(", ")} once on ${step.host}`;
         case "static":
-            return `run ${step.tasks.join(", ")} on ${step.hosts.join(", ")}, where nginx and the app read the static files (in parallel, alongside the release tasks)`;
+            return `run ${step.tasks.join(", ")} on ${step.hosts.join(", ")}, where uWSGI serves the static files to nginx and the app reads them (in parallel, alongside the release tasks)`;
         case "web":
             return path === "image"
                 ? `web on ${step.host}: drain from nginx, stop the old container, start ${app.image.tag}, wait until healthy, undrain`

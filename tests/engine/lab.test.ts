@@ -28,7 +28,12 @@ describe("the sample app in the lab", () => {
         }
         expect([...servedBy].sort()).toEqual(["web-1", "web-2"]);
         expect((await sampleThroughNginx("/healthz")).status).toBe(200);
-        expect((await sampleThroughNginx("/static/counter/style.css")).status).toBe(200);
+        // Static files come through nginx from the web hosts' uWSGI: the internet-facing load
+        // balancer holds nothing of the app (no image, no env file, no checkout).
+        const stylesheet = await sampleThroughNginx("/static/counter/style.css");
+        expect([stylesheet.status, stylesheet.headers["content-type"], stylesheet.headers["cache-control"]]).toEqual([200, "text/css", "max-age=604800"]);
+        expect(stylesheet.body).toContain("{");
+        expect((await onLabHost("lb-1", "ls /srv/berth; docker images --format '{{.Repository}}' | grep -c berth/sample || true")).trim().split("\n")).toEqual(["nginx", "0"]);
 
         // Even as root, the app cannot rewrite its settings, ini, code or static files: the host volume is read-only to it.
         const writes = ["env", "uwsgi.ini", "code/manage.py", "static/counter/style.css"]

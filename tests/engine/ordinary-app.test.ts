@@ -85,7 +85,7 @@ describe("an ordinary Django app in the lab (examples/notes-app)", () => {
             stylesheet = /href="(\/static\/notes\/notes\.[0-9a-f]{12}\.css)"/.exec(page.body)![1];
         }
         expect([...servedBy].sort()).toEqual(["web-1", "web-2"]);
-        // The hashed file: from nginx (the load balancer's collectstatic) and from the app itself (WhiteNoise, the web host's).
+        // The hashed file: through nginx (uWSGI's static-map on a web host) and from the app itself (WhiteNoise).
         expect((await throughNginx(stylesheet)).status).toBe(200);
         expect(await statusOnWebHost(stylesheet, DOMAIN)).toBe("200");
 

@@ -31,7 +31,7 @@ describe("rollouts in the lab under load", () => {
         const replaced = log.steps().filter((step) => step.op === "replace").map((step) => step.urn.split("::").pop()).sort();
         expect(replaced).toEqual(expect.arrayContaining([
             "sample-web-web-1", "sample-web-web-2", "sample-worker-worker-1", "sample-beat-worker-1",
-            "sample-release", "sample-static-lb-1", "sample-static-web-1", "sample-static-web-2", "sample-drain-web-1", "sample-undrain-web-2",
+            "sample-release", "sample-static-web-1", "sample-static-web-2", "sample-drain-web-1", "sample-undrain-web-2",
         ]));
     }, 5 * 60_000);
 
@@ -47,7 +47,7 @@ describe("rollouts in the lab under load", () => {
         // Every pull finishes before the first web container is touched.
         // (an image is replaced create-first: the pull is its create-replacement)
         const pulls = spans.filter((span) => ofSample(span) && span.name.includes("-image-") && span.op === "create-replacement");
-        expect(pulls.map((span) => span.name).sort()).toEqual(["sample-image-lb-1", "sample-image-web-1", "sample-image-web-2", "sample-image-worker-1"]);
+        expect(pulls.map((span) => span.name).sort()).toEqual(["sample-image-web-1", "sample-image-web-2", "sample-image-worker-1"]);
         const webSteps = spans.filter((span) => span.type === CONTAINER && span.name.startsWith("sample-web-") && span.op !== "same");
         const lastPullEnd = Math.max(...pulls.map((span) => span.end));
         expect(lastPullEnd).toBeLessThan(Math.min(...webSteps.map((span) => span.start)));

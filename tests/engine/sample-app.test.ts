@@ -163,6 +163,7 @@ describe("the sample app under the image contract", () => {
                 readyPath: layout.uwsgiReady,
                 fifoPath: layout.uwsgiFifo,
                 harakiriSeconds: 60,
+                staticDirectory: layout.staticFiles,
             }),
         );
         // The first release is checked out; the code link comes after its release tasks.

@@ -22,9 +22,9 @@ const COMMAND = "command:remote:Command";
 describe("the preview report", () => {
     it("judges each app's path from what the engine would change", () => {
         const app = spec.apps[0];
-        expect(appPlan(app, "lb-1", [{ op: "replace", name: "sample-web-web-1", type: CONTAINER, diffs: ["image"] }]).path).toBe("image");
-        expect(appPlan(app, "lb-1", [{ op: "replace", name: "sample-code-web-1", type: COMMAND, diffs: ["triggers"] }]).path).toBe("code");
-        expect(appPlan(app, "lb-1", [{ op: "replace", name: "other-web-web-1", type: CONTAINER, diffs: [] }])).toEqual({ app: "sample", path: "none", lines: [] });
+        expect(appPlan(app, [{ op: "replace", name: "sample-web-web-1", type: CONTAINER, diffs: ["image"] }]).path).toBe("image");
+        expect(appPlan(app, [{ op: "replace", name: "sample-code-web-1", type: COMMAND, diffs: ["triggers"] }]).path).toBe("code");
+        expect(appPlan(app, [{ op: "replace", name: "other-web-web-1", type: CONTAINER, diffs: [] }])).toEqual({ app: "sample", path: "none", lines: [] });
     });
 
     it("renders a tag change as a pull-request comment with the rollout in order", () => {
@@ -39,7 +39,7 @@ describe("the preview report", () => {
             changes: ["sample v1 → v2"],
             counts: { same: 30, replace: 4 },
             steps,
-            plans: [appPlan(spec.apps[0], "lb-1", steps)],
+            plans: [appPlan(spec.apps[0], steps)],
             blockedByPolicy: false,
             policyViolations: ["advisory log-rotation: sample-worker-worker-1: container sample-worker does not rotate its logs"],
         };

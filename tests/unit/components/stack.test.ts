@@ -67,10 +67,9 @@ describe("the berth program under mocks", () => {
             ["sample-web-web-2", "sample-web"],
             ["sample-worker-worker-1", "sample-worker"],
         ]);
-        // The image is pulled on every host of the app, and on the load balancer for collectstatic.
+        // The image is pulled on every host of the app, never on the internet-facing load balancer.
         expect(lab.ofType(IMAGE).map((image) => [image.name, image.inputs.name, image.inputs.keepLocally]).sort()).toEqual([
             ["nginx-image", "nginx:1.27-bookworm", true],
-            ["sample-image-lb-1", "172.30.0.2:5000/berth/sample:v1", true],
             ["sample-image-web-1", "172.30.0.2:5000/berth/sample:v1", true],
             ["sample-image-web-2", "172.30.0.2:5000/berth/sample:v1", true],
             ["sample-image-worker-1", "172.30.0.2:5000/berth/sample:v1", true],
@@ -85,8 +84,14 @@ describe("the berth program under mocks", () => {
             const sshOpts: string[] = JSON.parse(lab.named(`${host}-docker`).inputs.sshOpts);
             expect(sshOpts).toEqual(expect.arrayContaining(["StrictHostKeyChecking=yes", "UserKnownHostsFile=/dev/null", `KnownHostsCommand=/bin/echo [127.0.0.1]:${port} ${key}`]));
             expect(sshOpts.join(" ")).not.toContain("StrictHostKeyChecking=no");
-            expect(lab.named(`sample-volume-${host}`).inputs.connection.hostKey).toBe(key);
         }
+        for (const host of ["web-1", "web-2", "worker-1"]) {
+            const port = { "web-1": 2201, "web-2": 2202, "worker-1": 2203 }[host];
+            expect(lab.named(`sample-volume-${host}`).inputs.connection.hostKey).toBe(mockHostKey(`127.0.0.1:${port}`));
+        }
+        expect(lab.named("nginx-files").inputs.connection.hostKey).toBe(mockHostKey("127.0.0.1:2204"));
+        // What an older berth left there for the app (its env file among it) is removed.
+        expect(lab.named("nginx-files").inputs.create).toContain("rm -rf -- /srv/berth/sample &&");
         for (const command of lab.ofType(REMOTE_COMMAND)) {
             expect([command.name, typeof command.inputs.connection.hostKey]).toEqual([command.name, "string"]);
         }
@@ -132,7 +137,7 @@ describe("the berth program under mocks", () => {
     it("delivers secrets only through a 0600 env file's standard input", () => {
         const envFiles = lab.ofType(REMOTE_COMMAND).filter((command) => command.name.startsWith("sample-env-file-"));
         expect(envFiles.map((command) => command.name).sort()).toEqual([
-            "sample-env-file-lb-1", "sample-env-file-web-1", "sample-env-file-web-2", "sample-env-file-worker-1",
+            "sample-env-file-web-1", "sample-env-file-web-2", "sample-env-file-worker-1",
         ]);
         for (const envFile of envFiles) {
             // Root-only, after checking that the image's USER is root (no berth:apps[].user).
@@ -141,7 +146,9 @@ describe("the berth program under mocks", () => {
             expect(envFile.inputs.stdin).toBe(`DJANGO_SETTINGS_MODULE=sample.settings\nSECRET_KEY=${SECRET_KEY}\n`);
             expect([envFile.name, isSecret(envFile.wireInputs.stdin)]).toEqual([envFile.name, true]);
         }
-        // Nowhere else: not in a command line, a container input or a label.
+        // Nowhere else: not in a command line, a container input or a label, and nothing of
+        // the app on the internet-facing load balancer (nginx proxies /static/ to the web hosts).
+        expect(lab.resources.filter((resource) => resource.name.startsWith("sample-") && resource.name.endsWith("-lb-1"))).toEqual([]);
         const elsewhere = lab.resources.filter((resource) => !resource.name.startsWith("sample-env-file-"));
         expect(JSON.stringify(elsewhere.map((resource) => resource.inputs))).not.toContain(SECRET_KEY);
     });
@@ -149,21 +156,22 @@ describe("the berth program under mocks", () => {
     it("runs release tasks once, after every pull and checkout, before any web container", () => {
         expect(lab.named("sample-release").inputs.create).toContain("docker run --rm --name sample-release-migrate");
         expect(lab.named("sample-release").inputs.triggers).toEqual(["v1", "v1.0.0"]);
-        // collectstatic where its output is read: nginx's host and every web host (ManifestStaticFilesStorage).
-        for (const host of ["lb-1", "web-1", "web-2"]) {
+        // collectstatic where its output is read: every web host, whose uWSGI serves it to nginx
+        // and whose app reads it (ManifestStaticFilesStorage).
+        for (const host of ["web-1", "web-2"]) {
             expect(lab.named(`sample-static-${host}`).inputs.create).toContain("172.30.0.2:5000/berth/sample:v1 collectstatic");
         }
         expect(lab.resources.filter((resource) => resource.name.startsWith("sample-static-")).map((resource) => resource.name).sort())
-            .toEqual(["sample-static-lb-1", "sample-static-web-1", "sample-static-web-2"]);
-        for (const host of ["web-1", "web-2", "worker-1", "lb-1"]) {
+            .toEqual(["sample-static-web-1", "sample-static-web-2"]);
+        for (const host of ["web-1", "web-2", "worker-1"]) {
             expect(lab.waitsFor("sample-release", `sample-image-${host}`)).toBe(true);
             expect(lab.waitsFor("sample-release", `sample-checkout-${host}`)).toBe(true);
         }
         // collectstatic runs beside the release tasks: both need only the new checkout.
-        expect(lab.waitsFor("sample-static-lb-1", "sample-checkout-lb-1")).toBe(true);
+        expect(lab.waitsFor("sample-static-web-1", "sample-checkout-web-1")).toBe(true);
         expect(lab.waitsFor("sample-static-web-2", "sample-checkout-web-2")).toBe(true);
-        expect(lab.waitsFor("sample-static-lb-1", "sample-release")).toBe(false);
-        expect(lab.waitsFor("sample-drain-web-1", "sample-static-lb-1")).toBe(true);
+        expect(lab.waitsFor("sample-static-web-1", "sample-release")).toBe(false);
+        expect(lab.waitsFor("sample-drain-web-1", "sample-static-web-1")).toBe(true);
         expect(lab.waitsFor("sample-drain-web-1", "sample-static-web-2")).toBe(true);
         expect(lab.waitsFor("sample-drain-web-1", "sample-release")).toBe(true);
         expect(lab.waitsFor("sample-web-web-1", "sample-release")).toBe(true);

@@ -143,6 +143,7 @@ const shellMetacharacters: Case[] = [
     ["a load balancer host with backticks", (c) => { c.loadBalancer.host = "lb-1`id`"; }, "berth:loadBalancer.host", /^names no host in berth:hosts/],
     ["an nginx image with a command", (c) => { c.loadBalancer.image = "nginx; rm -rf /"; }, "berth:loadBalancer.image", /^must be an image reference: repository\[:tag\] or repository@sha256:<digest>, like nginx:1.27-bookworm \(got "nginx; rm -rf \/"\)$/],
     ["an nginx image that is an option", (c) => { c.loadBalancer.image = "--privileged"; }, "berth:loadBalancer.image", /^must be an image reference/],
+    ["an app named after berth's nginx directory", (c) => { app(c).name = "nginx"; }, "berth:apps[0].name", /^must not be "nginx": berth keeps nginx's own files in \/srv\/berth\/nginx/],
     ["an app name with a substitution", (c) => { app(c).name = "sample$(id)"; }, "berth:apps[0].name", /^must be lowercase letters, digits and '-'/],
     ["a domain with a semicolon", (c) => { app(c).domain = "sample.localhost;"; }, "berth:apps[0].domain", /^must be an IPv4 address, an IPv6 address or a DNS name/],
     ["an image repository with an option", (c) => { app(c).image.repository = "registry/app --privileged"; }, "berth:apps[0].image.repository", /^must be an image repository/],

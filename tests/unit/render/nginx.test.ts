@@ -12,7 +12,6 @@ const twoApps: NginxSettings = {
         {
             appName: "feed-reader",
             domain: "feeds.example.com",
-            staticDirectory: "/srv/berth/feed-reader/static",
             servers: [
                 { hostName: "web-2", address: "10.10.0.3", port: 8002, drained: false },
                 { hostName: "web-1", address: "10.10.0.2", port: 8002, drained: false },
@@ -21,7 +20,6 @@ const twoApps: NginxSettings = {
         {
             appName: "antisocial",
             domain: "antisocial.example.com",
-            staticDirectory: "/srv/berth/antisocial/static",
             servers: [
                 { hostName: "web-1", address: "10.10.0.2", port: 8001, drained: true },
                 { hostName: "web-2", address: "10.10.0.3", port: 8001, drained: false },
@@ -76,7 +74,6 @@ describe("renderNginxConf with IPv6 web hosts", () => {
         sites: [{
             appName: "antisocial",
             domain: "antisocial.example.com",
-            staticDirectory: "/srv/berth/antisocial/static",
             servers: [
                 { hostName: "web-1", address: "2001:db8::1", port: 8001, drained: false },
                 { hostName: "web-2", address: "fd00:10:10::3", port: 8001, drained: true },

@@ -1,5 +1,6 @@
 import { ChildProcess, execFileSync, spawn } from "node:child_process";
 import { existsSync, mkdirSync, statSync, utimesSync, writeFileSync } from "node:fs";
+import { connect } from "node:net";
 import { join } from "node:path";
 import { renderUwsgiIni, UwsgiSettings } from "../../../components/render/uwsgi";
 import { startUwsgiReload } from "../../../components/shell/commands";
@@ -19,6 +20,7 @@ const settings: UwsgiSettings = {
     readyPath: "/srv/berth/antisocial/uwsgi.ready",
     fifoPath: "/srv/berth/antisocial/uwsgi.fifo",
     harakiriSeconds: 60,
+    staticDirectory: "/srv/berth/antisocial/static",
 };
 
 describe("renderUwsgiIni", () => {
@@ -33,6 +35,18 @@ describe("renderUwsgiIni", () => {
         expect(ini).not.toContain("touch-reload =");
     });
 });
+
+/** A GET with the path exactly as given, on a raw socket: the whole answer, headers and body. */
+function rawGet(port: number, path: string): Promise<string> {
+    return new Promise((resolve, reject) => {
+        const socket = connect(port, "127.0.0.1", () => socket.end(`GET ${path} HTTP/1.0\r\nHost: localhost\r\n\r\n`));
+        let answer = "";
+        socket.setTimeout(10_000, () => socket.destroy(new Error(`no answer to GET ${path}`)));
+        socket.on("data", (chunk) => (answer += chunk));
+        socket.on("error", reject);
+        socket.on("close", () => resolve(answer));
+    });
+}
 
 describe("the rendered ini in a real uWSGI", () => {
     const directory = temporaryDirectory("uwsgi");
@@ -57,6 +71,42 @@ describe("the rendered ini in a real uWSGI", () => {
         }
         throw new Error(`expected ${JSON.stringify(expected)} from ${url}, last answer ${JSON.stringify(last)}; uWSGI said:\n${output}`);
     }
+
+    it("serves the collected static files itself, and nothing outside them", async () => {
+        const staticDirectory = join(directory, "static");
+        mkdirSync(join(staticDirectory, "css"), { recursive: true });
+        writeFileSync(join(staticDirectory, "css", "site.css"), "body { color: teal; }");
+        writeFileSync(join(directory, "secret.txt"), "SECRET_KEY=do-not-serve");
+        mkdirSync(codeDirectory, { recursive: true });
+        writeFileSync(join(codeDirectory, "fallback.py"), [
+            "def application(environ, start_response):",
+            "    start_response('404 Not Found', [('Content-Type', 'text/plain')])",
+            "    return [b'from the app: ' + environ['PATH_INFO'].encode()]",
+            "",
+        ].join("\n"));
+        const port = await freePort();
+        writeFileSync(iniPath, renderUwsgiIni({ ...settings, httpPort: port, codeDirectory, iniPath, readyPath, fifoPath, staticDirectory, wsgiModule: "fallback:application" }));
+        output = "";
+        uwsgi = spawn("uwsgi", ["--ini", iniPath], { stdio: ["ignore", "pipe", "pipe"] });
+        uwsgi.stdout!.on("data", (chunk) => (output += chunk));
+        uwsgi.stderr!.on("data", (chunk) => (output += chunk));
+        const base = `http://127.0.0.1:${port}`;
+        await waitForAnswer(`${base}/static/css/site.css`, "body { color: teal; }");
+        const stylesheet = await httpRequest(`${base}/static/css/site.css`);
+        expect(stylesheet.status).toBe(200);
+        expect(stylesheet.headers["content-type"]).toBe("text/css");
+        // A file that was not collected is the app's to answer (Django's 404 or WhiteNoise).
+        expect((await httpRequest(`${base}/static/css/missing.css`)).body).toBe("from the app: /static/css/missing.css");
+        // Nothing outside the static directory is served, however the path is spelled.
+        // (Sent as written: a URL parser would resolve the dots before they reach uWSGI.)
+        for (const path of ["/static/../secret.txt", "/static/%2e%2e/secret.txt", "/static/css/../../secret.txt"]) {
+            const answer = await rawGet(port, path);
+            expect(answer).toMatch(/^HTTP\/1\.[01] \d{3}/);
+            expect(answer).not.toContain("do-not-serve");
+        }
+        uwsgi.kill("SIGKILL");
+        uwsgi = undefined;
+    }, 60_000);
 
     it.each(["touch", "chain"] as const)("serves the app and reloads new code when the ini is touched (%s)", async (reload) => {
         mkdirSync(codeDirectory, { recursive: true });

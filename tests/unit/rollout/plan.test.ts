@@ -18,18 +18,18 @@ const spec = validateConfig({
 const [app] = spec.apps;
 
 describe("the rollout plan", () => {
-    it("pulls and checks out on every host of the app, and on the load balancer for static files", () => {
-        expect(appHosts(app, "lb-1")).toEqual(["web-1", "web-2", "worker-1", "lb-1"]);
-        expect(appHosts({ ...app, release: ["migrate"] }, "lb-1")).toEqual(["web-1", "web-2", "worker-1"]);
+    it("pulls and checks out on every host of the app, never on a load balancer that runs none of its roles", () => {
+        expect(appHosts(app)).toEqual(["web-1", "web-2", "worker-1"]);
+        expect(appHosts({ ...app, release: ["migrate"] })).toEqual(["web-1", "web-2", "worker-1"]);
     });
 
     it("orders an image rollout: pull, checkout, release once, web host by host, workers, beat", () => {
-        expect(planRollout(app, "lb-1").map((step) => step.kind)).toEqual(["pull", "checkout", "release", "static", "web", "web", "worker", "beat"]);
-        expect(describeRollout(app, "lb-1", "image")).toEqual([
-            "1. pull registry.example.com/antisocial:build-42 on web-1, web-2, worker-1, lb-1 (in parallel)",
-            "2. check out v3.1.0 into the host volume on web-1, web-2, worker-1, lb-1",
+        expect(planRollout(app).map((step) => step.kind)).toEqual(["pull", "checkout", "release", "static", "web", "web", "worker", "beat"]);
+        expect(describeRollout(app, "image")).toEqual([
+            "1. pull registry.example.com/antisocial:build-42 on web-1, web-2, worker-1 (in parallel)",
+            "2. check out v3.1.0 into the host volume on web-1, web-2, worker-1",
             "3. run migrate, compress once on web-1",
-            "4. run collectstatic on lb-1, web-1, web-2, where nginx and the app read the static files (in parallel, alongside the release tasks)",
+            "4. run collectstatic on web-1, web-2, where uWSGI serves the static files to nginx and the app reads them (in parallel, alongside the release tasks)",
             "5. web on web-1: drain from nginx, stop the old container, start build-42, wait until healthy, undrain",
             "6. web on web-2: drain from nginx, stop the old container, start build-42, wait until healthy, undrain",
             "7. replace celery workers on worker-1 (warm shutdown)",
@@ -38,10 +38,10 @@ describe("the rollout plan", () => {
     });
 
     it("describes the code path without pulls or replacements", () => {
-        expect(describeRollout(app, "lb-1", "code")).toEqual([
-            "1. check out v3.1.0 into the host volume on web-1, web-2, worker-1, lb-1",
+        expect(describeRollout(app, "code")).toEqual([
+            "1. check out v3.1.0 into the host volume on web-1, web-2, worker-1",
             "2. run migrate, compress once on web-1",
-            "3. run collectstatic on lb-1, web-1, web-2, where nginx and the app read the static files (in parallel, alongside the release tasks)",
+            "3. run collectstatic on web-1, web-2, where uWSGI serves the static files to nginx and the app reads them (in parallel, alongside the release tasks)",
             "4. web on web-1: switch the code to v3.1.0, touch the uWSGI ini, wait until healthy",
             "5. web on web-2: switch the code to v3.1.0, touch the uWSGI ini, wait until healthy",
             "6. restart celery workers on worker-1 (warm shutdown)",
