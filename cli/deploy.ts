@@ -5,7 +5,12 @@ import { policyOptions } from "./policyPack";
 import { DeployProgress } from "./progress";
 import { Recovery, recoverInterruptedDeploy } from "./recover";
 import { deployedState, describeChanges, desiredReleases, parseRollbackTo, Releases, rollbackTargets, sameRelease, setReleases } from "./releases";
+import { describeRepairs, planRepairs, repairUrns } from "./repair";
+import { readStackState } from "./stackState";
+import { removeTruncatedStateMetadata } from "./stateFiles";
 import { berthStateDirectory } from "./stateDirectory";
+import { readStatus } from "./status";
+import { undrainHealthyServers } from "./undrain";
 
 export interface DriverOptions {
     /** Progress lines; the CLI prints them. */
@@ -14,6 +19,11 @@ export interface DriverOptions {
     waitForLockMs?: number;
     /** Every engine event of every `pulumi up` the command runs. */
     onEvent?: (event: EngineEvent) => void;
+}
+
+export interface DeployOptions extends DriverOptions {
+    /** Converge hosts that drifted from the stack (see planRepairs). Default true; `--no-repair` sets false. */
+    repair?: boolean;
 }
 
 /** How a `deploy` or `rollback` ended. */
@@ -37,12 +47,35 @@ export class RollbackFailedError extends Error {}
  * failed and what was restored. Holds the stack's deploy lock throughout and
  * first recovers from an interrupted earlier deploy.
  */
-export async function deploy(stack: Stack, options: DriverOptions = {}): Promise<DeployOutcome> {
+export async function deploy(stack: Stack, options: DeployOptions = {}): Promise<DeployOutcome> {
     return driverRun(stack, "deploy", options, async () => {
         const { deployed } = await deployedState(stack);
         const desired = await desiredReleases(stack);
-        return { from: deployed, to: desired, execute: (audit, log) => upOrRestore(stack, audit, deployed, desired, deployed, log, options.onEvent) };
+        return {
+            from: deployed,
+            to: desired,
+            execute: async (audit, log) => {
+                const replace = options.repair === false ? [] : await repairsToMake(stack, log);
+                return upOrRestore(stack, audit, deployed, desired, deployed, log, options.onEvent, replace);
+            },
+        };
     });
+}
+
+/**
+ * What drifted from the stack (what `status` reports) and the resources a
+ * deploy replaces to converge it. Read after recovery, under the lock.
+ */
+async function repairsToMake(stack: Stack, log: (line: string) => void): Promise<string[]> {
+    const state = await readStackState(stack);
+    const report = await readStatus(stack, state).catch((error: Error) => {
+        throw new Error(`reading the hosts to check for drift failed (\`berth deploy --no-repair\` deploys without the check): ${error.message}`);
+    });
+    const repairs = planRepairs(report, state);
+    for (const line of describeRepairs(repairs)) {
+        log(`repairing ${line}`);
+    }
+    return repairUrns(repairs, state);
 }
 
 /**
@@ -82,10 +115,13 @@ export async function rollback(stack: Stack, options: DriverOptions & { to?: str
 export async function recoverStack(stack: Stack, options: DriverOptions = {}): Promise<Recovery> {
     const log = options.log ?? (() => undefined);
     return withStackLock(berthStateDirectory(stack), stack.name, "recover", async () => {
+        await removeTruncatedStateMetadata(stack, log);
         const audit = await AuditRun.start(stack, { command: "recover", from: {}, to: {} });
         try {
             const recovery = await recoverInterruptedDeploy(stack, log, { lockHeld: true, command: "recover" });
-            const removed = recoveryLines(recovery);
+            // A run killed between a drain and its undrain left a host out of rotation.
+            const { undrained } = await undrainHealthyServers(stack, log);
+            const removed = [...recoveryLines(recovery), ...undrained.map((server) => `upstream server ${server} left drained, undrained (healthy)`)];
             await audit.finish({ result: removed.length > 0 ? "recovered" : "succeeded", ...(removed.length > 0 ? { removed } : {}) }, log);
             return recovery;
         } catch (error) {
@@ -110,11 +146,19 @@ interface DriverPlan {
 async function driverRun(stack: Stack, command: string, options: DriverOptions, plan: () => Promise<DriverPlan>): Promise<DeployOutcome> {
     const log = options.log ?? (() => undefined);
     return withStackLock(berthStateDirectory(stack), stack.name, command, async () => {
+        // Before anything reads the state: a killed run may have left it unreadable.
+        await removeTruncatedStateMetadata(stack, log);
         const planned = await plan();
         const audit = await AuditRun.start(stack, { command, from: planned.from, to: planned.to });
         try {
             const recovery = await recoverInterruptedDeploy(stack, log, { lockHeld: true, command });
-            audit.noteRecovery(recoveryLines(recovery));
+            const recovered = recoveryLines(recovery);
+            if (recovered.length > 0) {
+                // A run killed between a drain and its undrain left a host out of rotation.
+                const { undrained } = await undrainHealthyServers(stack, log);
+                recovered.push(...undrained.map((server) => `upstream server ${server} left drained, undrained (healthy)`));
+            }
+            audit.noteRecovery(recovered);
             return await planned.execute(audit, log);
         } catch (error) {
             if (!audit.finished) {
@@ -142,11 +186,12 @@ async function upOrRestore(
     restoreTo: Releases | undefined,
     log: (line: string) => void,
     onEvent?: (event: EngineEvent) => void,
+    replace: string[] = [],
 ): Promise<DeployOutcome> {
     const command = audit.command;
     const changes = describeChanges(from, to).join("; ") || "no release change";
-    log(`${command} ${stack.name}: ${changes}`);
-    const first = await runUp(stack, audit.updateMessage("rollout", from, to), log, onEvent);
+    log(`${command} ${stack.name}: ${changes}${replace.length > 0 ? `, and repairing drift (${replace.length} resources to replace)` : ""}`);
+    const first = await runUp(stack, audit.updateMessage("rollout", from, to), log, onEvent, replace);
     if (first.ok) {
         await audit.finish({ result: "succeeded", updateVersion: first.version }, log);
         return { result: "succeeded", from, to };
@@ -154,16 +199,22 @@ async function upOrRestore(
 
     const restore = restoreTo ? changedApps(restoreTo, to) : {};
     if (Object.keys(restore).length === 0) {
+        const stillDrained = await undrainAfterFailure(stack, log);
         await audit.finish({ result: "failed", error: first.failure }, log);
-        throw new Error(`${command} of ${stack.name} failed, and there is no earlier release to restore:\n${first.failure}`);
+        throw new Error(`${command} of ${stack.name} failed, and there is no earlier release to restore:\n${first.failure}${stillDrained}`);
     }
     log(`the rollout failed:\n${indent(first.failure)}\nrestoring ${describeChanges(to, restore).join("; ")}`);
     await setReleases(stack, restore);
     const second = await runUp(stack, audit.updateMessage("restore", to, { ...to, ...restore }), log, onEvent);
     if (!second.ok) {
+        const stillDrained = await undrainAfterFailure(stack, log);
         await audit.finish({ result: "rollback failed", restored: restore, error: `${first.failure}\n${second.failure}` }, log);
-        throw new RollbackFailedError(`${command} of ${stack.name} failed:\n${indent(first.failure)}\nand restoring ${describeChanges(to, restore).join("; ")} failed too:\n${indent(second.failure)}`);
+        throw new RollbackFailedError(
+            `${command} of ${stack.name} failed:\n${indent(first.failure)}\nand restoring ${describeChanges(to, restore).join("; ")} failed too:\n${indent(second.failure)}${stillDrained}\n` +
+            "The config names the restored releases. Fix the cause above, then run `berth deploy` (or `berth status` to see what runs where).",
+        );
     }
+    await undrainAfterFailure(stack, log);
     await audit.finish({ result: "rolled back", restored: restore, error: first.failure, updateVersion: second.version }, log);
     return { result: "rolled back", from, to, restored: restore, failure: first.failure };
 }
@@ -173,11 +224,26 @@ function changedApps(previous: Releases, attempted: Releases): Releases {
     return Object.fromEntries(Object.entries(previous).filter(([name, release]) => !sameRelease(release, attempted[name])));
 }
 
+/**
+ * After a failed `pulumi up`: no host stays drained that can serve. Returns
+ * a sentence for the error about any that stay drained (not healthy).
+ */
+async function undrainAfterFailure(stack: Stack, log: (line: string) => void): Promise<string> {
+    try {
+        const { leftDrained } = await undrainHealthyServers(stack, log);
+        return leftDrained.length === 0 ? "" : `\nstill drained in nginx (not healthy): ${leftDrained.join("; ")}`;
+    } catch (error) {
+        log(`could not check nginx for drained servers: ${(error as Error).message}`);
+        return `\ncould not check nginx for drained servers (run \`berth status\`): ${(error as Error).message}`;
+    }
+}
+
 async function runUp(
     stack: Stack,
     message: string,
     log: (line: string) => void,
     onEvent?: (event: EngineEvent) => void,
+    replace: string[] = [],
 ): Promise<{ ok: true; version: number } | { ok: false; failure: string }> {
     const progress = new DeployProgress(log);
     const forward = (event: EngineEvent) => {
@@ -185,7 +251,7 @@ async function runUp(
         onEvent?.(event);
     };
     try {
-        const result = await stack.up({ message, onEvent: forward, color: "never", ...policyOptions(stack.name) });
+        const result = await stack.up({ message, onEvent: forward, color: "never", ...(replace.length > 0 ? { replace } : {}), ...policyOptions(stack.name) });
         return { ok: true, version: result.summary.version };
     } catch (error) {
         const failure = progress.errors.length > 0 ? progress.failureSummary() : lastErrorLines((error as Error).message);

@@ -14,10 +14,16 @@ import { readStatus, renderStatus } from "./status";
 const USAGE = `usage: berth <command> --stack <stack> [options]
 
 commands:
-  preview [--markdown FILE]   the Pulumi diff and each app's rollout plan, in order
-                              (--markdown also writes it as a pull-request comment)
-  deploy [--wait SECONDS]     pulumi up; if the rollout fails, restore the previous
-                              releases, deploy them, and exit 1 saying what failed
+  preview [--markdown FILE] [--no-repair]
+                              the Pulumi diff, each app's rollout plan in order, and
+                              the drift a deploy would repair (--markdown also writes
+                              it as a pull-request comment)
+  deploy [--wait SECONDS] [--no-repair]
+                              pulumi up; hosts that drifted from the stack (what
+                              status reports) are repaired host by host, as in a
+                              rollout, unless --no-repair; if the rollout fails,
+                              restore the previous releases, deploy them, and exit
+                              1 saying what failed
   rollback [--to APP=TAG[@REF],...]
                               back to the previous release on every host, or the
                               named apps to TAG (and code REF); a bare --to TAG
@@ -39,6 +45,7 @@ async function main(argv: string[]): Promise<number> {
             to: { type: "string", multiple: true },
             markdown: { type: "string" },
             wait: { type: "string" },
+            "no-repair": { type: "boolean" },
             help: { type: "boolean", short: "h" },
         },
     });
@@ -57,9 +64,9 @@ async function main(argv: string[]): Promise<number> {
 
     switch (command) {
         case "preview":
-            return runPreview(stack, values.markdown);
+            return runPreview(stack, values.markdown, !values["no-repair"]);
         case "deploy": {
-            const outcome = await deploy(stack, { log, waitForLockMs: Number(values.wait ?? 0) * 1000 });
+            const outcome = await deploy(stack, { log, waitForLockMs: Number(values.wait ?? 0) * 1000, repair: !values["no-repair"] });
             if (outcome.result === "rolled back") {
                 console.error(`berth: the deploy failed and was rolled back.\nfailed:\n${outcome.failure}\nrestored: ${describeChanges(outcome.to, outcome.restored ?? {}).join("; ")}`);
                 return 1;
@@ -92,8 +99,8 @@ async function main(argv: string[]): Promise<number> {
     }
 }
 
-async function runPreview(stack: Stack, markdownFile: string | undefined): Promise<number> {
-    const report = await previewDeploy(stack);
+async function runPreview(stack: Stack, markdownFile: string | undefined, repair: boolean): Promise<number> {
+    const report = await previewDeploy(stack, { repair });
     console.log(renderPreviewText(report));
     if (markdownFile) {
         await writeFile(markdownFile, renderPreviewMarkdown(report));

@@ -4,7 +4,9 @@ import { describeRollout } from "../components/rollout/plan";
 import { policyOptions } from "./policyPack";
 import { AppPlan, PreviewReport, PreviewStep } from "./previewReport";
 import { berthConfig, deployedState, describeChanges, releasesInConfig } from "./releases";
-import { resourceName } from "./stackState";
+import { describeRepairs, planRepairs, repairUrns } from "./repair";
+import { readStackState, resourceName } from "./stackState";
+import { readStatus } from "./status";
 
 const CONTAINER_TYPE = "docker:index/container:Container";
 
@@ -13,7 +15,8 @@ const CONTAINER_TYPE = "docker:index/container:Container";
  * deploy takes (image rollout, code path, nothing) and its steps in the
  * order the program wires them.
  */
-export async function previewDeploy(stack: Stack): Promise<PreviewReport> {
+export async function previewDeploy(stack: Stack, options: { repair?: boolean } = {}): Promise<PreviewReport> {
+    const { repairs, replace } = options.repair === false ? { repairs: [], replace: [] } : await plannedRepairs(stack);
     const steps: PreviewStep[] = [];
     const policyViolations: string[] = [];
     const onEvent = (event: EngineEvent): void => {
@@ -30,7 +33,7 @@ export async function previewDeploy(stack: Stack): Promise<PreviewReport> {
         }
     };
     // A mandatory violation fails the preview; the report still says which, for the pull request.
-    const result = await stack.preview({ onEvent, color: "never", ...policyOptions(stack.name) }).catch((error: Error) => {
+    const result = await stack.preview({ onEvent, color: "never", ...(replace.length > 0 ? { replace } : {}), ...policyOptions(stack.name) }).catch((error: Error) => {
         if (policyViolations.some((violation) => violation.startsWith("mandatory"))) {
             return undefined;
         }
@@ -45,9 +48,26 @@ export async function previewDeploy(stack: Stack): Promise<PreviewReport> {
         counts: (result?.changeSummary ?? {}) as Record<string, number>,
         blockedByPolicy: result === undefined,
         steps,
-        plans: spec.apps.map((app) => appPlan(app, steps)),
+        // Each app's path from its own changes: what a repair replaces is listed under repairs.
+        plans: spec.apps.map((app) => appPlan(app, steps.filter((step) => !replace.some((urn) => resourceName(urn) === step.name)))),
         policyViolations,
+        repairs,
     };
+}
+
+/**
+ * The drift `berth deploy` would repair, read from the hosts. A preview
+ * without access to them (a pull request's read-only credentials hold no
+ * SSH key) says so instead of failing.
+ */
+async function plannedRepairs(stack: Stack): Promise<{ repairs: string[]; replace: string[] }> {
+    try {
+        const state = await readStackState(stack);
+        const planned = planRepairs(await readStatus(stack, state), state);
+        return { repairs: describeRepairs(planned), replace: repairUrns(planned, state) };
+    } catch (error) {
+        return { repairs: [`not checked: the hosts could not be read (${(error as Error).message.split("\n")[0]})`], replace: [] };
+    }
 }
 
 /** Pure: the path an app's deploy takes, judged from what the engine would change. */

@@ -30,6 +30,8 @@ export interface PreviewReport {
     policyViolations: string[];
     /** A mandatory policy failed the preview: this change cannot be deployed as it is. */
     blockedByPolicy: boolean;
+    /** Drift the deploy will repair, one line each (see cli/repair.ts); absent when not checked. */
+    repairs?: string[];
 }
 
 /** The marker that lets CI find and update its own comment instead of adding one per push. */
@@ -56,6 +58,9 @@ export function renderPreviewText(report: PreviewReport): string {
     for (const plan of report.plans) {
         lines.push("", `${plan.app}: ${PATH_TITLES[plan.path]}`, ...plan.lines.map((line) => `  ${line}`));
     }
+    if (report.repairs && report.repairs.length > 0) {
+        lines.push("", "Repairs (drift from the stack):", ...report.repairs.map((repair) => `  ${repair}`));
+    }
     if (report.policyViolations.length > 0) {
         lines.push("", "Policy violations:", ...report.policyViolations.map((violation) => `  ${violation}`));
     }
@@ -75,6 +80,9 @@ export function renderPreviewMarkdown(report: PreviewReport): string {
         if (plan.lines.length > 0) {
             lines.push("", ...plan.lines);
         }
+    }
+    if (report.repairs && report.repairs.length > 0) {
+        lines.push("", "#### Repairs (drift from the stack)", "", ...report.repairs.map((repair) => `- ${repair}`));
     }
     if (report.policyViolations.length > 0) {
         lines.push("", "#### Policy violations", "", ...report.policyViolations.map((violation) => `- ${violation}`));

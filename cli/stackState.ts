@@ -22,6 +22,7 @@ export interface StackState {
 
 export const CONTAINER_TYPE = "docker:index/container:Container";
 export const DOCKER_PROVIDER_TYPE = "pulumi:providers:docker";
+export const REMOTE_COMMAND_TYPE = "command:remote:Command";
 
 export async function readStackState(stack: Stack): Promise<StackState> {
     return stackStateOf(await stack.exportStack());

@@ -1,11 +1,11 @@
 import { Stack } from "@pulumi/pulumi/automation";
 import { containerNames } from "../components/naming";
-import { appLayout } from "../components/render/layout";
+import { appLayout, NGINX_DIRECTORY } from "../components/render/layout";
 import { releaseDirectory } from "../components/shell/commands";
 import { words } from "../components/shell/quote";
 import { deployedState, Releases } from "./releases";
 import { runOnHost } from "./remote";
-import { CONTAINER_TYPE, hostAccessByProvider, plainStrings, readStackState, resourceName, StackState, StateResource, whyNotPlain } from "./stackState";
+import { CONTAINER_TYPE, REMOTE_COMMAND_TYPE, hostAccessByProvider, plainStrings, readStackState, resourceName, StackState, StateResource, whyNotPlain } from "./stackState";
 
 /** One berth container as its host reports it, compared with the stack's state. */
 export interface ContainerStatus {
@@ -30,10 +30,26 @@ export interface HostCodeStatus {
     drift: string[];
 }
 
+/** nginx's config on the load balancer against the one the stack installed. */
+export interface NginxStatus {
+    host: string;
+    /** Upstream servers marked `down` on the host: `app@host`. */
+    drained: string[];
+    drift: string[];
+}
+
+/** What status read of nginx: its config on the host ("" when missing) and the config the stack installed (undefined when the state does not record it readably). */
+export interface NginxReading {
+    host: string;
+    live: string;
+    expected?: string;
+}
+
 export interface StatusReport {
     stack: string;
     containers: ContainerStatus[];
     code: HostCodeStatus[];
+    nginx?: NginxStatus;
     /** Every difference between the hosts and the stack, one line each. */
     drift: string[];
     /** Every comparison the state did not allow, one line each; not drift. */
@@ -69,8 +85,8 @@ export interface HostReport extends HostListing {
  * recorded: a container missing, replaced by hand (another ID), on another
  * image, a container berth does not know, or a code link on another release.
  */
-export async function readStatus(stack: Stack): Promise<StatusReport> {
-    const state = await readStackState(stack);
+export async function readStatus(stack: Stack, state?: StackState): Promise<StatusReport> {
+    state ??= await readStackState(stack);
     const { deployed } = await deployedState(stack);
     const hosts: HostReport[] = [];
     for (const [provider, access] of hostAccessByProvider(state)) {
@@ -81,7 +97,40 @@ export async function readStatus(stack: Stack): Promise<StatusReport> {
         }
         hosts.push({ ...listing, codeLinks });
     }
-    return statusReport(stack.name, state, deployed, hosts);
+    return statusReport(stack.name, state, deployed, hosts, await readNginx(state));
+}
+
+/** nginx's config as the load balancer has it, beside the one the stack installed. */
+export async function readNginx(state: StackState): Promise<NginxReading | undefined> {
+    const nginx = state.resources.find((resource) => resource.type === CONTAINER_TYPE && plainStrings(resource, "name").includes(containerNames.nginx));
+    const access = nginx?.provider ? hostAccessByProvider(state).get(nginx.provider) : undefined;
+    if (!access) {
+        return undefined;
+    }
+    const installed = state.resources.find((resource) => resource.type === REMOTE_COMMAND_TYPE && resourceName(resource.urn) === "nginx-config");
+    const live = await runOnHost(access, `cat ${words(`${NGINX_DIRECTORY}/nginx.conf`)} 2>/dev/null || true`);
+    return { host: access.host, live, expected: installed ? plainStrings(installed, "stdin")[0] : undefined };
+}
+
+/**
+ * Pure: nginx on the load balancer against the stack. An upstream server
+ * left `down` (a drain no undrain followed) is drift: that host gets no
+ * requests. So is any other difference from the config the stack installed.
+ */
+export function nginxStatus(reading: NginxReading): NginxStatus {
+    if (reading.live.trim() === "") {
+        return { host: reading.host, drained: [], drift: ["nginx.conf is missing on the load balancer"] };
+    }
+    const drained = [...reading.live.matchAll(/ down; # (\S+@\S+)$/gm)].map((match) => match[1]);
+    const drift = drained.map((server) => `${server} is drained: it gets no requests`);
+    if (reading.expected !== undefined && undrainAll(reading.live) !== reading.expected) {
+        drift.push("nginx.conf differs from the one the stack installed (edited on the host?)");
+    }
+    return { host: reading.host, drained, drift };
+}
+
+function undrainAll(config: string): string {
+    return config.replace(/ down; (# \S+@\S+)$/gm, "; $1");
 }
 
 /** Pure: the apps whose code link status reads on a host: those deployed with a code ref that the stack has a container of there. */
@@ -98,8 +147,11 @@ function appsWithCode(recorded: RecordedContainer[], deployed: Releases): string
  * app and role a container has comes from Docker's labels on the host, or for
  * one missing there from its name: the state's labels may be one secret.
  */
-export function statusReport(stackName: string, state: StackState, deployed: Releases, hostReports: HostReport[]): StatusReport {
+export function statusReport(stackName: string, state: StackState, deployed: Releases, hostReports: HostReport[], nginx?: NginxReading): StatusReport {
     const report: StatusReport = { stack: stackName, containers: [], code: [], drift: [], unchecked: [] };
+    if (nginx) {
+        report.nginx = nginxStatus(nginx);
+    }
     // Host by host in name order, so the report reads the same every time.
     const hosts = [...hostReports].sort((left, right) => left.host.localeCompare(right.host));
     for (const listing of hosts) {
@@ -121,6 +173,7 @@ export function statusReport(stackName: string, state: StackState, deployed: Rel
     report.drift = [
         ...report.containers.flatMap((container) => container.drift.map((line) => `${container.name}@${container.host}: ${line}`)),
         ...report.code.flatMap((code) => code.drift.map((line) => `${code.app} code@${code.host}: ${line}`)),
+        ...(report.nginx?.drift ?? []).map((line) => `nginx@${report.nginx!.host}: ${line}`),
     ];
     report.unchecked = report.containers.flatMap((container) => container.unchecked.map((line) => `${container.name}@${container.host}: ${line}`));
     return report;
@@ -164,7 +217,9 @@ function compareContainer(resource: StateResource, listing: HostListing, appName
         } else if (!images.includes(live.image)) {
             drift.push(`runs ${live.image}, the stack has ${images[0]}`);
         }
-        return { live, status: { ...hostContainerStatus(listing.host, live), drift, unchecked } };
+        // A container started by hand under berth's name has no berth labels: its name says what it stands in for.
+        const labelled = live.app !== "" ? { app: live.app, role: live.role } : appAndRole(name ?? live.name, appNames);
+        return { live, status: { ...hostContainerStatus(listing.host, live), ...labelled, drift, unchecked } };
     }
     const status: ContainerStatus = {
         host: listing.host,
@@ -228,6 +283,9 @@ export function renderStatus(report: StatusReport): string {
     const lines = rows.map((row) => row.map((cell, column) => cell.padEnd(widths[column])).join("  ").trimEnd());
     for (const code of report.code) {
         lines.push(`${code.host}: ${code.app} code at ${code.codeRef ?? "(none)"}`);
+    }
+    if (report.nginx) {
+        lines.push(`${report.nginx.host}: nginx ${report.nginx.drained.length === 0 ? "has every upstream server up" : `has ${report.nginx.drained.join(", ")} drained`}`);
     }
     if (report.unchecked.length > 0) {
         lines.push("not compared with the stack:", ...report.unchecked.map((line) => `  ${line}`));

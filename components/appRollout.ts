@@ -10,7 +10,7 @@ import { containerNames, imageReference } from "./naming";
 import { hostAndPort } from "./render/address";
 import { AppLayout } from "./render/layout";
 import { hostTasks, releaseHost, staticHosts, staticTasks } from "./rollout/plan";
-import { appVolumes, releaseDirectory, restartUnlessStartedAfterSwitch, runOneShotTask, switchReleaseAndReload, waitForHttp } from "./shell/commands";
+import { appVolumes, releaseDirectory, removeContainerNotStartedByBerth, restartUnlessStartedAfterSwitch, runOneShotTask, switchReleaseAndReload, waitForHttp } from "./shell/commands";
 import { chain } from "./shell/quote";
 
 export interface RolloutArgs {
@@ -77,6 +77,7 @@ export function createRollout(args: RolloutArgs): RolloutResources {
         if (codeSwitch) {
             switched.set(hostName, codeSwitch);
         }
+        const adopt = adoptStep(args, files.host, "web", [codeSwitch ?? drain]);
         const container = new docker.Container(`${name}-web-${hostName}`, {
             ...containerBase(args, files.host, "web"),
             command: ["run"],
@@ -87,7 +88,7 @@ export function createRollout(args: RolloutArgs): RolloutResources {
         }, {
             parent,
             provider: files.host.dockerProvider,
-            dependsOn: [codeSwitch ?? drain, files.image, files.envFile, ...(files.uwsgiIni ? [files.uwsgiIni] : [])],
+            dependsOn: [adopt, files.image, files.envFile, ...(files.uwsgiIni ? [files.uwsgiIni] : [])],
         });
         const healthy = new command.remote.Command(`${name}-healthy-${hostName}`, {
             connection: files.host.connection,
@@ -157,6 +158,21 @@ function drainStep(args: RolloutArgs, hostName: string, drained: boolean, depend
     }, { parent: args.parent, dependsOn });
 }
 
+/**
+ * Right before berth's container is (re)created: a container under its name
+ * that berth did not start (a hand-made `docker run`) is stopped with the
+ * app's grace and removed, after the host was drained (web) or the steps
+ * before it ran (worker, beat). Runs with every new container; `berth deploy`
+ * also replaces it to adopt a host that drifted.
+ */
+function adoptStep(args: RolloutArgs, host: Host, role: "web" | "worker" | "beat", dependsOn: pulumi.Resource[]): command.remote.Command {
+    return new command.remote.Command(`${args.name}-${role}-adopt-${host.hostName}`, {
+        connection: host.connection,
+        create: removeContainerNotStartedByBerth(containerNames[role](args.app.name), args.app.name, role, args.app.stopGraceSeconds),
+        triggers: [args.containerFingerprint],
+    }, { parent: args.parent, dependsOn });
+}
+
 /** Points the host's code link at the new release and touches the ini (the fast path's reload). */
 function codeSwitchStep(args: RolloutArgs, files: AppHostFiles, dependsOn: pulumi.Resource[]): command.remote.Command | undefined {
     if (!args.app.code || !files.checkout) {
@@ -211,10 +227,11 @@ function backgroundContainer(
             switched.set(hostName, codeSwitch);
         }
     }
+    const adopt = adoptStep(args, files.host, role, [...previous, ...(codeSwitch ? [codeSwitch] : [])]);
     const container = new docker.Container(`${args.name}-${role}-${hostName}`, {
         ...containerBase(args, files.host, role),
         command: [role],
-    }, { parent: args.parent, provider: files.host.dockerProvider, dependsOn: [...previous, files.image, files.envFile, ...(codeSwitch ? [codeSwitch] : [])] });
+    }, { parent: args.parent, provider: files.host.dockerProvider, dependsOn: [adopt, files.image, files.envFile] });
     if (!args.app.code) {
         return { container, done: [container] };
     }

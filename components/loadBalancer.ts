@@ -4,7 +4,7 @@ import * as command from "@pulumi/command";
 import { AppSpec } from "./config/types";
 import { Host } from "./host";
 import { containerNames } from "./naming";
-import { appLayout, BERTH_ROOT_DIRECTORY } from "./render/layout";
+import { appLayout, BERTH_ROOT_DIRECTORY, NGINX_DIRECTORY } from "./render/layout";
 import { appHosts } from "./rollout/plan";
 import { DOWN_PAGE, renderDownPage, renderNginxConf, SiteSettings, upstreamServerMarker } from "./render/nginx";
 import { installFileFromStdin, installNginxConf, setUpstreamServerDrained } from "./shell/commands";
@@ -24,8 +24,6 @@ export interface LoadBalancerArgs {
     image?: string;
 }
 
-/** Where nginx's config and "site is down" page live on the load balancer host. */
-export const NGINX_DIRECTORY = `${BERTH_ROOT_DIRECTORY}/nginx`;
 
 /**
  * nginx on the load balancer host: one upstream per app over its web hosts.

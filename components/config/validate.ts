@@ -9,7 +9,7 @@ import {
 import { checkDigitalOceanReferences, readDigitalOcean } from "./digitalocean";
 import { ConfigReader, keyPath } from "./reader";
 import { formatHostKey, HOST_KEY_TYPES, parseHostKey } from "../ssh/hostKeys";
-import { BERTH_ROOT_DIRECTORY } from "../render/layout";
+import { NGINX_DIRECTORY } from "../render/layout";
 import { readSecrets } from "./secrets";
 import { AppSecrets, AppSpec, BerthSpec, CodeSpec, HostSpec, LoadBalancerSpec, RELOAD_MODES, Role, ROLES } from "./types";
 
@@ -296,7 +296,7 @@ function readApp(reader: ConfigReader, raw: Record<string, unknown>, path: strin
     if (name && !NAME.test(name)) {
         reader.problem(`${path}.name`, `must be ${NAME_RULE} (got ${JSON.stringify(name)})`);
     } else if (RESERVED_APP_NAMES.includes(name)) {
-        reader.problem(`${path}.name`, `must not be ${RESERVED_APP_NAMES.map((reserved) => JSON.stringify(reserved)).join(" or ")}: berth keeps nginx's own files in ${BERTH_ROOT_DIRECTORY}/nginx, beside the apps' directories`);
+        reader.problem(`${path}.name`, `must not be ${RESERVED_APP_NAMES.map((reserved) => JSON.stringify(reserved)).join(" or ")}: berth keeps nginx's own files in ${NGINX_DIRECTORY}, beside the apps' directories`);
     }
     const domain = readAddress(reader, raw.domain, `${path}.domain`);
 

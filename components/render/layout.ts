@@ -29,6 +29,9 @@ export interface AppLayout {
 
 export const BERTH_ROOT_DIRECTORY = "/srv/berth";
 
+/** Where nginx's config and "site is down" page live on the load balancer host. */
+export const NGINX_DIRECTORY = `${BERTH_ROOT_DIRECTORY}/nginx`;
+
 /** Where the code is when it is baked into the image (no `code` config): the image contract's `/app`. */
 export const IMAGE_CODE_DIRECTORY = "/app";
 

@@ -227,6 +227,24 @@ export function restartUnlessStartedAfterSwitch(name: string, graceSeconds: numb
 }
 
 /**
+ * Makes way for berth's container under `name`: one that berth did not start
+ * (it lacks berth's `berth.app`/`berth.role` labels for this app and role, as
+ * a seed-style `docker run` does) is stopped with `graceSeconds` to finish
+ * its requests or tasks, then removed, so the create that follows never meets
+ * a name conflict. berth's own container is left for its replacement.
+ */
+export function removeContainerNotStartedByBerth(name: string, appName: string, role: string, graceSeconds: number): string {
+    return strictScript(
+        `labels=$(${words("docker", "inspect", "-f", '{{index .Config.Labels "berth.app"}}/{{index .Config.Labels "berth.role"}}', name)} 2>/dev/null) || exit 0`,
+        `if [ "$labels" != ${quote(`${appName}/${role}`)} ]; then`,
+        `  echo ${quote(`${name} was not started by berth: stopping it (${graceSeconds}s grace) and removing it for berth's`)}`,
+        `  ${words("docker", "stop", "--time", String(graceSeconds), name)} >/dev/null`,
+        `  ${words("docker", "rm", name)} >/dev/null`,
+        "fi",
+    );
+}
+
+/**
  * Installs a new nginx.conf from standard input only if the real `nginx -t`
  * accepts it, then reloads nginx (never a restart: open connections live on).
  * A refused config leaves the running one untouched and fails the command.

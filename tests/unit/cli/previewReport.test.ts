@@ -42,6 +42,7 @@ describe("the preview report", () => {
             plans: [appPlan(spec.apps[0], steps)],
             blockedByPolicy: false,
             policyViolations: ["advisory log-rotation: sample-worker-worker-1: container sample-worker does not rotate its logs"],
+            repairs: ["sample code@web-2: code is v1.0.0, the stack has v1.1.0 → replace sample-code-web-2, sample-healthy-web-2"],
         };
         expect(renderPreviewMarkdown(report)).toMatchSnapshot();
         expect(renderPreviewText(report)).toMatchSnapshot();

@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { appsWithCodeOn, HostContainer, HostReport, renderStatus, statusReport } from "../../../cli/status";
+import { appsWithCodeOn, HostContainer, HostReport, nginxStatus, renderStatus, statusReport } from "../../../cli/status";
+import { renderNginxConf } from "../../../components/render/nginx";
 import { stackStateOf, StateResource } from "../../../cli/stackState";
 
 // `pulumi stack export --show-secrets` (what the Automation API's exportStack runs) of a stack
@@ -165,5 +166,39 @@ describe("berth status on a state with missing or unreadable fields", () => {
             "  sample-shell@web-1: not in the stack (started by hand?)",
             "  sample code@worker-1: code is v1.0.0, the stack has v1.1.0",
         ]);
+    });
+});
+
+describe("berth status of nginx on the load balancer", () => {
+    const installed = renderNginxConf({
+        httpPort: 80,
+        downPageDirectory: "/srv/berth/nginx",
+        sites: [{ appName: "sample", domain: "sample.example.com", servers: [
+            { hostName: "web-1", address: "10.0.0.1", port: 8001, drained: false },
+            { hostName: "web-2", address: "10.0.0.2", port: 8001, drained: false },
+        ] }],
+    });
+
+    it("reports no drift when the host has the config the stack installed", () => {
+        expect(nginxStatus({ host: "lb-1", live: installed, expected: installed })).toEqual({ host: "lb-1", drained: [], drift: [] });
+    });
+
+    it("reports a server a failed run left drained, without calling the config edited", () => {
+        const live = installed.replace("fail_timeout=5s; # sample@web-1", "fail_timeout=5s down; # sample@web-1");
+        expect(nginxStatus({ host: "lb-1", live, expected: installed })).toEqual({
+            host: "lb-1", drained: ["sample@web-1"], drift: ["sample@web-1 is drained: it gets no requests"],
+        });
+    });
+
+    it("reports a config edited on the host, and one that is missing", () => {
+        const live = installed.replace("client_max_body_size 40m;", "client_max_body_size 1g;");
+        expect(nginxStatus({ host: "lb-1", live, expected: installed }).drift).toEqual(["nginx.conf differs from the one the stack installed (edited on the host?)"]);
+        expect(nginxStatus({ host: "lb-1", live: "", expected: installed }).drift).toEqual(["nginx.conf is missing on the load balancer"]);
+    });
+
+    it("puts nginx's drift into the report's drift lines", () => {
+        const live = installed.replace("fail_timeout=5s; # sample@web-2", "fail_timeout=5s down; # sample@web-2");
+        const report = statusReport("prod", { resources: [], pendingOperations: [] }, {}, [], { host: "lb-1", live, expected: installed });
+        expect(report.drift).toEqual(["nginx@lb-1: sample@web-2 is drained: it gets no requests"]);
     });
 });

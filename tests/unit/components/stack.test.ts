@@ -180,9 +180,9 @@ describe("the berth program under mocks", () => {
 
     it("replaces web hosts one by one: drain, code, container, health, undrain, then the next host", () => {
         const chain = [
-            "sample-drain-web-1", "sample-code-web-1", "sample-web-web-1", "sample-healthy-web-1", "sample-undrain-web-1",
-            "sample-drain-web-2", "sample-code-web-2", "sample-web-web-2", "sample-healthy-web-2", "sample-undrain-web-2",
-            "sample-worker-worker-1", "sample-worker-restart-worker-1", "sample-beat-worker-1",
+            "sample-drain-web-1", "sample-code-web-1", "sample-web-adopt-web-1", "sample-web-web-1", "sample-healthy-web-1", "sample-undrain-web-1",
+            "sample-drain-web-2", "sample-code-web-2", "sample-web-adopt-web-2", "sample-web-web-2", "sample-healthy-web-2", "sample-undrain-web-2",
+            "sample-worker-adopt-worker-1", "sample-worker-worker-1", "sample-worker-restart-worker-1", "sample-beat-adopt-worker-1", "sample-beat-worker-1",
         ];
         for (let index = 1; index < chain.length; index++) {
             expect([chain[index], lab.waitsFor(chain[index], chain[index - 1])]).toEqual([chain[index], true]);
@@ -190,6 +190,10 @@ describe("the berth program under mocks", () => {
         // Hosts are ordered by dependsOn only: no property of web-2's container comes from web-1's,
         // so replacing web-1 never drags web-2 into the same delete.
         expect(lab.named("sample-web-web-2").dependencies).not.toContain(lab.named("sample-web-web-1").urn);
+        // A container under berth's name that berth did not start is stopped with the grace and removed, never met as a name conflict.
+        expect(lab.named("sample-web-adopt-web-1").inputs.create).toContain(`if [ "$labels" != sample/web ]; then`);
+        expect(lab.named("sample-web-adopt-web-1").inputs.create).toContain("docker stop --time 30 sample-web");
+        expect(lab.named("sample-beat-adopt-worker-1").inputs.create).toContain(`if [ "$labels" != sample/beat ]; then`);
         expect(lab.named("sample-drain-web-1").inputs.create).toContain("sed 's/ fail_timeout=5s; # sample@web-1$/ fail_timeout=5s down; # sample@web-1/'");
         expect(lab.named("sample-undrain-web-1").inputs.create).toContain("sed 's/ fail_timeout=5s down; # sample@web-1$/ fail_timeout=5s; # sample@web-1/'");
     });

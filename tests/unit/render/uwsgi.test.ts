@@ -72,24 +72,34 @@ describe("the rendered ini in a real uWSGI", () => {
         throw new Error(`expected ${JSON.stringify(expected)} from ${url}, last answer ${JSON.stringify(last)}; uWSGI said:\n${output}`);
     }
 
+    /** uWSGI on the ini just written, its output collected for failure messages. */
+    function startUwsgi(): ChildProcess {
+        output = "";
+        const child = spawn("uwsgi", ["--ini", iniPath], { stdio: ["ignore", "pipe", "pipe"] });
+        child.stdout!.on("data", (chunk) => (output += chunk));
+        child.stderr!.on("data", (chunk) => (output += chunk));
+        return child;
+    }
+
+    /** A WSGI module in the code directory that answers with `body` lines. */
+    function writeApp(module: string, body: string[]): void {
+        mkdirSync(codeDirectory, { recursive: true });
+        writeFileSync(join(codeDirectory, `${module}.py`), [...body, ""].join("\n"));
+    }
+
     it("serves the collected static files itself, and nothing outside them", async () => {
         const staticDirectory = join(directory, "static");
         mkdirSync(join(staticDirectory, "css"), { recursive: true });
         writeFileSync(join(staticDirectory, "css", "site.css"), "body { color: teal; }");
         writeFileSync(join(directory, "secret.txt"), "SECRET_KEY=do-not-serve");
-        mkdirSync(codeDirectory, { recursive: true });
-        writeFileSync(join(codeDirectory, "fallback.py"), [
+        writeApp("fallback", [
             "def application(environ, start_response):",
             "    start_response('404 Not Found', [('Content-Type', 'text/plain')])",
             "    return [b'from the app: ' + environ['PATH_INFO'].encode()]",
-            "",
-        ].join("\n"));
+        ]);
         const port = await freePort();
         writeFileSync(iniPath, renderUwsgiIni({ ...settings, httpPort: port, codeDirectory, iniPath, readyPath, fifoPath, staticDirectory, wsgiModule: "fallback:application" }));
-        output = "";
-        uwsgi = spawn("uwsgi", ["--ini", iniPath], { stdio: ["ignore", "pipe", "pipe"] });
-        uwsgi.stdout!.on("data", (chunk) => (output += chunk));
-        uwsgi.stderr!.on("data", (chunk) => (output += chunk));
+        uwsgi = startUwsgi();
         const base = `http://127.0.0.1:${port}`;
         await waitForAnswer(`${base}/static/css/site.css`, "body { color: teal; }");
         const stylesheet = await httpRequest(`${base}/static/css/site.css`);
@@ -109,23 +119,18 @@ describe("the rendered ini in a real uWSGI", () => {
     }, 60_000);
 
     it.each(["touch", "chain"] as const)("serves the app and reloads new code when the ini is touched (%s)", async (reload) => {
-        mkdirSync(codeDirectory, { recursive: true });
-        writeFileSync(join(codeDirectory, "hello.py"), [
+        writeApp("hello", [
             "import pathlib",
             "VERSION = (pathlib.Path(__file__).parent / 'VERSION').read_text()",
             "def application(environ, start_response):",
             "    start_response('200 OK', [('Content-Type', 'text/plain')])",
             "    return [VERSION.encode()]",
-            "",
-        ].join("\n"));
+        ]);
         writeFileSync(join(codeDirectory, "VERSION"), "one");
         const port = await freePort();
         writeFileSync(iniPath, renderUwsgiIni({ ...settings, reload, httpPort: port, codeDirectory, iniPath, readyPath, fifoPath, wsgiModule: "hello:application" }));
 
-        output = "";
-        uwsgi = spawn("uwsgi", ["--ini", iniPath], { stdio: ["ignore", "pipe", "pipe"] });
-        uwsgi.stdout!.on("data", (chunk) => (output += chunk));
-        uwsgi.stderr!.on("data", (chunk) => (output += chunk));
+        uwsgi = startUwsgi();
         const url = `http://127.0.0.1:${port}/`;
         await waitForAnswer(url, "one");
 

@@ -1,0 +1,82 @@
+import { resourceName, StackState } from "./stackState";
+import { StatusReport } from "./status";
+
+/**
+ * One drifted host part and how `berth deploy` converges it: the stack's
+ * resources that `pulumi up` replaces (runs again), in the program's own
+ * order, so the repair keeps the rollout's discipline: a web host is drained,
+ * its container made way for and replaced, health-gated and undrained before
+ * the next host; a code link is switched back and uWSGI reloaded; nginx gets
+ * the config the stack installed.
+ */
+export interface Repair {
+    /** `sample web@web-1`, `sample code@worker-1`, `nginx@lb-1`. */
+    target: string;
+    /** The drift that calls for it, as `status` reports it. */
+    reasons: string[];
+    /** Names of the stack's resources to replace. */
+    resources: string[];
+}
+
+/** The resources that replace one app container under the rollout's discipline. */
+function containerSteps(app: string, role: string, host: string): string[] {
+    return role === "web"
+        ? [`${app}-drain-${host}`, `${app}-web-adopt-${host}`, `${app}-web-${host}`, `${app}-healthy-${host}`, `${app}-undrain-${host}`]
+        : [`${app}-${role}-adopt-${host}`, `${app}-${role}-${host}`];
+}
+
+/** The resources that switch one host's code link back and reload what runs that code. */
+function codeSteps(app: string, host: string): string[] {
+    return [`${app}-code-${host}`, `${app}-healthy-${host}`, `${app}-worker-restart-${host}`, `${app}-beat-restart-${host}`];
+}
+
+/**
+ * Pure: from what `status` found, the repairs a deploy makes. Only resources
+ * the stack has are named (a host with no web container has no drain step).
+ * A berth-labelled container the stack does not know is reported, never
+ * removed: it may be another stack's.
+ */
+export function planRepairs(report: StatusReport, state: StackState): Repair[] {
+    const inState = new Set(state.resources.map((resource) => resourceName(resource.urn)));
+    const repairs = new Map<string, Repair>();
+    const add = (target: string, reason: string, resources: string[]) => {
+        const known = resources.filter((name) => inState.has(name));
+        if (known.length === 0) {
+            return;
+        }
+        const repair = repairs.get(target) ?? { target, reasons: [], resources: [] };
+        repair.reasons.push(reason);
+        repair.resources = [...new Set([...repair.resources, ...known])];
+        repairs.set(target, repair);
+    };
+    for (const container of report.containers) {
+        if (container.app === "" || container.drift.length === 0 || !inState.has(`${container.app}-${container.role}-${container.host}`)) {
+            continue;
+        }
+        for (const drift of container.drift) {
+            add(`${container.app} ${container.role}@${container.host}`, drift, containerSteps(container.app, container.role, container.host));
+        }
+    }
+    for (const code of report.code) {
+        for (const drift of code.drift) {
+            add(`${code.app} code@${code.host}`, drift, codeSteps(code.app, code.host));
+        }
+    }
+    if (report.nginx) {
+        for (const drift of report.nginx.drift) {
+            add(`nginx@${report.nginx.host}`, drift, ["nginx-config"]);
+        }
+    }
+    return [...repairs.values()];
+}
+
+/** The URNs to pass to `pulumi up --replace`. */
+export function repairUrns(repairs: Repair[], state: StackState): string[] {
+    const names = new Set(repairs.flatMap((repair) => repair.resources));
+    return state.resources.filter((resource) => names.has(resourceName(resource.urn))).map((resource) => resource.urn);
+}
+
+/** One line per repair, for the deploy's log and the preview. */
+export function describeRepairs(repairs: Repair[]): string[] {
+    return repairs.map((repair) => `${repair.target}: ${repair.reasons.join("; ")} → replace ${repair.resources.join(", ")}`);
+}

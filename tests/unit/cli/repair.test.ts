@@ -1,0 +1,65 @@
+import { describeRepairs, planRepairs, repairUrns } from "../../../cli/repair";
+import { StackState } from "../../../cli/stackState";
+import { StatusReport } from "../../../cli/status";
+
+const STACK_URN = "urn:pulumi:prod::berth::berth:index:App$";
+const names = [
+    "sample-drain-web-1", "sample-code-web-1", "sample-web-adopt-web-1", "sample-web-web-1", "sample-healthy-web-1", "sample-undrain-web-1",
+    "sample-drain-web-2", "sample-code-web-2", "sample-web-adopt-web-2", "sample-web-web-2", "sample-healthy-web-2", "sample-undrain-web-2",
+    "sample-code-worker-1", "sample-worker-adopt-worker-1", "sample-worker-worker-1", "sample-worker-restart-worker-1",
+    "sample-beat-adopt-worker-1", "sample-beat-worker-1", "sample-beat-restart-worker-1", "nginx-config",
+];
+const state: StackState = { resources: names.map((name) => ({ urn: `${STACK_URN}command:remote:Command::${name}`, type: "command:remote:Command" })), pendingOperations: [] };
+
+function report(overrides: Partial<StatusReport>): StatusReport {
+    return { stack: "prod", containers: [], code: [], drift: [], unchecked: [], ...overrides };
+}
+
+function container(host: string, role: string, drift: string[], app = "sample") {
+    return { host, app, role, name: `${app}-${role}`, image: "registry.example.com/sample:v2", state: "Up", drift, unchecked: [] };
+}
+
+describe("berth deploy's repairs of drift", () => {
+    it("repairs nothing on hosts that match the stack", () => {
+        expect(planRepairs(report({ containers: [container("web-1", "web", [])] }), state)).toEqual([]);
+    });
+
+    it("replaces a web container started by hand under the rollout's discipline: drain, make way, replace, health, undrain", () => {
+        const repairs = planRepairs(report({ containers: [container("web-1", "web", ["replaced outside berth (container abc, the stack has def)"])] }), state);
+        expect(repairs).toEqual([{
+            target: "sample web@web-1",
+            reasons: ["replaced outside berth (container abc, the stack has def)"],
+            resources: ["sample-drain-web-1", "sample-web-adopt-web-1", "sample-web-web-1", "sample-healthy-web-1", "sample-undrain-web-1"],
+        }]);
+        expect(repairUrns(repairs, state)).toHaveLength(5);
+        expect(repairUrns(repairs, state)[0]).toBe(`${STACK_URN}command:remote:Command::sample-drain-web-1`);
+    });
+
+    it("replaces a missing worker and beat without touching the web hosts", () => {
+        const repairs = planRepairs(report({ containers: [container("worker-1", "worker", ["missing on the host"]), container("worker-1", "beat", ["runs x:1, the stack has y:2"])] }), state);
+        expect(repairs.map((repair) => repair.resources)).toEqual([
+            ["sample-worker-adopt-worker-1", "sample-worker-worker-1"],
+            ["sample-beat-adopt-worker-1", "sample-beat-worker-1"],
+        ]);
+    });
+
+    it("switches a code link moved by hand back, with the reload, health check and restarts of that host", () => {
+        const repairs = planRepairs(report({ code: [
+            { host: "web-2", app: "sample", codeRef: "v1.0.0", drift: ["code is v1.0.0, the stack has v1.1.0"] },
+            { host: "worker-1", app: "sample", codeRef: "v1.0.0", drift: ["code is v1.0.0, the stack has v1.1.0"] },
+        ] }), state);
+        expect(repairs.map((repair) => repair.resources)).toEqual([
+            ["sample-code-web-2", "sample-healthy-web-2"],
+            ["sample-code-worker-1", "sample-worker-restart-worker-1", "sample-beat-restart-worker-1"],
+        ]);
+    });
+
+    it("puts nginx's config back when a server was left drained or the file was edited", () => {
+        const repairs = planRepairs(report({ nginx: { host: "lb-1", drained: ["sample@web-1"], drift: ["sample@web-1 is drained: it gets no requests"] } }), state);
+        expect(describeRepairs(repairs)).toEqual(["nginx@lb-1: sample@web-1 is drained: it gets no requests → replace nginx-config"]);
+    });
+
+    it("leaves alone a berth-labelled container the stack does not know (it may be another stack's)", () => {
+        expect(planRepairs(report({ containers: [container("web-1", "web", ["not in the stack (started by hand?)"], "other")] }), state)).toEqual([]);
+    });
+});
