@@ -250,13 +250,33 @@ async function runUp(
         progress.onEvent(event);
         onEvent?.(event);
     };
-    try {
-        const result = await stack.up({ message, onEvent: forward, color: "never", ...(replace.length > 0 ? { replace } : {}), ...policyOptions(stack.name) });
-        return { ok: true, version: result.summary.version };
-    } catch (error) {
-        const failure = progress.errors.length > 0 ? progress.failureSummary() : lastErrorLines((error as Error).message);
-        return { ok: false, failure };
+    for (let attempt = 1; ; attempt++) {
+        try {
+            const result = await stack.up({ message, onEvent: forward, color: "never", ...(replace.length > 0 ? { replace } : {}), ...policyOptions(stack.name) });
+            return { ok: true, version: result.summary.version };
+        } catch (error) {
+            const failure = progress.errors.length > 0 ? progress.failureSummary() : lastErrorLines((error as Error).message);
+            if (attempt === 1 && isTornCheckpointRead(failure)) {
+                // Nothing failed on a host: the program's read of the stack's own outputs
+                // (berth-history) met a checkpoint the engine was writing. Run it again.
+                log(`the stack's own state was read while Pulumi wrote it (${failure.split("\n")[0]}); running pulumi up again`);
+                progress.errors.length = 0;
+                continue;
+            }
+            return { ok: false, failure };
+        }
     }
+}
+
+/**
+ * On a file:// backend the blob library rewrites a state file's metadata
+ * sidecar in place, so a read during a checkpoint write can find it empty
+ * ("failed to load checkpoint: EOF"). berth's program reads its own stack's
+ * outputs (the `berth-history` reference): in the same `up`, that read can
+ * meet the engine's write. Pure.
+ */
+export function isTornCheckpointRead(failure: string): boolean {
+    return /berth-history: .*failed to load checkpoint: (unexpected )?EOF/.test(failure);
 }
 
 function lastErrorLines(message: string): string {

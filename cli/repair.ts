@@ -49,6 +49,12 @@ export function planRepairs(report: StatusReport, state: StackState): Repair[] {
         repair.resources = [...new Set([...repair.resources, ...known])];
         repairs.set(target, repair);
     };
+    // A web host whose last rollout stopped between its drain and its undrain (a failed or
+    // killed run) has a drain step that already ran for the new settings: it would not run
+    // again, and the host may be serving again (the safety net, or a person, undrained it).
+    for (const { app, host } of unfinishedWebSteps(state)) {
+        add(`${app} web@${host}`, "its last rollout stopped between drain and undrain: drained again before its container is replaced", [`${app}-drain-${host}`, `${app}-healthy-${host}`, `${app}-undrain-${host}`]);
+    }
     for (const container of report.containers) {
         if (container.app === "" || container.drift.length === 0 || !inState.has(`${container.app}-${container.role}-${container.host}`)) {
             continue;
@@ -63,11 +69,40 @@ export function planRepairs(report: StatusReport, state: StackState): Repair[] {
         }
     }
     if (report.nginx) {
+        // A drained server whose web container is repaired anyway is undrained by that
+        // repair, once its new container is healthy; nginx's whole config would put it
+        // back before that.
+        const webRepaired = new Set([...repairs.keys()].filter((target) => target.includes(" web@")).map((target) => target.replace(" web@", "@")));
         for (const drift of report.nginx.drift) {
+            const server = report.nginx.drained.find((drained) => drift.startsWith(`${drained} `));
+            if (server && webRepaired.has(server)) {
+                repairs.get(`${server.replace("@", " web@")}`)!.reasons.push(`drained in nginx (undrained once healthy)`);
+                continue;
+            }
             add(`nginx@${report.nginx.host}`, drift, ["nginx-config"]);
         }
     }
     return [...repairs.values()];
+}
+
+/**
+ * Pure: the web hosts whose drain step is newer than their undrain step in
+ * the state. Every finished rollout (and every rollback) of a host runs its
+ * undrain after its drain; only a run that stopped between them leaves the
+ * drain newer.
+ */
+export function unfinishedWebSteps(state: StackState): { app: string; host: string }[] {
+    // The live resource of each name: a killed run can leave the replaced one beside it (`delete`).
+    const created = new Map(state.resources.filter((resource) => !resource.delete).map((resource) => [resourceName(resource.urn), resource.created]));
+    const unfinished: { app: string; host: string }[] = [];
+    for (const [name, drainCreated] of created) {
+        const match = /^(.+)-drain-(.+)$/.exec(name);
+        const undrainCreated = match ? created.get(`${match[1]}-undrain-${match[2]}`) : undefined;
+        if (match && drainCreated && undrainCreated && Date.parse(drainCreated) > Date.parse(undrainCreated)) {
+            unfinished.push({ app: match[1], host: match[2] });
+        }
+    }
+    return unfinished;
 }
 
 /** The URNs to pass to `pulumi up --replace`. */

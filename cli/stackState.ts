@@ -8,6 +8,10 @@ export interface StateResource {
     provider?: string;
     inputs?: Record<string, unknown>;
     outputs?: Record<string, unknown>;
+    /** When Pulumi created this resource (a replacement is a new one): RFC 3339. */
+    created?: string;
+    /** The replaced resource of a create-before-delete replacement, still in the state until an update deletes it. */
+    delete?: boolean;
 }
 
 export interface PendingOperation {

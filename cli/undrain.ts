@@ -1,12 +1,31 @@
 import { Stack } from "@pulumi/pulumi/automation";
+import { webHealthCheckCommand } from "../components/appContainers";
 import { containerNames } from "../components/naming";
 import { NGINX_DIRECTORY } from "../components/render/layout";
 import { upstreamServerMarker } from "../components/render/nginx";
 import { setUpstreamServerDrained } from "../components/shell/commands";
-import { words } from "../components/shell/quote";
+import { strictScript, words } from "../components/shell/quote";
+import { AppSpec, validateConfig } from "../components/config";
+import { berthConfig } from "./releases";
 import { runOnHost } from "./remote";
 import { HostAccess, hostAccessByProvider, readStackState } from "./stackState";
 import { nginxStatus, readNginx } from "./status";
+
+/**
+ * Prints `healthy` only if the web container is healthy to Docker, not being
+ * stopped (a killed run may have asked Docker to stop it, which Docker still
+ * does, gracefully, after the run is gone), and answers its health path with
+ * the app's Host twice, a second apart. Anything else prints what it is.
+ */
+function servesCheck(app: AppSpec, container: string): string {
+    // Docker's own health check command, run once more now: from inside, with the app's Host.
+    const probe = `${words("docker", "exec", container, ...webHealthCheckCommand(app).slice(1))} >/dev/null`;
+    return strictScript(
+        `state=$(${words("docker", "inspect", "-f", "{{.State.Status}}/{{if .State.Health}}{{.State.Health.Status}}{{end}}", container)} 2>/dev/null || echo missing)`,
+        `if [ "$state" != running/healthy ]; then echo "$state"; exit 0; fi`,
+        `${probe} 2>/dev/null && sleep 1 && ${probe} 2>/dev/null && echo healthy || echo "not answering ${app.healthPath}"`,
+    );
+}
 
 /** What the safety net did with each server it found drained. */
 export interface UndrainResult {
@@ -30,13 +49,15 @@ export async function undrainHealthyServers(stack: Stack, log: (line: string) =>
     if (!reading) {
         return result;
     }
+    const { apps } = validateConfig(await berthConfig(stack));
     const accessByHost = new Map<string, HostAccess>([...hostAccessByProvider(state).values()].map((access) => [access.host, access]));
     const loadBalancer = accessByHost.get(reading.host)!;
     for (const server of nginxStatus(reading).drained) {
         const [app, host] = server.split("@");
         const access = accessByHost.get(host);
-        const health = access
-            ? (await runOnHost(access, `${words("docker", "inspect", "-f", "{{if .State.Health}}{{.State.Health.Status}}{{else}}{{.State.Status}}{{end}}", containerNames.web(app))} 2>/dev/null || echo missing`)).trim()
+        const spec = apps.find((candidate) => candidate.name === app);
+        const health = access && spec
+            ? (await runOnHost(access, servesCheck(spec, containerNames.web(app)))).trim()
             : "on a host the stack does not know";
         if (health !== "healthy") {
             result.leftDrained.push(`${server}: its web container is ${health}`);

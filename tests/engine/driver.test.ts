@@ -15,7 +15,7 @@ import { desiredReleases } from "../../cli/releases";
 import { berthStateDirectory } from "../../cli/stateDirectory";
 import { readStatus } from "../../cli/status";
 import { EventLog, stepSpans } from "./support/engine";
-import { createLabStack, LabStack, takeOverLab, onLabHost, tearDownLab } from "./support/lab";
+import { LabStack, onLabHost, sampleLabStackForFailures, setSampleRef, setSampleTag, tearDownLab } from "./support/lab";
 import { killProcessesIn } from "./support/processes";
 import { expectNoFailedRequests, sampleLoad, servedVersions } from "./support/sample";
 
@@ -24,16 +24,11 @@ const BOTH = (release: string) => ({ "web-1": release, "web-2": release });
 
 describe("failed, interrupted and rolled-back deploys in the lab", () => {
     let lab: LabStack;
-    const setTag = (tag: string) => lab.stack.setConfig("berth:apps[0].image.tag", { value: tag }, true);
-    const setRef = (ref: string) => lab.stack.setConfig("berth:apps[0].code.ref", { value: ref }, true);
+    const setTag = (tag: string) => setSampleTag(lab, tag);
+    const setRef = (ref: string) => setSampleRef(lab, ref);
 
     beforeAll(async () => {
-        await takeOverLab();
-        lab = await createLabStack();
-        await setTag("v1");
-        await setRef("v1.0.0");
-        // v3 never turns healthy: keep its wait short.
-        await lab.stack.setConfig("berth:apps[0].healthTimeoutSeconds", { value: "20" }, true);
+        lab = await sampleLabStackForFailures();
         const first = await deploy(lab.stack);
         expect(first.result).toBe("succeeded");
     }, 15 * 60_000);

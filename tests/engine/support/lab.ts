@@ -159,6 +159,30 @@ export async function createLabStack(): Promise<LabStack> {
     };
 }
 
+/** The sample app's image tag in the lab stack's config. */
+export function setSampleTag(lab: LabStack, tag: string): Promise<void> {
+    return lab.stack.setConfig("berth:apps[0].image.tag", { value: tag }, true);
+}
+
+/** The sample app's code ref in the lab stack's config. */
+export function setSampleRef(lab: LabStack, ref: string): Promise<void> {
+    return lab.stack.setConfig("berth:apps[0].code.ref", { value: ref }, true);
+}
+
+/**
+ * Takes the lab over and makes a lab stack with the sample app at its first
+ * release (v1, v1.0.0), not yet deployed, and a short health timeout: v3
+ * never turns healthy, and a failing rollout should not wait a minute.
+ */
+export async function sampleLabStackForFailures(): Promise<LabStack> {
+    await takeOverLab();
+    const lab = await createLabStack();
+    await setSampleTag(lab, "v1");
+    await setSampleRef(lab, "v1.0.0");
+    await lab.stack.setConfig("berth:apps[0].healthTimeoutSeconds", { value: "20" }, true);
+    return lab;
+}
+
 /**
  * Removes what a lab test or the benchmark made: the stack's resources, the
  * stack and its copies, then the lab itself (unless `keepLab`). Best effort:

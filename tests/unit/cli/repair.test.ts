@@ -59,6 +59,36 @@ describe("berth deploy's repairs of drift", () => {
         expect(describeRepairs(repairs)).toEqual(["nginx@lb-1: sample@web-1 is drained: it gets no requests → replace nginx-config"]);
     });
 
+    it("leaves a drained server whose web container is replaced to that replacement's undrain", () => {
+        const repairs = planRepairs(report({
+            containers: [container("web-1", "web", ["missing on the host"])],
+            nginx: { host: "lb-1", drained: ["sample@web-1"], drift: ["sample@web-1 is drained: it gets no requests"] },
+        }), state);
+        expect(describeRepairs(repairs)).toEqual([
+            "sample web@web-1: missing on the host; drained in nginx (undrained once healthy) → replace sample-drain-web-1, sample-web-adopt-web-1, sample-web-web-1, sample-healthy-web-1, sample-undrain-web-1",
+        ]);
+    });
+
+    it("drains a host again whose last rollout stopped after its drain, even when it serves again", () => {
+        const at = (name: string, created: string) => ({ urn: `${STACK_URN}command:remote:Command::${name}`, type: "command:remote:Command", created });
+        const stopped: StackState = {
+            resources: [
+                ...state.resources.filter((resource) => !/-(drain|undrain)-web-[12]$/.test(resource.urn)),
+                // The killed run's new drain, and the one it replaced (still in the state, to be deleted).
+                at("sample-drain-web-1", "2026-12-03T00:15:50Z"), { ...at("sample-drain-web-1", "2026-12-02T20:54:22Z"), delete: true },
+                at("sample-undrain-web-1", "2026-12-02T20:54:26Z"),
+                at("sample-drain-web-2", "2026-12-02T20:54:27Z"), at("sample-undrain-web-2", "2026-12-02T20:54:31Z"),
+            ],
+            pendingOperations: [],
+        };
+        expect(describeRepairs(planRepairs(report({}), stopped))).toEqual([
+            "sample web@web-1: its last rollout stopped between drain and undrain: drained again before its container is replaced → replace sample-drain-web-1, sample-healthy-web-1, sample-undrain-web-1",
+        ]);
+        // Still drained in nginx: the same repair undrains it, nginx's config is left alone.
+        const drained = planRepairs(report({ nginx: { host: "lb-1", drained: ["sample@web-1"], drift: ["sample@web-1 is drained: it gets no requests"] } }), stopped);
+        expect(drained.map((repair) => repair.target)).toEqual(["sample web@web-1"]);
+    });
+
     it("leaves alone a berth-labelled container the stack does not know (it may be another stack's)", () => {
         expect(planRepairs(report({ containers: [container("web-1", "web", ["not in the stack (started by hand?)"], "other")] }), state)).toEqual([]);
     });

@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Stack } from "@pulumi/pulumi/automation";
+import { isTornCheckpointRead } from "../../../cli/deploy";
 import { removeTruncatedStateMetadata } from "../../../cli/stateFiles";
 import { temporaryDirectory } from "../../support/files";
 
@@ -29,5 +30,13 @@ describe("state files an interrupted write left unreadable", () => {
     it("does nothing on a backend that is not a directory", async () => {
         const stack = { name: "prod", workspace: { envVars: { PULUMI_BACKEND_URL: "s3://bucket" }, workDir: "/nonexistent" } } as unknown as Stack;
         expect(await removeTruncatedStateMetadata(stack)).toEqual([]);
+    });
+});
+
+describe("a read of the stack's own state that met a checkpoint write", () => {
+    it("is told apart from a failure on a host, which is never run again", () => {
+        expect(isTornCheckpointRead("berth-history: failed to load checkpoint: EOF\nsample: failed to run remediation: context canceled")).toBe(true);
+        expect(isTornCheckpointRead("sample-web-web-1: the container did not turn healthy within 20s")).toBe(false);
+        expect(isTornCheckpointRead("sample-release: failed to load checkpoint: EOF")).toBe(false);
     });
 });
