@@ -49,16 +49,20 @@ export async function undrainHealthyServers(stack: Stack, log: (line: string) =>
     if (!reading) {
         return result;
     }
-    const { apps } = validateConfig(await berthConfig(stack));
+    // The probe needs each app's health path and domain; a config that does not validate
+    // (being fixed, say) leaves every drained server drained rather than failing recovery.
+    const apps = await berthConfig(stack).then((config) => validateConfig(config).apps).catch(() => [] as AppSpec[]);
     const accessByHost = new Map<string, HostAccess>([...hostAccessByProvider(state).values()].map((access) => [access.host, access]));
     const loadBalancer = accessByHost.get(reading.host)!;
     for (const server of nginxStatus(reading).drained) {
         const [app, host] = server.split("@");
         const access = accessByHost.get(host);
         const spec = apps.find((candidate) => candidate.name === app);
-        const health = access && spec
-            ? (await runOnHost(access, servesCheck(spec, containerNames.web(app)))).trim()
-            : "on a host the stack does not know";
+        const health = !access
+            ? "on a host the stack does not know"
+            : !spec
+              ? `not checked (no app ${app} in a valid config)`
+              : (await runOnHost(access, servesCheck(spec, containerNames.web(app)))).trim();
         if (health !== "healthy") {
             result.leftDrained.push(`${server}: its web container is ${health}`);
             log(`left drained: ${server} (its web container is ${health}); \`berth deploy\` replaces it and puts it back`);
