@@ -5,11 +5,9 @@ import { policyOptions } from "./policyPack";
 import { DeployProgress } from "./progress";
 import { Recovery, recoverInterruptedDeploy } from "./recover";
 import { deployedState, describeChanges, desiredReleases, parseRollbackTo, Releases, rollbackTargets, sameRelease, setReleases } from "./releases";
-import { describeRepairs, planRepairs, repairUrns } from "./repair";
-import { readStackState } from "./stackState";
+import { readRepairs } from "./repair";
 import { removeTruncatedStateMetadata } from "./stateFiles";
 import { berthStateDirectory } from "./stateDirectory";
-import { readStatus } from "./status";
 import { undrainHealthyServers } from "./undrain";
 
 export interface DriverOptions {
@@ -67,15 +65,13 @@ export async function deploy(stack: Stack, options: DeployOptions = {}): Promise
  * deploy replaces to converge it. Read after recovery, under the lock.
  */
 async function repairsToMake(stack: Stack, log: (line: string) => void): Promise<string[]> {
-    const state = await readStackState(stack);
-    const report = await readStatus(stack, state).catch((error: Error) => {
+    const { lines, urns } = await readRepairs(stack).catch((error: Error) => {
         throw new Error(`reading the hosts to check for drift failed (\`berth deploy --no-repair\` deploys without the check): ${error.message}`);
     });
-    const repairs = planRepairs(report, state);
-    for (const line of describeRepairs(repairs)) {
+    for (const line of lines) {
         log(`repairing ${line}`);
     }
-    return repairUrns(repairs, state);
+    return urns;
 }
 
 /**
@@ -119,9 +115,7 @@ export async function recoverStack(stack: Stack, options: DriverOptions = {}): P
         const audit = await AuditRun.start(stack, { command: "recover", from: {}, to: {} });
         try {
             const recovery = await recoverInterruptedDeploy(stack, log, { lockHeld: true, command: "recover" });
-            // A run killed between a drain and its undrain left a host out of rotation.
-            const { undrained } = await undrainHealthyServers(stack, log);
-            const removed = [...recoveryLines(recovery), ...undrained.map((server) => `upstream server ${server} left drained, undrained (healthy)`)];
+            const removed = [...recoveryLines(recovery), ...(await undrainAfterRecovery(stack, log))];
             await audit.finish({ result: removed.length > 0 ? "recovered" : "succeeded", ...(removed.length > 0 ? { removed } : {}) }, log);
             return recovery;
         } catch (error) {
@@ -153,12 +147,7 @@ async function driverRun(stack: Stack, command: string, options: DriverOptions, 
         try {
             const recovery = await recoverInterruptedDeploy(stack, log, { lockHeld: true, command });
             const recovered = recoveryLines(recovery);
-            if (recovered.length > 0) {
-                // A run killed between a drain and its undrain left a host out of rotation.
-                const { undrained } = await undrainHealthyServers(stack, log);
-                recovered.push(...undrained.map((server) => `upstream server ${server} left drained, undrained (healthy)`));
-            }
-            audit.noteRecovery(recovered);
+            audit.noteRecovery(recovered.length > 0 ? [...recovered, ...(await undrainAfterRecovery(stack, log))] : recovered);
             return await planned.execute(audit, log);
         } catch (error) {
             if (!audit.finished) {
@@ -167,6 +156,12 @@ async function driverRun(stack: Stack, command: string, options: DriverOptions, 
             throw error;
         }
     }, { waitMs: options.waitForLockMs });
+}
+
+/** A run killed between a drain and its undrain left a host out of rotation: the audit lines of those put back. */
+async function undrainAfterRecovery(stack: Stack, log: (line: string) => void): Promise<string[]> {
+    const { undrained } = await undrainHealthyServers(stack, log);
+    return undrained.map((server) => `upstream server ${server} left drained, undrained (healthy)`);
 }
 
 /** What a recovery removed or cleared, for the run's audit record (recovery's own log lines give the details). */

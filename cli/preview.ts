@@ -4,9 +4,8 @@ import { describeRollout } from "../components/rollout/plan";
 import { policyOptions } from "./policyPack";
 import { AppPlan, PreviewReport, PreviewStep } from "./previewReport";
 import { berthConfig, deployedState, describeChanges, releasesInConfig } from "./releases";
-import { describeRepairs, planRepairs, repairUrns } from "./repair";
-import { readStackState, resourceName } from "./stackState";
-import { readStatus } from "./status";
+import { readRepairs } from "./repair";
+import { resourceName } from "./stackState";
 
 const CONTAINER_TYPE = "docker:index/container:Container";
 
@@ -62,9 +61,8 @@ export async function previewDeploy(stack: Stack, options: { repair?: boolean } 
  */
 async function plannedRepairs(stack: Stack): Promise<{ repairs: string[]; replace: string[] }> {
     try {
-        const state = await readStackState(stack);
-        const planned = planRepairs(await readStatus(stack, state), state);
-        return { repairs: describeRepairs(planned), replace: repairUrns(planned, state) };
+        const { lines, urns } = await readRepairs(stack);
+        return { repairs: lines, replace: urns };
     } catch (error) {
         return { repairs: [`not checked: the hosts could not be read (${(error as Error).message.split("\n")[0]})`], replace: [] };
     }

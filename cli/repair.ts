@@ -1,5 +1,6 @@
-import { resourceName, StackState } from "./stackState";
-import { StatusReport } from "./status";
+import type { Stack } from "@pulumi/pulumi/automation";
+import { readStackState, resourceName, StackState } from "./stackState";
+import { readStatus, StatusReport } from "./status";
 
 /**
  * One drifted host part and how `berth deploy` converges it: the stack's
@@ -105,10 +106,17 @@ export function unfinishedWebSteps(state: StackState): { app: string; host: stri
     return unfinished;
 }
 
-/** The URNs to pass to `pulumi up --replace`. */
+/** The URNs to pass to `pulumi up --replace`, each once (a killed run can leave a replaced copy beside a resource). */
 export function repairUrns(repairs: Repair[], state: StackState): string[] {
     const names = new Set(repairs.flatMap((repair) => repair.resources));
-    return state.resources.filter((resource) => names.has(resourceName(resource.urn))).map((resource) => resource.urn);
+    return [...new Set(state.resources.filter((resource) => names.has(resourceName(resource.urn))).map((resource) => resource.urn))];
+}
+
+/** What `deploy` would repair now: the hosts read as `status` reads them, the repairs as lines and as URNs to replace. */
+export async function readRepairs(stack: Stack): Promise<{ lines: string[]; urns: string[] }> {
+    const state = await readStackState(stack);
+    const repairs = planRepairs(await readStatus(stack, state), state);
+    return { lines: describeRepairs(repairs), urns: repairUrns(repairs, state) };
 }
 
 /** One line per repair, for the deploy's log and the preview. */

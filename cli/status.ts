@@ -1,6 +1,7 @@
 import { Stack } from "@pulumi/pulumi/automation";
 import { containerNames } from "../components/naming";
 import { appLayout, NGINX_DIRECTORY } from "../components/render/layout";
+import { drainedUpstreamServers, withEveryUpstreamServerUp } from "../components/render/nginx";
 import { releaseDirectory } from "../components/shell/commands";
 import { words } from "../components/shell/quote";
 import { deployedState, Releases } from "./releases";
@@ -121,16 +122,12 @@ export function nginxStatus(reading: NginxReading): NginxStatus {
     if (reading.live.trim() === "") {
         return { host: reading.host, drained: [], drift: ["nginx.conf is missing on the load balancer"] };
     }
-    const drained = [...reading.live.matchAll(/ down; # (\S+@\S+)$/gm)].map((match) => match[1]);
+    const drained = drainedUpstreamServers(reading.live);
     const drift = drained.map((server) => `${server} is drained: it gets no requests`);
-    if (reading.expected !== undefined && undrainAll(reading.live) !== reading.expected) {
+    if (reading.expected !== undefined && withEveryUpstreamServerUp(reading.live) !== reading.expected) {
         drift.push("nginx.conf differs from the one the stack installed (edited on the host?)");
     }
     return { host: reading.host, drained, drift };
-}
-
-function undrainAll(config: string): string {
-    return config.replace(/ down; (# \S+@\S+)$/gm, "; $1");
 }
 
 /** Pure: the apps whose code link status reads on a host: those deployed with a code ref that the stack has a container of there. */

@@ -88,6 +88,16 @@ export function upstreamServerMarker(appName: string, hostName: string): string 
     return `# ${appName}@${hostName}`;
 }
 
+/** The `app@host` of every upstream server the config marks `down` (drained), in file order. */
+export function drainedUpstreamServers(config: string): string[] {
+    return [...config.matchAll(/ down; # (\S+@\S+)$/gm)].map((match) => match[1]);
+}
+
+/** The config with every upstream server up, as berth renders it before any drain. */
+export function withEveryUpstreamServerUp(config: string): string {
+    return config.replace(/ down; (# \S+@\S+)$/gm, "; $1");
+}
+
 /** An upstream server's `address:port` as nginx parses it (IPv6 in brackets). */
 export function upstreamServerAddress(server: Pick<UpstreamServer, "address" | "port">): string {
     return hostAndPort(server.address, server.port);

@@ -8,6 +8,7 @@ import { EngineEvent } from "@pulumi/pulumi/automation";
 import { deploy, recoverStack } from "../../cli/deploy";
 import { previewDeploy } from "../../cli/preview";
 import { readStatus } from "../../cli/status";
+import { drainedUpstreamServers } from "../../components/render/nginx";
 import { eventually, LabHost, LabStack, onLabHost, sampleLabStackForFailures, setSampleRef, setSampleTag, tearDownLab } from "./support/lab";
 import { killProcessesIn } from "./support/processes";
 import { expectNoFailedRequests, sampleLoad, servedVersions } from "./support/sample";
@@ -47,8 +48,7 @@ async function berthLabel(host: LabHost, name: string): Promise<string> {
 }
 
 async function drainedInNginx(): Promise<string[]> {
-    const config = await onLabHost("lb-1", "cat /srv/berth/nginx/nginx.conf");
-    return [...config.matchAll(/ down; # (\S+)$/gm)].map((match) => match[1]);
+    return drainedUpstreamServers(await onLabHost("lb-1", "cat /srv/berth/nginx/nginx.conf"));
 }
 
 describe("converging hosts that drifted from the stack", () => {
