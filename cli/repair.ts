@@ -21,14 +21,23 @@ export interface Repair {
 
 /** The resources that replace one app container under the rollout's discipline. */
 function containerSteps(app: string, role: string, host: string): string[] {
-    return role === "web"
-        ? [`${app}-drain-${host}`, `${app}-web-adopt-${host}`, `${app}-web-${host}`, `${app}-healthy-${host}`, `${app}-undrain-${host}`]
-        : [`${app}-${role}-adopt-${host}`, `${app}-${role}-${host}`];
+    switch (role) {
+        case "web":
+            // The port step runs again too: the new container starts on the port nginx does not point at.
+            return [
+                `${app}-web-port-${host}`, `${app}-drain-${host}`, `${app}-web-clear-${host}`, `${app}-web-stop-${host}`,
+                `${app}-web-${host}`, `${app}-healthy-${host}`, `${app}-undrain-${host}`, `${app}-web-retire-${host}`,
+            ];
+        case "worker":
+            return [`${app}-worker-${host}`, `${app}-worker-retire-${host}`];
+        default:
+            return [`${app}-${role}-adopt-${host}`, `${app}-${role}-${host}`];
+    }
 }
 
 /** The resources that switch one host's code link back and reload what runs that code. */
 function codeSteps(app: string, host: string): string[] {
-    return [`${app}-code-${host}`, `${app}-healthy-${host}`, `${app}-worker-restart-${host}`, `${app}-beat-restart-${host}`];
+    return [`${app}-code-${host}`, `${app}-worker-restart-${host}`, `${app}-beat-restart-${host}`];
 }
 
 /**

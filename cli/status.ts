@@ -245,11 +245,18 @@ function hostContainerStatus(host: string, live: HostContainer): ContainerStatus
 
 const APP_CONTAINER_ROLES = ["web", "worker", "beat"] as const;
 
-/** For a container not on its host (so no Docker labels to read): the app and role its name was made from. */
+/**
+ * For a container without berth's labels (not on its host, or started by
+ * hand): the app and role its name was made from, berth's fixed name
+ * (`sample-beat`, and what seeds and older berths called web and workers)
+ * or a generated one (`sample-web-web-1-0a1b2c3`). The longest app name wins.
+ */
 function appAndRole(name: string | undefined, appNames: string[]): { app: string; role: string } {
-    for (const app of appNames) {
+    const byLength = [...appNames].sort((left, right) => right.length - left.length);
+    for (const app of byLength) {
         for (const role of APP_CONTAINER_ROLES) {
-            if (name === containerNames[role](app)) {
+            const fixed = containerNames[role](app);
+            if (name === fixed || (role !== "beat" && name?.startsWith(`${fixed}-`))) {
                 return { app, role };
             }
         }

@@ -2,7 +2,7 @@ import { Stack } from "@pulumi/pulumi/automation";
 import { webHealthCheckCommand } from "../components/appContainers";
 import { containerNames } from "../components/naming";
 import { NGINX_DIRECTORY } from "../components/render/layout";
-import { upstreamServerMarker } from "../components/render/nginx";
+import { upstreamServerMarker, upstreamServerPort } from "../components/render/nginx";
 import { setUpstreamServerDrained } from "../components/shell/commands";
 import { strictScript, words } from "../components/shell/quote";
 import { AppSpec, validateConfig } from "../components/config";
@@ -17,11 +17,14 @@ import { nginxStatus, readNginx } from "./status";
  * does, gracefully, after the run is gone), and answers its health path with
  * the app's Host twice, a second apart. Anything else prints what it is.
  */
-function servesCheck(app: AppSpec, container: string): string {
+function servesCheck(app: AppSpec, port: number): string {
     // Docker's own health check command, run once more now: from inside, with the app's Host.
-    const probe = `${words("docker", "exec", container, ...webHealthCheckCommand(app).slice(1))} >/dev/null`;
+    const probe = `docker exec "$container" ${words(...webHealthCheckCommand(app).slice(1))} >/dev/null`;
     return strictScript(
-        `state=$(${words("docker", "inspect", "-f", "{{.State.Status}}/{{if .State.Health}}{{.State.Health.Status}}{{end}}", container)} 2>/dev/null || echo missing)`,
+        // The app's web container that publishes the port nginx's line points at.
+        `container=$(${words("docker", "ps", "-q", "--filter", `label=berth.app=${app.name}`, "--filter", "label=berth.role=web", "--filter", `publish=${port}`)} | head -n 1)`,
+        `if [ -z "$container" ]; then echo "missing (no container of ${app.name} publishes port ${port})"; exit 0; fi`,
+        `state=$(${words("docker", "inspect", "-f", "{{.State.Status}}/{{if .State.Health}}{{.State.Health.Status}}{{end}}")} "$container" 2>/dev/null || echo missing)`,
         `if [ "$state" != running/healthy ]; then echo "$state"; exit 0; fi`,
         `${probe} 2>/dev/null && sleep 1 && ${probe} 2>/dev/null && echo healthy || echo "not answering ${app.healthPath}"`,
     );
@@ -58,11 +61,14 @@ export async function undrainHealthyServers(stack: Stack, log: (line: string) =>
         const [app, host] = server.split("@");
         const access = accessByHost.get(host);
         const spec = apps.find((candidate) => candidate.name === app);
+        const port = upstreamServerPort(reading.live, app, host);
         const health = !access
             ? "on a host the stack does not know"
             : !spec
               ? `not checked (no app ${app} in a valid config)`
-              : (await runOnHost(access, servesCheck(spec, containerNames.web(app)))).trim();
+              : port === undefined
+                ? "not found (its server line names no port)"
+                : (await runOnHost(access, servesCheck(spec, port))).trim();
         if (health !== "healthy") {
             result.leftDrained.push(`${server}: its web container is ${health}`);
             log(`left drained: ${server} (its web container is ${health}); \`berth deploy\` replaces it and puts it back`);

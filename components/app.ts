@@ -4,10 +4,10 @@ import { AppSpec } from "./config/types";
 import { AppHostFiles, createAppHostFiles } from "./appHostFiles";
 import { createRollout } from "./appRollout";
 import { Host } from "./host";
-import { LoadBalancer } from "./loadBalancer";
+import { LoadBalancer, siteSettings } from "./loadBalancer";
 import { fingerprint, imageReference } from "./naming";
 import { renderEnvFile } from "./render/envFile";
-import { hostAndPort } from "./render/address";
+import { SiteSettings, upstreamServerAddress } from "./render/nginx";
 import { appLayout } from "./render/layout";
 import { appHosts, describeRollout } from "./rollout/plan";
 
@@ -42,6 +42,8 @@ export class App extends pulumi.ComponentResource {
     readonly hostsByRole: pulumi.Output<AppHostsByRole>;
     /** `address:port` of each web container behind the app's upstream. */
     readonly upstreamServers: pulumi.Output<string[]>;
+    /** The app's site in nginx: each web host on the port of its new container. */
+    readonly site: pulumi.Output<SiteSettings>;
     /** The rollout order of an image change, as numbered lines. */
     readonly rolloutPlan: pulumi.Output<string[]>;
     /** Depend on this to run after the whole app is deployed. */
@@ -84,9 +86,8 @@ export class App extends pulumi.ComponentResource {
         this.tag = pulumi.output(spec.image.tag);
         this.codeRef = pulumi.output(spec.code?.ref);
         this.hostsByRole = pulumi.output({ web: spec.hosts.web, worker: spec.hosts.worker, beat: spec.hosts.beat });
-        this.upstreamServers = pulumi.all(spec.hosts.web.map((hostName) => args.hosts[hostName].privateAddress)).apply((addresses) =>
-            addresses.map((address) => hostAndPort(address, spec.webPort)),
-        );
+        this.site = siteSettings(spec, args.hosts, rollout.webPortByHost);
+        this.upstreamServers = this.site.apply((site) => site.servers.map((server) => upstreamServerAddress(server)));
         this.rolloutPlan = pulumi.output(describeRollout(spec, "image"));
 
         this.registerOutputs({

@@ -1,16 +1,19 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as docker from "@pulumi/docker";
 import * as command from "@pulumi/command";
-import { AppSpec } from "./config/types";
+import { AppSpec, webPorts } from "./config/types";
 import { AppHostFiles } from "./appHostFiles";
 import { containerEnvironment, environmentList, ROTATED_LOGS, WEB_CONTAINER_PORT, webHealthCheckCommand } from "./appContainers";
 import { Host } from "./host";
 import { LoadBalancer } from "./loadBalancer";
 import { containerNames, imageReference } from "./naming";
 import { hostAndPort } from "./render/address";
-import { AppLayout } from "./render/layout";
+import { AppLayout, webRuntimeDirectory } from "./render/layout";
 import { hostTasks, releaseHost, staticHosts, staticTasks } from "./rollout/plan";
-import { appVolumes, releaseDirectory, removeContainerNotStartedByBerth, restartUnlessStartedAfterSwitch, runOneShotTask, switchReleaseAndReload, waitForHttp } from "./shell/commands";
+import {
+    appVolumes, ContainersToStop, releaseDirectory, removeContainerNotStartedByBerth, restartUnlessStartedAfterSwitch,
+    runOneShotTask, stopContainers, switchReleaseAndReload, waitForHttp,
+} from "./shell/commands";
 import { chain } from "./shell/quote";
 
 export interface RolloutArgs {
@@ -31,6 +34,8 @@ export interface RolloutResources {
     /** collectstatic on every web host. */
     staticFiles: command.remote.Command[];
     web: docker.Container[];
+    /** Per web host, the port its new web container publishes (what nginx points at after the rollout). */
+    webPortByHost: Record<string, pulumi.Output<number>>;
     workers: docker.Container[];
     beat?: docker.Container;
     /** The last step: depend on it to run after the whole app is deployed. */
@@ -66,39 +71,59 @@ export function createRollout(args: RolloutArgs): RolloutResources {
         }, { parent, dependsOn: prepared });
     });
 
-    let previous: pulumi.Resource[] = [...prepared, ...args.drainAfter, args.loadBalancer.ready, ...(release ? [release] : []), ...staticFiles];
+    let previous: pulumi.Resource[] = [...prepared, ...args.drainAfter, args.loadBalancer.started, ...(release ? [release] : []), ...staticFiles];
     const switched = new Map<string, command.remote.Command>();
+    const webPortByHost: Record<string, pulumi.Output<number>> = {};
 
-    // Web hosts one by one: drain, switch code, replace, check health, undrain.
+    // Web hosts one by one. blue-green: the new container starts beside the old on the other
+    // port, is health-gated, nginx switches to it, then the old one stops with its grace.
+    // drain-first: the host leaves nginx's rotation and its old container stops first.
     const web = app.hosts.web.map((hostName) => {
         const files = args.filesByHost.get(hostName)!;
-        const drain = drainStep(args, hostName, true, previous);
-        const codeSwitch = codeSwitchStep(args, files, [drain]);
-        if (codeSwitch) {
-            switched.set(hostName, codeSwitch);
-        }
-        const adopt = adoptStep(args, files.host, "web", [codeSwitch ?? drain]);
+        const port = webPortStep(args, hostName);
+        webPortByHost[hostName] = port;
+        const makeWay = app.swap === "drain-first"
+            ? stopStep(args, files.host, "web", "stop", [drainStep(args, hostName, previous)], pulumi.output({ allOfRole: true, publishing: webPorts(app), ...oldNames(app, "web") }), [args.containerFingerprint])
+            // (The port is a property dependency: this runs after the port step.)
+            : stopStep(args, files.host, "web", "clear", previous, port.apply((newPort) => ({ allOfRole: false, publishing: [newPort] })), [args.containerFingerprint]);
         const container = new docker.Container(`${name}-web-${hostName}`, {
             ...containerBase(args, files.host, "web"),
             command: ["run"],
-            ports: [{ internal: WEB_CONTAINER_PORT, external: app.webPort, ip: files.host.privateAddress }],
+            ports: [{ internal: WEB_CONTAINER_PORT, external: port, ip: files.host.privateAddress }],
+            // This container's own runtime directory (FIFO, ready file), at the path the ini names.
+            volumes: port.apply((newPort) => containerVolumes(args.layout, webRuntimeDirectory(args.layout, newPort))),
             healthcheck: { tests: webHealthCheckCommand(app), interval: "2s", timeout: "3s", retries: 3, startPeriod: "2s" },
             wait: true,
             waitTimeout: app.healthTimeoutSeconds,
         }, {
             parent,
             provider: files.host.dockerProvider,
-            dependsOn: [adopt, files.image, files.envFile, ...(files.uwsgiIni ? [files.uwsgiIni] : [])],
+            dependsOn: [makeWay, files.image, files.envFile, ...(files.uwsgiIni ? [files.uwsgiIni] : [])],
+            // The new container starts before the old one goes (the ports differ, the name is generated).
+            deleteBeforeReplace: false,
         });
+        const url = pulumi.all([files.host.privateAddress, port]).apply(([address, newPort]) => `http://${hostAndPort(address, newPort)}${app.healthPath}`);
         const healthy = new command.remote.Command(`${name}-healthy-${hostName}`, {
             connection: files.host.connection,
-            create: files.host.privateAddress.apply((address) => waitForHttp(`http://${hostAndPort(address, app.webPort)}${app.healthPath}`, app.domain, app.healthTimeoutSeconds)),
+            create: url.apply((healthUrl) => waitForHttp(healthUrl, app.domain, app.healthTimeoutSeconds)),
             // A new container (a new ID) is checked again, even when a failed
             // rollout is being rolled back to the settings checked last time.
-            triggers: [container.id, app.code?.ref ?? ""],
+            triggers: [container.id],
         }, { parent, dependsOn: [container] });
-        const undrain = drainStep(args, hostName, false, [healthy], container.id);
-        previous = [undrain];
+        const undrain = undrainStep(args, hostName, port, files.host.privateAddress, container.id, [healthy]);
+        const retire = app.swap === "drain-first"
+            ? undrain
+            : stopStep(args, files.host, "web", "retire", [undrain], pulumi.all([port, container.id]).apply(([newPort, id]) => ({
+                  allOfRole: true,
+                  keepId: id,
+                  publishing: webPorts(app).filter((other) => other !== newPort),
+                  ...oldNames(app, "web"),
+              })), [container.id]);
+        const codeSwitch = codeSwitchStep(args, files, [retire], { container, port, url });
+        if (codeSwitch) {
+            switched.set(hostName, codeSwitch);
+        }
+        previous = [codeSwitch ?? retire];
         return container;
     });
 
@@ -117,6 +142,7 @@ export function createRollout(args: RolloutArgs): RolloutResources {
         release,
         staticFiles,
         web,
+        webPortByHost,
         workers: workers.map((worker) => worker.container),
         beat: beat?.container,
         done: previous[previous.length - 1],
@@ -144,55 +170,153 @@ function releaseCommand(args: RolloutArgs, tasks: string[], host: Host): string 
 }
 
 /**
- * Takes one web host out of nginx's rotation (or back in) around its
- * replacement. Only a container replacement drains; the code path reloads in
- * place. The drain runs when the settings change; the undrain whenever the
- * host has a new container, so a host drained by a failed rollout comes back
- * into rotation when the rollback puts a healthy container there.
+ * On the load balancer, before anything of this deploy touches nginx: the
+ * port the host's new web container starts on, the one nginx does not point
+ * at now. Runs again whenever the containers must be replaced.
  */
-function drainStep(args: RolloutArgs, hostName: string, drained: boolean, dependsOn: pulumi.Resource[], newContainerId?: pulumi.Output<string>): command.remote.Command {
-    return new command.remote.Command(`${args.name}-${drained ? "drain" : "undrain"}-${hostName}`, {
+function webPortStep(args: RolloutArgs, hostName: string): pulumi.Output<number> {
+    const ports = webPorts(args.app);
+    const step = new command.remote.Command(`${args.name}-web-port-${hostName}`, {
         connection: args.loadBalancer.host.connection,
-        create: args.loadBalancer.drainCommand(args.app.name, hostName, drained),
-        triggers: newContainerId ? [newContainerId] : [args.containerFingerprint],
-    }, { parent: args.parent, dependsOn });
+        create: args.loadBalancer.nextWebPortCommand(args.app.name, hostName, ports),
+        triggers: [args.containerFingerprint],
+    }, { parent: args.parent, dependsOn: [args.loadBalancer.started] });
+    return step.stdout.apply((stdout) => {
+        const port = Number(stdout.trim());
+        if (!ports.includes(port)) {
+            throw new Error(`choosing the web port of ${args.app.name} on ${hostName}: expected ${ports.join(" or ")}, got ${JSON.stringify(stdout)}`);
+        }
+        return port;
+    });
 }
 
 /**
- * Right before berth's container is (re)created: a container under its name
- * that berth did not start (a hand-made `docker run`) is stopped with the
- * app's grace and removed, after the host was drained (web) or the steps
- * before it ran (worker, beat). Runs with every new container; `berth deploy`
- * also replaces it to adopt a host that drifted.
+ * drain-first only: takes one web host out of nginx's rotation before its
+ * old container stops. Runs when the containers must be replaced; the code
+ * path reloads in place.
  */
-function adoptStep(args: RolloutArgs, host: Host, role: "web" | "worker" | "beat", dependsOn: pulumi.Resource[]): command.remote.Command {
-    return new command.remote.Command(`${args.name}-${role}-adopt-${host.hostName}`, {
-        connection: host.connection,
-        create: removeContainerNotStartedByBerth(containerNames[role](args.app.name), args.app.name, role, args.app.stopGraceSeconds),
+function drainStep(args: RolloutArgs, hostName: string, dependsOn: pulumi.Resource[]): command.remote.Command {
+    return new command.remote.Command(`${args.name}-drain-${hostName}`, {
+        connection: args.loadBalancer.host.connection,
+        create: args.loadBalancer.drainCommand(args.app.name, hostName, true),
         triggers: [args.containerFingerprint],
     }, { parent: args.parent, dependsOn });
 }
 
-/** Points the host's code link at the new release and touches the ini (the fast path's reload). */
-function codeSwitchStep(args: RolloutArgs, files: AppHostFiles, dependsOn: pulumi.Resource[]): command.remote.Command | undefined {
-    if (!args.app.code || !files.checkout) {
+/**
+ * Puts the host's new web container into nginx's rotation: its server line
+ * points at the new port, not drained. Runs whenever the host has a new
+ * container, so a host drained by a failed rollout comes back when the
+ * rollback puts a healthy container there.
+ */
+function undrainStep(
+    args: RolloutArgs,
+    hostName: string,
+    port: pulumi.Output<number>,
+    address: pulumi.Input<string>,
+    containerId: pulumi.Output<string>,
+    dependsOn: pulumi.Resource[],
+): command.remote.Command {
+    return new command.remote.Command(`${args.name}-undrain-${hostName}`, {
+        connection: args.loadBalancer.host.connection,
+        create: pulumi.all([address, port]).apply(([hostAddress, newPort]) =>
+            args.loadBalancer.pointServerCommand(args.app.name, { hostName, address: hostAddress, port: newPort, drained: false })),
+        triggers: [containerId],
+    }, { parent: args.parent, dependsOn });
+}
+
+/**
+ * Stops containers of the app's role on one host (see stopContainers):
+ * `clear` frees the new container's port, `retire` stops the old container
+ * once nginx no longer sends it requests, `stop` (drain-first) stops the old
+ * one before the new one starts. A hand-made container (a seed-style
+ * `docker run`) is removed as well, so berth adopts the host.
+ */
+function stopStep(
+    args: RolloutArgs,
+    host: Host,
+    role: "web" | "worker",
+    purpose: "clear" | "retire" | "stop",
+    dependsOn: pulumi.Resource[],
+    which: pulumi.Output<Omit<ContainersToStop, "appName" | "role" | "graceSeconds">>,
+    triggers: pulumi.Input<string>[],
+): command.remote.Command {
+    return new command.remote.Command(`${args.name}-${role}-${purpose}-${host.hostName}`, {
+        connection: host.connection,
+        create: which.apply((selection) => stopContainers({ ...selection, appName: args.app.name, role, graceSeconds: args.app.stopGraceSeconds })),
+        triggers,
+    }, { parent: args.parent, dependsOn });
+}
+
+/** The fixed name berth (and the seeds' `docker run`) gave the role's container before containers had generated names. */
+function oldNames(app: AppSpec, role: "web" | "worker"): { named: string } {
+    return { named: containerNames[role](app.name) };
+}
+
+/**
+ * Right before beat's container is (re)created: a container under its name
+ * that berth did not start (a hand-made `docker run`) is stopped with the
+ * app's grace and removed. Runs with every new container; `berth deploy`
+ * also replaces it to adopt a host that drifted.
+ */
+function adoptStep(args: RolloutArgs, host: Host, dependsOn: pulumi.Resource[]): command.remote.Command {
+    return new command.remote.Command(`${args.name}-beat-adopt-${host.hostName}`, {
+        connection: host.connection,
+        create: removeContainerNotStartedByBerth(containerNames.beat(args.app.name), args.app.name, "beat", args.app.stopGraceSeconds),
+        triggers: [args.containerFingerprint],
+    }, { parent: args.parent, dependsOn });
+}
+
+/** The web container a code switch reloads, and where its health is checked. */
+interface ServingWeb {
+    container: docker.Container;
+    port: pulumi.Output<number>;
+    url: pulumi.Output<string>;
+}
+
+/**
+ * Points the host's code link at the new release and touches the ini (the
+ * fast path's reload). On a web host it waits until the serving container
+ * has reloaded and answers its health path.
+ */
+function codeSwitchStep(args: RolloutArgs, files: AppHostFiles, dependsOn: pulumi.Resource[], web?: ServingWeb): command.remote.Command | undefined {
+    const { app, layout } = args;
+    if (!app.code || !files.checkout) {
         return undefined;
     }
+    const ref = app.code.ref;
+    const create = web
+        ? pulumi.all([web.container.name, web.port, web.url]).apply(([name, port, url]) => chain(
+              switchReleaseAndReload(layout, ref, { name, runtime: webRuntimeDirectory(layout, port) }, app.healthTimeoutSeconds, app.reload),
+              waitForHttp(url, app.domain, app.healthTimeoutSeconds),
+          ))
+        : pulumi.output(switchReleaseAndReload(layout, ref, undefined, app.healthTimeoutSeconds, app.reload));
     return new command.remote.Command(`${args.name}-code-${files.host.hostName}`, {
         connection: files.host.connection,
-        create: switchReleaseAndReload(args.layout, args.app.code.ref, containerNames.web(args.app.name), args.app.healthTimeoutSeconds, args.app.reload),
-        triggers: [args.app.code.ref],
+        create,
+        triggers: [ref],
     }, { parent: args.parent, dependsOn: [...dependsOn, files.checkout, ...(files.uwsgiIni ? [files.uwsgiIni] : [])] });
+}
+
+/** What a long-running container mounts: the host volume read-only, and its runtime directory writable at `layout.runtime`. */
+function containerVolumes(layout: AppLayout, runtimeOnHost: string): docker.types.input.ContainerVolume[] {
+    return appVolumes(layout, layout.runtime).map((volume) => ({
+        hostPath: volume.path === layout.runtime ? runtimeOnHost : volume.path,
+        containerPath: volume.path,
+        readOnly: volume.readOnly,
+    }));
 }
 
 function containerBase(args: RolloutArgs, host: Host, role: "web" | "worker" | "beat"): docker.ContainerArgs {
     const { app, layout } = args;
     return {
-        name: containerNames[role](app.name),
+        // Web and worker containers get a generated name (`<resource>-<random>`): the new one
+        // runs beside the old. Beat keeps one fixed name: never two beats, not even for a moment.
+        ...(role === "beat" ? { name: containerNames.beat(app.name) } : {}),
         image: imageReference(app),
         envs: environmentList(containerEnvironment(app, layout, host.hostName, role)),
         // The settings, secrets, ini and code read-only; only the runtime directory writable.
-        volumes: appVolumes(layout, layout.runtime).map((volume) => ({ hostPath: volume.path, containerPath: volume.path, readOnly: volume.readOnly })),
+        volumes: containerVolumes(layout, layout.runtime),
         ...(app.user ? { user: `${app.user.uid}:${app.user.gid}` } : {}),
         labels: [
             { label: "berth.app", value: app.name },
@@ -211,7 +335,11 @@ function containerBase(args: RolloutArgs, host: Host, role: "web" | "worker" | "
     };
 }
 
-/** A worker or beat container, and on the code path its restart after the code switch. */
+/**
+ * A worker or beat container, and on the code path its restart after the
+ * code switch. A new worker starts beside the old one, which then gets its
+ * warm shutdown; beat's old container is deleted before the new one starts.
+ */
 function backgroundContainer(
     args: RolloutArgs,
     role: "worker" | "beat",
@@ -227,18 +355,23 @@ function backgroundContainer(
             switched.set(hostName, codeSwitch);
         }
     }
-    const adopt = adoptStep(args, files.host, role, [...previous, ...(codeSwitch ? [codeSwitch] : [])]);
+    const before = [...previous, ...(codeSwitch ? [codeSwitch] : [])];
     const container = new docker.Container(`${args.name}-${role}-${hostName}`, {
         ...containerBase(args, files.host, role),
         command: [role],
-    }, { parent: args.parent, provider: files.host.dockerProvider, dependsOn: [adopt, files.image, files.envFile] });
+    }, role === "beat"
+        ? { parent: args.parent, provider: files.host.dockerProvider, dependsOn: [adoptStep(args, files.host, before), files.image, files.envFile] }
+        : { parent: args.parent, provider: files.host.dockerProvider, dependsOn: [...before, files.image, files.envFile], deleteBeforeReplace: false });
+    const started: pulumi.Resource = role === "beat"
+        ? container
+        : stopStep(args, files.host, "worker", "retire", [container], container.id.apply((id) => ({ allOfRole: true, keepId: id, publishing: [], ...oldNames(args.app, "worker") })), [container.id]);
     if (!args.app.code) {
-        return { container, done: [container] };
+        return { container, done: [started] };
     }
     const restart = new command.remote.Command(`${args.name}-${role}-restart-${hostName}`, {
         connection: files.host.connection,
-        create: restartUnlessStartedAfterSwitch(containerNames[role](args.app.name), args.app.stopGraceSeconds, args.layout.code),
+        create: container.name.apply((name) => restartUnlessStartedAfterSwitch(name, args.app.stopGraceSeconds, args.layout.code)),
         triggers: [args.app.code.ref],
-    }, { parent: args.parent, dependsOn: [container] });
+    }, { parent: args.parent, dependsOn: [started] });
     return { container, done: [restart] };
 }

@@ -6,8 +6,8 @@ import { Host } from "./host";
 import { containerNames } from "./naming";
 import { appLayout, BERTH_ROOT_DIRECTORY, NGINX_DIRECTORY } from "./render/layout";
 import { appHosts } from "./rollout/plan";
-import { DOWN_PAGE, renderDownPage, renderNginxConf, SiteSettings, upstreamServerMarker } from "./render/nginx";
-import { installFileFromStdin, installNginxConf, setUpstreamServerDrained } from "./shell/commands";
+import { DOWN_PAGE, renderDownPage, renderNginxConf, SiteSettings, UpstreamServer, upstreamServerLine, upstreamServerMarker } from "./render/nginx";
+import { installFileFromStdin, installNginxConf, nextWebPort, setUpstreamServer, setUpstreamServerDrained } from "./shell/commands";
 import { chain, words } from "./shell/quote";
 
 export interface LoadBalancerArgs {
@@ -34,11 +34,9 @@ export class LoadBalancer extends pulumi.ComponentResource {
     readonly host: Host;
     readonly httpPort: number;
     readonly publicPort: number;
-    /** nginx.conf as rendered with every server up. */
-    readonly config: pulumi.Output<string>;
-    /** Depend on this to run after nginx is up with the current config. */
-    readonly ready: command.remote.Command;
-    readonly container: docker.Container;
+    /** Depend on this to run after nginx runs (with the config of the last deploy, or a first one). */
+    readonly started: docker.Container;
+    private readonly name: string;
 
     constructor(name: string, args: LoadBalancerArgs, opts?: pulumi.ComponentResourceOptions) {
         super("berth:index:LoadBalancer", name, {}, opts);
@@ -48,9 +46,7 @@ export class LoadBalancer extends pulumi.ComponentResource {
         this.publicPort = args.publicPort ?? httpPort;
         const onHost = { parent: this, provider: args.host.dockerProvider };
 
-        this.config = pulumi
-            .all(args.apps.map((app) => siteSettings(app, args.hosts)))
-            .apply((sites) => renderNginxConf({ httpPort, downPageDirectory: NGINX_DIRECTORY, sites }));
+        this.name = name;
 
         // Apps that run no role here keep nothing here. An older berth collected static files on
         // this host, with the app's env file: remove them (again whenever the apps change).
@@ -65,11 +61,14 @@ export class LoadBalancer extends pulumi.ComponentResource {
             stdin: renderDownPage(),
         }, { parent: this });
 
-        // nginx needs a config to start; later changes go through `nginx -t` and a reload.
+        // nginx needs a config to start; later changes go through `nginx -t` and a reload (see
+        // installConfig). Only a first deploy writes this one: every web container on its first port.
         const initialConfig = new command.remote.Command(`${name}-initial-config`, {
             connection: args.host.connection,
             create: `[ -f ${NGINX_DIRECTORY}/nginx.conf ] || { ${installFileFromStdin(`${NGINX_DIRECTORY}/nginx.conf`, "0644")}; }`,
-            stdin: this.config,
+            stdin: pulumi
+                .all(args.apps.map((app) => siteSettings(app, args.hosts, Object.fromEntries(app.hosts.web.map((host) => [host, app.webPort])))))
+                .apply((sites) => renderNginxConf({ httpPort, downPageDirectory: NGINX_DIRECTORY, sites })),
         }, { parent: this, dependsOn: [files], ignoreChanges: ["stdin"] });
 
         const nginxImage = args.image ?? "nginx:1.27-bookworm";
@@ -78,7 +77,7 @@ export class LoadBalancer extends pulumi.ComponentResource {
             keepLocally: true,
         }, onHost);
 
-        this.container = new docker.Container(`${name}-nginx`, {
+        this.started = new docker.Container(`${name}-nginx`, {
             name: containerNames.nginx,
             // The known name, not the pulled image's output: a preview shows (and the pack checks) it even
             // when the host's provider is not known yet; dependsOn keeps the pull first (pulumi-docker#293).
@@ -94,13 +93,31 @@ export class LoadBalancer extends pulumi.ComponentResource {
             stopSignal: "SIGQUIT", // nginx's graceful shutdown
         }, { ...onHost, dependsOn: [initialConfig, image] });
 
-        this.ready = new command.remote.Command(`${name}-config`, {
-            connection: args.host.connection,
-            create: installNginxConf(NGINX_DIRECTORY, containerNames.nginx),
-            stdin: this.config,
-        }, { parent: this, dependsOn: [this.container] });
+        this.registerOutputs({});
+    }
 
-        this.registerOutputs({ config: this.config });
+    /**
+     * The whole nginx.conf, installed once every app's rollout is done (so it
+     * names each web host's new port), tested with `nginx -t`, and applied
+     * with a reload. Returns the installing step.
+     */
+    installConfig(sites: pulumi.Input<SiteSettings>[], dependsOn: pulumi.Resource[]): command.remote.Command {
+        const config = pulumi.all(sites).apply((all) => renderNginxConf({ httpPort: this.httpPort, downPageDirectory: NGINX_DIRECTORY, sites: all }));
+        return new command.remote.Command(`${this.name}-config`, {
+            connection: this.host.connection,
+            create: installNginxConf(NGINX_DIRECTORY, containerNames.nginx),
+            stdin: config,
+        }, { parent: this, dependsOn: [this.started, ...dependsOn] });
+    }
+
+    /** The command that prints the port a host's new web container of the app starts on (see nextWebPort). */
+    nextWebPortCommand(appName: string, hostName: string, ports: [number, number]): string {
+        return nextWebPort(NGINX_DIRECTORY, upstreamServerMarker(appName, hostName), ports);
+    }
+
+    /** The command that points an app's server line at a (new) web container and puts it into rotation. */
+    pointServerCommand(appName: string, server: UpstreamServer): string {
+        return setUpstreamServer(NGINX_DIRECTORY, containerNames.nginx, upstreamServerMarker(appName, server.hostName), upstreamServerLine(appName, server));
     }
 
     /** The command that takes one app's web host out of (or back into) rotation. */
@@ -109,10 +126,13 @@ export class LoadBalancer extends pulumi.ComponentResource {
     }
 }
 
-function siteSettings(app: AppSpec, hosts: Record<string, Host>): pulumi.Output<SiteSettings> {
-    return pulumi.all(app.hosts.web.map((hostName) => hosts[hostName].privateAddress)).apply((addresses) => ({
-        appName: app.name,
-        domain: app.domain,
-        servers: app.hosts.web.map((hostName, index) => ({ hostName, address: addresses[index], port: app.webPort, drained: false })),
-    }));
+/** An app's site in nginx, every web host up on the given port. */
+export function siteSettings(app: AppSpec, hosts: Record<string, Host>, portByHost: Record<string, pulumi.Input<number>>): pulumi.Output<SiteSettings> {
+    return pulumi
+        .all([pulumi.all(app.hosts.web.map((hostName) => hosts[hostName].privateAddress)), pulumi.all(app.hosts.web.map((hostName) => portByHost[hostName]))])
+        .apply(([addresses, ports]) => ({
+            appName: app.name,
+            domain: app.domain,
+            servers: app.hosts.web.map((hostName, index) => ({ hostName, address: addresses[index], port: ports[index], drained: false })),
+        }));
 }

@@ -109,6 +109,7 @@ export function deployStack(config: StackConfig, options: DeployOptions = {}): S
     // Apps pull and release in parallel, but their web rollouts go one after
     // another: they drain and undrain through the same nginx.
     const apps: Record<string, pulumi.Output<AppOutputs>> = {};
+    const appComponents: Record<string, App> = {};
     let previousApp: App | undefined;
     for (const appSpec of spec.apps) {
         const app: App = new App(appSpec.name, {
@@ -130,8 +131,13 @@ export function deployStack(config: StackConfig, options: DeployOptions = {}): S
             upstreamServers: app.upstreamServers,
             rolloutPlan: app.rolloutPlan,
         }));
+        appComponents[appSpec.name] = app;
         previousApp = app;
     }
+
+    // Once every rollout is done: the whole nginx.conf, each web host on its new container's port.
+    const appResources = Object.values(appComponents);
+    loadBalancer.installConfig(appResources.map((app) => app.site), appResources.map((app) => app.done));
 
     const lbHost = hosts[spec.loadBalancer.host];
     return {

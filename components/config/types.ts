@@ -45,6 +45,9 @@ export interface CodeSpec {
     allowedBranches: string[];
 }
 
+export const SWAP_MODES = ["blue-green", "drain-first"] as const;
+export type SwapMode = (typeof SWAP_MODES)[number];
+
 export interface AppHostsSpec {
     web: string[];
     worker: string[];
@@ -59,8 +62,14 @@ export interface AppSpec {
     image: ImageSpec;
     /** When set, the code lives in a host volume checked out at `ref`, not in the image. */
     code?: CodeSpec;
-    /** Port the web container publishes on each web host's private address. */
+    /**
+     * The first of the two ports a web container publishes on each web
+     * host's private address: a rollout starts the new container on the one
+     * the old container does not use (`webPort` or `webPort + 1`).
+     */
     webPort: number;
+    /** How a web host swaps containers: `blue-green` (the new beside the old, capacity kept) or `drain-first` (one container at a time). Default `blue-green`. */
+    swap: SwapMode;
     /** WSGI entry point. Default `<name>.wsgi:application`. */
     wsgiModule: string;
     hosts: AppHostsSpec;
@@ -88,6 +97,11 @@ export interface AppSpec {
      * checks before the first container starts).
      */
     user?: { uid: number; gid: number };
+}
+
+/** The two host ports an app's web containers take turns on: the new one starts on the port the old one does not use. */
+export function webPorts(app: Pick<AppSpec, "webPort">): [number, number] {
+    return [app.webPort, app.webPort + 1];
 }
 
 export interface LoadBalancerSpec {

@@ -11,7 +11,7 @@ import { ConfigReader, keyPath } from "./reader";
 import { formatHostKey, HOST_KEY_TYPES, parseHostKey } from "../ssh/hostKeys";
 import { NGINX_DIRECTORY } from "../render/layout";
 import { readSecrets } from "./secrets";
-import { AppSecrets, AppSpec, BerthSpec, CodeSpec, HostSpec, LoadBalancerSpec, RELOAD_MODES, Role, ROLES } from "./types";
+import { AppSecrets, AppSpec, BerthSpec, CodeSpec, HostSpec, LoadBalancerSpec, RELOAD_MODES, Role, ROLES, SWAP_MODES, webPorts } from "./types";
 
 /** What references to a host need to know: listed (`berth:hosts`) or a droplet berth creates. */
 type KnownHost = Pick<HostSpec, "name" | "roles" | "sshPort">;
@@ -40,7 +40,7 @@ const TOP_LEVEL_KEYS = ["production", "sshKeyPath", "secrets", "hosts", "loadBal
 const HOST_KEYS = ["name", "address", "privateAddress", "sshPort", "sshUser", "roles", "hostKey"] as const;
 const LOAD_BALANCER_KEYS = ["host", "httpPort", "publicPort", "image"] as const;
 const APP_KEYS = [
-    "name", "domain", "image", "code", "webPort", "wsgiModule", "hosts", "release", "reload", "processes", "threads",
+    "name", "domain", "image", "code", "webPort", "swap", "wsgiModule", "hosts", "release", "reload", "processes", "threads",
     "healthPath", "healthTimeoutSeconds", "stopGraceSeconds", "env", "memoryMb", "workerConcurrency", "user",
 ] as const;
 const PORT = { min: 1, max: 65535 };
@@ -341,7 +341,9 @@ function readApp(reader: ConfigReader, raw: Record<string, unknown>, path: strin
         domain,
         image: { repository, tag },
         code: raw.code === undefined ? undefined : readCode(reader, raw.code, `${path}.code`),
-        webPort: reader.integer(raw.webPort, `${path}.webPort`, 0, { min: 1024, max: 65535 }) || missingPort(reader, raw.webPort, `${path}.webPort`),
+        // Two ports: the old container keeps one while the new one starts on the other.
+        webPort: reader.integer(raw.webPort, `${path}.webPort`, 0, { min: 1024, max: 65534 }) || missingPort(reader, raw.webPort, `${path}.webPort`),
+        swap: reader.oneOf(raw.swap, `${path}.swap`, SWAP_MODES, "blue-green"),
         wsgiModule,
         hosts: readAppHosts(reader, raw.hosts, `${path}.hosts`, hosts),
         release,
@@ -466,11 +468,13 @@ function checkPortCollisions(reader: ConfigReader, apps: AppSpec[], hosts: Known
             return;
         }
         for (const host of app.hosts.web) {
-            const key = `${host}:${app.webPort}`;
-            const owner = taken.get(key);
-            if (owner) {
-                reader.problem(`berth:apps[${index}].webPort`, `port ${app.webPort} on host ${JSON.stringify(host)} is already used by ${owner}; give each app on a host its own port`);
-            } else {
+            for (const port of webPorts(app)) {
+                const key = `${host}:${port}`;
+                const owner = taken.get(key);
+                if (owner) {
+                    reader.problem(`berth:apps[${index}].webPort`, `port ${port} on host ${JSON.stringify(host)} is already used by ${owner}; an app's web containers use webPort and webPort + 1: give each app on a host its own pair`);
+                    break;
+                }
                 taken.set(key, `app ${JSON.stringify(app.name)}`);
             }
         }

@@ -27,6 +27,16 @@ export interface AppLayout {
     staticFiles: string;
 }
 
+/**
+ * A web container's runtime directory on the host, one per port: two web
+ * containers of an app run side by side during a swap, each with its own
+ * uWSGI FIFO and ready file. It is mounted at `layout.runtime` inside the
+ * container, so the uWSGI ini names the same paths for both.
+ */
+export function webRuntimeDirectory(layout: AppLayout, port: number): string {
+    return `${layout.runtime}/web-${port}`;
+}
+
 export const BERTH_ROOT_DIRECTORY = "/srv/berth";
 
 /** Where nginx's config and "site is down" page live on the load balancer host. */

@@ -93,9 +93,30 @@ export function drainedUpstreamServers(config: string): string[] {
     return [...config.matchAll(/ down; # (\S+@\S+)$/gm)].map((match) => match[1]);
 }
 
+/** The port an app's server line on a host points at (its serving web container's), if the config has the line. */
+export function upstreamServerPort(config: string, appName: string, hostName: string): number | undefined {
+    const marker = upstreamServerMarker(appName, hostName);
+    for (const line of config.split("\n")) {
+        const match = /^\s*server \S+:(\d+) .*;\s(# \S+@\S+)$/.exec(line);
+        if (match && match[2] === marker) {
+            return Number(match[1]);
+        }
+    }
+    return undefined;
+}
+
 /** The config with every upstream server up, as berth renders it before any drain. */
 export function withEveryUpstreamServerUp(config: string): string {
     return config.replace(/ down; (# \S+@\S+)$/gm, "; $1");
+}
+
+/**
+ * One web container in an app's upstream, as its line reads (without the
+ * indent): a failed request is retried on the next server and this one
+ * rests for 5 s. The rollout rewrites the line to point at a new container.
+ */
+export function upstreamServerLine(appName: string, server: UpstreamServer): string {
+    return `server ${upstreamServerAddress(server)} max_fails=1 fail_timeout=5s${server.drained ? " down" : ""}; ${upstreamServerMarker(appName, server.hostName)}`;
 }
 
 /** An upstream server's `address:port` as nginx parses it (IPv6 in brackets). */
@@ -114,9 +135,7 @@ function renderSite(site: SiteSettings, settings: NginxSettings): string[] {
     return [
         `# app ${site.appName}`,
         `upstream ${upstream} {`,
-        ...servers.map(
-            (server) => `    server ${upstreamServerAddress(server)} max_fails=1 fail_timeout=5s${server.drained ? " down" : ""}; ${upstreamServerMarker(site.appName, server.hostName)}`,
-        ),
+        ...servers.map((server) => `    ${upstreamServerLine(site.appName, server)}`),
         "}",
         "",
         "server {",

@@ -1,6 +1,9 @@
+import { posix } from "node:path";
 import { ReloadMode } from "../config/types";
-import { AppLayout } from "../render/layout";
+import { AppLayout, webRuntimeDirectory } from "../render/layout";
 import { chain, quote, strictScript, words } from "./quote";
+
+const basename = posix.basename;
 
 /**
  * Shell commands berth runs on hosts, built from named builders so tests can
@@ -20,11 +23,12 @@ export const ROOT_OWNER: FileOwner = { uid: 0, gid: 0 };
  * static directories belong to the app's user: everything else stays root's,
  * so the app can read its settings and code but never rewrite them.
  */
-export function prepareAppRoot(layout: AppLayout, owner: FileOwner = ROOT_OWNER): string {
+export function prepareAppRoot(layout: AppLayout, owner: FileOwner = ROOT_OWNER, webPorts: number[] = []): string {
+    const writable = [layout.staticFiles, layout.runtime, ...webPorts.map((port) => webRuntimeDirectory(layout, port))];
     return chain(
-        words("mkdir", "-p", layout.root, `${layout.root}/releases`, layout.staticFiles, layout.runtime),
-        words("chmod", "0755", layout.root, layout.staticFiles, layout.runtime),
-        words("chown", `${owner.uid}:${owner.gid}`, layout.staticFiles, layout.runtime),
+        words("mkdir", "-p", layout.root, `${layout.root}/releases`, ...writable),
+        words("chmod", "0755", layout.root, ...writable),
+        words("chown", `${owner.uid}:${owner.gid}`, ...writable),
     );
 }
 
@@ -122,14 +126,25 @@ export function startUwsgiReload(fifoPath: string, reload: ReloadMode): string {
     return `if [ -p ${quote(fifoPath)} ]; then timeout 2 sh -c ${quote(`printf ${command} > ${quote(fifoPath)}`)} || true; fi`;
 }
 
-export function switchReleaseAndReload(layout: AppLayout, ref: string, webContainer: string, timeoutSeconds: number, reload: ReloadMode = "touch"): string {
+export interface ServingWebContainer {
+    name: string;
+    /** Its runtime directory on the host (webRuntimeDirectory): its uWSGI FIFO and ready file. */
+    runtime: string;
+}
+
+export function switchReleaseAndReload(layout: AppLayout, ref: string, web: ServingWebContainer | undefined, timeoutSeconds: number, reload: ReloadMode = "touch"): string {
     const next = `${layout.code}.berth-next`;
+    const link = chain(words("ln", "-sfn", releaseDirectory(layout, ref), next), words("mv", "-Tf", next, layout.code), words("touch", layout.uwsgiIni));
+    if (!web) {
+        return strictScript(link);
+    }
+    const ready = `${web.runtime}/${basename(layout.uwsgiReady)}`;
     return strictScript(
-        chain(words("ln", "-sfn", releaseDirectory(layout, ref), next), words("mv", "-Tf", next, layout.code), words("touch", layout.uwsgiIni)),
-        `if [ "$(${words("docker", "inspect", "-f", "{{.State.Running}}", webContainer)} 2>/dev/null)" = true ]; then`,
-        `  ${startUwsgiReload(layout.uwsgiFifo, reload)}`,
+        link,
+        `if [ "$(${words("docker", "inspect", "-f", "{{.State.Running}}", web.name)} 2>/dev/null)" = true ]; then`,
+        `  ${startUwsgiReload(`${web.runtime}/${basename(layout.uwsgiFifo)}`, reload)}`,
         `  deadline=$(( $(date +%s) + ${timeoutSeconds} ))`,
-        `  until [ -n "$(${words("find", layout.uwsgiReady, "-newer", layout.uwsgiIni)} 2>/dev/null)" ]; do`,
+        `  until [ -n "$(${words("find", ready, "-newer", layout.uwsgiIni)} 2>/dev/null)" ]; do`,
         `    if [ "$(date +%s)" -ge "$deadline" ]; then echo ${quote(`uWSGI did not finish reloading ${ref} within ${timeoutSeconds}s`)} >&2; exit 1; fi`,
         "    sleep 0.2",
         "  done",
@@ -226,6 +241,49 @@ export function restartUnlessStartedAfterSwitch(name: string, graceSeconds: numb
     );
 }
 
+/** Which containers `stopContainers` stops, on one host. */
+export interface ContainersToStop {
+    appName: string;
+    role: "web" | "worker" | "beat";
+    /** Every running container berth started for this app and role. */
+    allOfRole: boolean;
+    /** Every running container that publishes one of these host ports, whoever started it. */
+    publishing: number[];
+    /** A container under this name, whoever started it (what a seed-style `docker run` called it). */
+    named?: string;
+    /** Never this container (a full ID): the one that just started. */
+    keepId?: string;
+    graceSeconds: number;
+}
+
+/**
+ * Stops the containers `which` selects, each with the grace to finish its
+ * requests or tasks (celery's warm shutdown). berth's own are only stopped:
+ * the engine removes them when it deletes the replaced resource. Others (a
+ * hand-made `docker run`) are removed too, so nothing restarts them.
+ */
+export function stopContainers(which: ContainersToStop): string {
+    const ownLabels = `${which.appName}/${which.role}`;
+    const listings = [
+        ...(which.allOfRole ? [words("docker", "ps", "-q", "--no-trunc", "--filter", `label=berth.app=${which.appName}`, "--filter", `label=berth.role=${which.role}`)] : []),
+        ...which.publishing.map((port) => words("docker", "ps", "-q", "--no-trunc", "--filter", `publish=${port}`)),
+        ...(which.named ? [words("docker", "ps", "-q", "--no-trunc", "--filter", `name=^/${which.named}$`)] : []),
+    ];
+    if (listings.length === 0) {
+        return "true";
+    }
+    return strictScript(
+        `for id in $( { ${listings.join("; ")}; } | sort -u); do`,
+        `  [ "$id" = ${quote(which.keepId ?? "none")} ] && continue`,
+        `  name=$(${words("docker", "inspect", "-f", "{{.Name}}")} "$id" | sed 's,^/,,')`,
+        `  labels=$(${words("docker", "inspect", "-f", '{{index .Config.Labels "berth.app"}}/{{index .Config.Labels "berth.role"}}')} "$id")`,
+        `  echo "stopping $name (${which.graceSeconds}s grace)"`,
+        `  ${words("docker", "stop", "--time", String(which.graceSeconds))} "$id" >/dev/null`,
+        `  if [ "$labels" != ${quote(ownLabels)} ]; then echo "removing $name: berth did not start it"; docker rm "$id" >/dev/null; fi`,
+        "done",
+    );
+}
+
 /**
  * Makes way for berth's container under `name`: one that berth did not start
  * (it lacks berth's `berth.app`/`berth.role` labels for this app and role, as
@@ -263,6 +321,35 @@ export function setUpstreamServerDrained(confDirectory: string, containerName: s
     return strictScript(
         `${words("grep", "-qF", marker, conf)} || { echo ${quote(`no upstream server ${marker} in ${conf}`)} >&2; exit 1; }`,
         `${words("sed", drainEdit(marker, drained), conf)} > ${quote(`${conf}.next`)}`,
+        ...testSwapAndReload(confDirectory, containerName),
+    );
+}
+
+/**
+ * Prints the host port a new web container of one app starts on: of
+ * `ports`, the one nginx's server line for `marker` does not point at (the
+ * first when there is no line yet, as before a first deploy). nginx's
+ * config is the truth of which container serves, whatever state says.
+ */
+export function nextWebPort(confDirectory: string, marker: string, ports: [number, number]): string {
+    const conf = `${confDirectory}/nginx.conf`;
+    return strictScript(
+        `current=$(sed -n ${quote(`s/^ *server [^ ]*:\\([0-9][0-9]*\\) .* ${marker}$/\\1/p`)} ${quote(conf)} 2>/dev/null | head -n 1)`,
+        `if [ "$current" = ${ports[0]} ]; then echo ${ports[1]}; else echo ${ports[0]}; fi`,
+    );
+}
+
+/**
+ * Points one app's server line (found by its marker) at a new container:
+ * `line` replaces it whole (its new port, not drained), then nginx tests and
+ * reloads. A server with no line yet (a host new to the app) is left to the
+ * config berth installs after the rollout.
+ */
+export function setUpstreamServer(confDirectory: string, containerName: string, marker: string, line: string): string {
+    const conf = `${confDirectory}/nginx.conf`;
+    return strictScript(
+        `if ! ${words("grep", "-qE", `${marker}$`, conf)}; then echo ${quote(`no upstream server ${marker} in ${conf} yet: the config installed after the rollout adds it`)}; exit 0; fi`,
+        `${words("sed", `s/^\\( *\\)server .* ${marker}$/\\1${line}/`, conf)} > ${quote(`${conf}.next`)}`,
         ...testSwapAndReload(confDirectory, containerName),
     );
 }

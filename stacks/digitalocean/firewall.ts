@@ -1,4 +1,4 @@
-import { AppSpec, DigitalOceanSpec, LoadBalancerSpec } from "../../components/config/types";
+import { AppSpec, DigitalOceanSpec, LoadBalancerSpec, webPorts as appWebPorts } from "../../components/config/types";
 import { StackTags } from "./tags";
 
 /** Every address, for the few ports that must be public. */
@@ -46,7 +46,8 @@ export function planFirewalls(spec: DigitalOceanSpec, apps: AppSpec[], loadBalan
             ],
         },
     ];
-    const webPorts = uniqueSorted(apps.map((app) => app.webPort));
+    // Both ports of each app: a rollout starts the new web container on the one the old does not use.
+    const webPorts = uniqueSorted(apps.flatMap((app) => appWebPorts(app)));
     if (webPorts.length > 0) {
         firewalls.push({ name: "web", tag: tags.role("web"), inbound: webPorts.map((port) => ({ protocol: "tcp", portRange: String(port), sourceAddresses: vpc })), outbound: [] });
     }

@@ -114,6 +114,11 @@ const mocks: pulumi.runtime.Mocks = {
         }
         if (args.type === "command:remote:Command" || args.type === "command:local:Command") {
             Object.assign(state, { stdout: "", stderr: "" });
+            // nextWebPort on a load balancer with no nginx.conf yet (a first deploy): the first port.
+            const firstPort = typeof args.inputs.create === "string" ? /else echo (\d+); fi$/m.exec(args.inputs.create) : null;
+            if (firstPort) {
+                state.stdout = `${firstPort[1]}\n`;
+            }
         }
         if (args.type === "command:local:Command" && args.name.includes("-host-key-")) {
             // A droplet's generated host key (hostCommands.generateHostKey's output).

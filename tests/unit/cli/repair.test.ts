@@ -3,10 +3,11 @@ import { StackState } from "../../../cli/stackState";
 import { StatusReport } from "../../../cli/status";
 
 const STACK_URN = "urn:pulumi:prod::berth::berth:index:App$";
+// A blue-green web host (web-1) and a drain-first one (web-2).
 const names = [
-    "sample-drain-web-1", "sample-code-web-1", "sample-web-adopt-web-1", "sample-web-web-1", "sample-healthy-web-1", "sample-undrain-web-1",
-    "sample-drain-web-2", "sample-code-web-2", "sample-web-adopt-web-2", "sample-web-web-2", "sample-healthy-web-2", "sample-undrain-web-2",
-    "sample-code-worker-1", "sample-worker-adopt-worker-1", "sample-worker-worker-1", "sample-worker-restart-worker-1",
+    "sample-web-port-web-1", "sample-web-clear-web-1", "sample-web-web-1", "sample-healthy-web-1", "sample-undrain-web-1", "sample-web-retire-web-1", "sample-code-web-1",
+    "sample-web-port-web-2", "sample-drain-web-2", "sample-web-stop-web-2", "sample-web-web-2", "sample-healthy-web-2", "sample-undrain-web-2", "sample-code-web-2",
+    "sample-code-worker-1", "sample-worker-worker-1", "sample-worker-retire-worker-1", "sample-worker-restart-worker-1",
     "sample-beat-adopt-worker-1", "sample-beat-worker-1", "sample-beat-restart-worker-1", "nginx-config",
 ];
 const state: StackState = { resources: names.map((name) => ({ urn: `${STACK_URN}command:remote:Command::${name}`, type: "command:remote:Command" })), pendingOperations: [] };
@@ -24,21 +25,25 @@ describe("berth deploy's repairs of drift", () => {
         expect(planRepairs(report({ containers: [container("web-1", "web", [])] }), state)).toEqual([]);
     });
 
-    it("replaces a web container started by hand under the rollout's discipline: drain, make way, replace, health, undrain", () => {
+    it("replaces a web container started by hand under the rollout's discipline: new port, make way, replace, health, undrain, retire", () => {
         const repairs = planRepairs(report({ containers: [container("web-1", "web", ["replaced outside berth (container abc, the stack has def)"])] }), state);
         expect(repairs).toEqual([{
             target: "sample web@web-1",
             reasons: ["replaced outside berth (container abc, the stack has def)"],
-            resources: ["sample-drain-web-1", "sample-web-adopt-web-1", "sample-web-web-1", "sample-healthy-web-1", "sample-undrain-web-1"],
+            resources: ["sample-web-port-web-1", "sample-web-clear-web-1", "sample-web-web-1", "sample-healthy-web-1", "sample-undrain-web-1", "sample-web-retire-web-1"],
         }]);
-        expect(repairUrns(repairs, state)).toHaveLength(5);
-        expect(repairUrns(repairs, state)[0]).toBe(`${STACK_URN}command:remote:Command::sample-drain-web-1`);
+        expect(repairUrns(repairs, state)).toHaveLength(6);
+        expect(repairUrns(repairs, state)[0]).toBe(`${STACK_URN}command:remote:Command::sample-web-port-web-1`);
+        // drain-first: drained and stopped before the new one starts.
+        expect(planRepairs(report({ containers: [container("web-2", "web", ["missing on the host"])] }), state)[0].resources).toEqual([
+            "sample-web-port-web-2", "sample-drain-web-2", "sample-web-stop-web-2", "sample-web-web-2", "sample-healthy-web-2", "sample-undrain-web-2",
+        ]);
     });
 
     it("replaces a missing worker and beat without touching the web hosts", () => {
         const repairs = planRepairs(report({ containers: [container("worker-1", "worker", ["missing on the host"]), container("worker-1", "beat", ["runs x:1, the stack has y:2"])] }), state);
         expect(repairs.map((repair) => repair.resources)).toEqual([
-            ["sample-worker-adopt-worker-1", "sample-worker-worker-1"],
+            ["sample-worker-worker-1", "sample-worker-retire-worker-1"],
             ["sample-beat-adopt-worker-1", "sample-beat-worker-1"],
         ]);
     });
@@ -49,7 +54,7 @@ describe("berth deploy's repairs of drift", () => {
             { host: "worker-1", app: "sample", codeRef: "v1.0.0", drift: ["code is v1.0.0, the stack has v1.1.0"] },
         ] }), state);
         expect(repairs.map((repair) => repair.resources)).toEqual([
-            ["sample-code-web-2", "sample-healthy-web-2"],
+            ["sample-code-web-2"],
             ["sample-code-worker-1", "sample-worker-restart-worker-1", "sample-beat-restart-worker-1"],
         ]);
     });
@@ -65,7 +70,7 @@ describe("berth deploy's repairs of drift", () => {
             nginx: { host: "lb-1", drained: ["sample@web-1"], drift: ["sample@web-1 is drained: it gets no requests"] },
         }), state);
         expect(describeRepairs(repairs)).toEqual([
-            "sample web@web-1: missing on the host; drained in nginx (undrained once healthy) → replace sample-drain-web-1, sample-web-adopt-web-1, sample-web-web-1, sample-healthy-web-1, sample-undrain-web-1",
+            "sample web@web-1: missing on the host; drained in nginx (undrained once healthy) → replace sample-web-port-web-1, sample-web-clear-web-1, sample-web-web-1, sample-healthy-web-1, sample-undrain-web-1, sample-web-retire-web-1",
         ]);
     });
 

@@ -14,13 +14,14 @@ writeFileSync(sshKeyPath, "-----BEGIN OPENSSH PRIVATE KEY-----\nnot-a-real-key\n
 
 const SECRET_KEY = "django-secret-that-must-stay-secret";
 
-function labConfig(overrides: { tag?: string; ref?: string; apps?: unknown[] } = {}): Record<string, unknown> {
+function labConfig(overrides: { tag?: string; ref?: string; swap?: string; apps?: unknown[] } = {}): Record<string, unknown> {
     const sample = {
         name: "sample",
         domain: "sample.localhost",
         image: { repository: "172.30.0.2:5000/berth/sample", tag: overrides.tag ?? "v1" },
         code: { repository: "http://172.30.0.2:8081/sample.git", ref: overrides.ref ?? "v1.0.0" },
         webPort: 8001,
+        ...(overrides.swap ? { swap: overrides.swap } : {}),
         hosts: { web: ["web-1", "web-2"], worker: ["worker-1"], beat: ["worker-1"] },
         env: { DJANGO_SETTINGS_MODULE: "sample.settings" },
     };
@@ -63,9 +64,10 @@ describe("the berth program under mocks", () => {
         expect(lab.ofType(CONTAINER).map((container) => [container.name, container.inputs.name]).sort()).toEqual([
             ["nginx-nginx", "berth-nginx"],
             ["sample-beat-worker-1", "sample-beat"],
-            ["sample-web-web-1", "sample-web"],
-            ["sample-web-web-2", "sample-web"],
-            ["sample-worker-worker-1", "sample-worker"],
+            // Web and worker containers get the provider's generated name: the new one runs beside the old.
+            ["sample-web-web-1", undefined],
+            ["sample-web-web-2", undefined],
+            ["sample-worker-worker-1", undefined],
         ]);
         // The image is pulled on every host of the app, never on the internet-facing load balancer.
         expect(lab.ofType(IMAGE).map((image) => [image.name, image.inputs.name, image.inputs.keepLocally]).sort()).toEqual([
@@ -103,10 +105,10 @@ describe("the berth program under mocks", () => {
             image: "172.30.0.2:5000/berth/sample:v1",
             command: ["run"],
             ports: [{ internal: 8000, external: 8001, ip: "172.30.0.11" }],
-            // The host volume read-only; only uWSGI's runtime directory writable.
+            // The host volume read-only; only uWSGI's runtime directory writable, one per port.
             volumes: [
                 { hostPath: "/srv/berth/sample", containerPath: "/srv/berth/sample", readOnly: true },
-                { hostPath: "/srv/berth/sample/run", containerPath: "/srv/berth/sample/run", readOnly: false },
+                { hostPath: "/srv/berth/sample/run/web-8001", containerPath: "/srv/berth/sample/run", readOnly: false },
             ],
             healthcheck: {
                 // With the app's domain as Host: ALLOWED_HOSTS may list only it.
@@ -171,31 +173,66 @@ describe("the berth program under mocks", () => {
         expect(lab.waitsFor("sample-static-web-1", "sample-checkout-web-1")).toBe(true);
         expect(lab.waitsFor("sample-static-web-2", "sample-checkout-web-2")).toBe(true);
         expect(lab.waitsFor("sample-static-web-1", "sample-release")).toBe(false);
-        expect(lab.waitsFor("sample-drain-web-1", "sample-static-web-1")).toBe(true);
-        expect(lab.waitsFor("sample-drain-web-1", "sample-static-web-2")).toBe(true);
-        expect(lab.waitsFor("sample-drain-web-1", "sample-release")).toBe(true);
+        expect(lab.waitsFor("sample-web-clear-web-1", "sample-static-web-1")).toBe(true);
+        expect(lab.waitsFor("sample-web-clear-web-1", "sample-static-web-2")).toBe(true);
+        expect(lab.waitsFor("sample-web-clear-web-1", "sample-release")).toBe(true);
         expect(lab.waitsFor("sample-web-web-1", "sample-release")).toBe(true);
         expect(lab.waitsFor("sample-release", "sample-web-web-1")).toBe(false);
     });
 
-    it("replaces web hosts one by one: drain, code, container, health, undrain, then the next host", () => {
+    it("replaces web hosts one by one, each new container beside the old: port, clear, container, health, undrain, retire, code", () => {
         const chain = [
-            "sample-drain-web-1", "sample-code-web-1", "sample-web-adopt-web-1", "sample-web-web-1", "sample-healthy-web-1", "sample-undrain-web-1",
-            "sample-drain-web-2", "sample-code-web-2", "sample-web-adopt-web-2", "sample-web-web-2", "sample-healthy-web-2", "sample-undrain-web-2",
-            "sample-worker-adopt-worker-1", "sample-worker-worker-1", "sample-worker-restart-worker-1", "sample-beat-adopt-worker-1", "sample-beat-worker-1",
+            "sample-web-port-web-1", "sample-web-clear-web-1", "sample-web-web-1", "sample-healthy-web-1", "sample-undrain-web-1", "sample-web-retire-web-1", "sample-code-web-1",
+            "sample-web-clear-web-2", "sample-web-web-2", "sample-healthy-web-2", "sample-undrain-web-2", "sample-web-retire-web-2", "sample-code-web-2",
+            "sample-code-worker-1", "sample-worker-worker-1", "sample-worker-retire-worker-1", "sample-worker-restart-worker-1", "sample-beat-adopt-worker-1", "sample-beat-worker-1",
+            "nginx-config",
         ];
         for (let index = 1; index < chain.length; index++) {
             expect([chain[index], lab.waitsFor(chain[index], chain[index - 1])]).toEqual([chain[index], true]);
         }
+        expect(lab.waitsFor("sample-web-clear-web-2", "sample-web-port-web-2")).toBe(true);
+        // No drain: the old container serves until nginx points at the new one.
+        expect(lab.resources.filter((resource) => resource.name.startsWith("sample-drain-"))).toEqual([]);
         // Hosts are ordered by dependsOn only: no property of web-2's container comes from web-1's,
         // so replacing web-1 never drags web-2 into the same delete.
         expect(lab.named("sample-web-web-2").dependencies).not.toContain(lab.named("sample-web-web-1").urn);
-        // A container under berth's name that berth did not start is stopped with the grace and removed, never met as a name conflict.
-        expect(lab.named("sample-web-adopt-web-1").inputs.create).toContain(`if [ "$labels" != sample/web ]; then`);
-        expect(lab.named("sample-web-adopt-web-1").inputs.create).toContain("docker stop --time 30 sample-web");
+        // The port nginx does not point at now, read on the load balancer.
+        expect(lab.named("sample-web-port-web-1").inputs.connection.port).toBe(2204);
+        expect(lab.named("sample-web-port-web-1").inputs.create).toContain("/srv/berth/nginx/nginx.conf");
+        expect(lab.named("sample-web-port-web-1").inputs.create).toContain("if [ \"$current\" = 8001 ]; then echo 8002; else echo 8001; fi");
+        // Whatever holds the new port is stopped first (a hand-made container is also removed).
+        expect(lab.named("sample-web-clear-web-1").inputs.create).toContain("docker ps -q --no-trunc --filter publish=8001");
+        expect(lab.named("sample-web-clear-web-1").inputs.create).toContain(`if [ "$labels" != sample/web ]; then`);
+        // nginx points at the new container, then the old one stops with its grace.
+        expect(lab.named("sample-undrain-web-1").inputs.create).toContain("sed 's/^\\( *\\)server .* # sample@web-1$/\\1server 172.30.0.11:8001 max_fails=1 fail_timeout=5s; # sample@web-1/'");
+        const retire = lab.named("sample-web-retire-web-1").inputs.create as string;
+        expect(retire).toContain("docker ps -q --no-trunc --filter label=berth.app=sample --filter label=berth.role=web");
+        expect(retire).toContain("docker ps -q --no-trunc --filter publish=8002");
+        expect(retire).toContain("docker ps -q --no-trunc --filter 'name=^/sample-web$'");
+        expect(retire).toContain("docker stop --time 30");
+        expect(retire).toContain(`[ "$id" = sample-web-web-1-id ] && continue`);
+        expect(lab.named("sample-worker-retire-worker-1").inputs.create).toContain("--filter label=berth.role=worker");
         expect(lab.named("sample-beat-adopt-worker-1").inputs.create).toContain(`if [ "$labels" != sample/beat ]; then`);
-        expect(lab.named("sample-drain-web-1").inputs.create).toContain("sed 's/ fail_timeout=5s; # sample@web-1$/ fail_timeout=5s down; # sample@web-1/'");
-        expect(lab.named("sample-undrain-web-1").inputs.create).toContain("sed 's/ fail_timeout=5s down; # sample@web-1$/ fail_timeout=5s; # sample@web-1/'");
+        // The code path reloads the serving container and checks it through its own port.
+        expect(lab.named("sample-code-web-1").inputs.create).toContain("/srv/berth/sample/run/web-8001/uwsgi.ready");
+        expect(lab.named("sample-code-web-1").inputs.create).toContain("http://172.30.0.11:8001/healthz");
+    });
+
+    it("drains first and stops the old container before the new one starts with swap: drain-first", async () => {
+        const drainFirst = await deploy(labConfig({ swap: "drain-first" }));
+        const chain = [
+            "sample-drain-web-1", "sample-web-stop-web-1", "sample-web-web-1", "sample-healthy-web-1", "sample-undrain-web-1", "sample-code-web-1",
+            "sample-drain-web-2", "sample-web-stop-web-2", "sample-web-web-2",
+        ];
+        for (let index = 1; index < chain.length; index++) {
+            expect([chain[index], drainFirst.waitsFor(chain[index], chain[index - 1])]).toEqual([chain[index], true]);
+        }
+        expect(drainFirst.named("sample-drain-web-1").inputs.create).toContain("sed 's/ fail_timeout=5s; # sample@web-1$/ fail_timeout=5s down; # sample@web-1/'");
+        const stop = drainFirst.named("sample-web-stop-web-1").inputs.create as string;
+        expect(stop).toContain("--filter label=berth.role=web");
+        expect(stop).toContain("--filter publish=8001");
+        expect(stop).toContain("--filter publish=8002");
+        expect(drainFirst.resources.filter((resource) => resource.name.startsWith("sample-web-retire-"))).toEqual([]);
     });
 
     it("renders nginx with one upstream over the web hosts' private addresses", () => {
@@ -224,16 +261,17 @@ describe("what a change touches", () => {
     it("a code ref change leaves every container and drain untouched and moves the code steps", () => {
         const [before, after] = [lab, newRef];
         expect(containerInputs(after)).toEqual(containerInputs(before));
-        expect(triggersOf(after, "sample-drain-")).toEqual(triggersOf(before, "sample-drain-"));
+        expect(triggersOf(after, "sample-web-port-")).toEqual(triggersOf(before, "sample-web-port-"));
+        expect(triggersOf(after, "sample-web-clear-")).toEqual(triggersOf(before, "sample-web-clear-"));
         expect(triggersOf(after, "sample-code-")).toEqual(['["v1.1.0"]', '["v1.1.0"]', '["v1.1.0"]']);
         expect(triggersOf(after, "sample-worker-restart-")).toEqual(['["v1.1.0"]']);
     });
 
-    it("an image tag change replaces every app container and drains each web host", () => {
+    it("an image tag change replaces every app container, each web host's on its other port", () => {
         const [before, after] = [lab, newTag];
         const images = (program: RecordedProgram) => program.ofType(CONTAINER).filter((container) => container.name.startsWith("sample-")).map((container) => container.inputs.image);
         expect(images(after)).toEqual(Array(4).fill("172.30.0.2:5000/berth/sample:v2"));
-        expect(triggersOf(after, "sample-drain-")).not.toEqual(triggersOf(before, "sample-drain-"));
+        expect(triggersOf(after, "sample-web-port-")).not.toEqual(triggersOf(before, "sample-web-port-"));
         expect(triggersOf(after, "sample-code-")).toEqual(triggersOf(before, "sample-code-"));
     });
 });
@@ -245,18 +283,19 @@ describe("several apps on the same hosts", () => {
             name, domain: `${name}.localhost`, image: { repository: `registry.local/${name}`, tag: "v1" }, webPort,
             hosts: { web: ["web-1", "web-2"] }, release: ["migrate"],
         });
-        program = await deploy(labConfig({ apps: [app("blog", 8001), app("shop", 8002)] }));
+        program = await deploy(labConfig({ apps: [app("blog", 8001), app("shop", 8003)] }));
     });
 
     it("never collide in names, ports or upstreams, and roll out one after the other", () => {
         const names = program.resources.map((resource) => `${resource.type}::${resource.name}`);
         expect(new Set(names).size).toBe(names.length);
-        expect(program.named("shop-web-web-1").inputs).toMatchObject({ name: "shop-web", ports: [{ external: 8002, internal: 8000, ip: "172.30.0.11" }] });
-        expect(program.named("blog-web-web-1").inputs).toMatchObject({ name: "blog-web", ports: [{ external: 8001, internal: 8000, ip: "172.30.0.11" }] });
+        expect(program.named("shop-web-web-1").inputs).toMatchObject({ ports: [{ external: 8003, internal: 8000, ip: "172.30.0.11" }] });
+        expect(program.named("blog-web-web-1").inputs).toMatchObject({ ports: [{ external: 8001, internal: 8000, ip: "172.30.0.11" }] });
         const config = program.named("nginx-config").inputs.stdin as string;
         expect(config).toContain("upstream berth_blog {");
         expect(config).toContain("upstream berth_shop {");
-        expect(program.waitsFor("shop-drain-web-1", "blog-undrain-web-2")).toBe(true);
+        expect(program.waitsFor("shop-undrain-web-1", "blog-undrain-web-2")).toBe(true);
+        expect(program.named("shop-web-port-web-1").inputs.create).toContain("echo 8004; else echo 8003; fi");
     });
 });
 

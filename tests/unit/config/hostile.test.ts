@@ -44,7 +44,7 @@ function dropletConfig(): Config {
 function secondApp(overrides: Config = {}): Config {
     return {
         name: "notes", domain: "notes.localhost", image: { repository: "127.0.0.1:5000/notes", tag: "v1" },
-        webPort: 8002, hosts: { web: ["web-1"] }, ...overrides,
+        webPort: 8003, hosts: { web: ["web-1"] }, ...overrides,
     };
 }
 
@@ -175,6 +175,7 @@ const shellMetacharacters: Case[] = [
     ["a setting name that runs a command", (c) => { app(c).env["X;touch /tmp/pwned;Y"] = "x"; }, 'berth:apps[0].env["X;touch /tmp/pwned;Y"]', /^is not a valid environment variable name/],
     ["a setting value with a NUL", (c) => { app(c).env.DEBUG = "a\u0000b"; }, "berth:apps[0].env.DEBUG", /^must not contain a NUL character/],
     ["a user with a command", (c) => { app(c).user = "0:0;id"; }, "berth:apps[0].user", /^must be numeric ids "uid:gid"/],
+    ["a swap mode that is not one", (c) => { app(c).swap = "rolling"; }, "berth:apps[0].swap", /^must be one of blue-green, drain-first/],
     ["a reload mode with a command", (c) => { app(c).reload = "touch;id"; }, "berth:apps[0].reload", /^must be one of touch, chain/],
     ["a secret name that runs a command in every container", (c) => { c.secrets.sample["A=1; touch /tmp/pwned; B"] = SECRET_VALUE; }, 'berth:secrets.sample["A=1; touch /tmp/pwned; B"]', /^is not a valid environment variable name: letters, digits and '_', not starting with a digit$/],
     ["a secret name starting with a digit", (c) => { c.secrets.sample["1ST"] = SECRET_VALUE; }, "berth:secrets.sample.1ST", /^is not a valid environment variable name/],
@@ -199,7 +200,8 @@ const outOfRange: Case[] = [
     ["SSH port 65536", (c) => { c.hosts[0].sshPort = 65536; }, "berth:hosts[0].sshPort", /^must be an integer from 1 to 65535 \(got 65536\)$/],
     ["a negative nginx port", (c) => { c.loadBalancer.httpPort = -1; }, "berth:loadBalancer.httpPort", /^must be an integer from 1 to 65535/],
     ["a public port above 65535", (c) => { c.loadBalancer.publicPort = 70000; }, "berth:loadBalancer.publicPort", /^must be an integer from 1 to 65535/],
-    ["a privileged web port", (c) => { app(c).webPort = 80; }, "berth:apps[0].webPort", /^must be an integer from 1024 to 65535 \(got 80\)$/],
+    ["a privileged web port", (c) => { app(c).webPort = 80; }, "berth:apps[0].webPort", /^must be an integer from 1024 to 65534 \(got 80\)$/],
+    ["a web port with no second port after it", (c) => { app(c).webPort = 65535; }, "berth:apps[0].webPort", /^must be an integer from 1024 to 65534 \(got 65535\)$/],
     ["no uWSGI processes", (c) => { app(c).processes = 0; }, "berth:apps[0].processes", /^must be an integer from 1 to 64/],
     ["65 threads", (c) => { app(c).threads = 65; }, "berth:apps[0].threads", /^must be an integer from 1 to 64/],
     ["a one-second health timeout", (c) => { app(c).healthTimeoutSeconds = 1; }, "berth:apps[0].healthTimeoutSeconds", /^must be an integer from 5 to 600/],
@@ -222,6 +224,7 @@ const duplicates: Case[] = [
     ["two apps of one name", (c) => { c.apps.push(secondApp({ name: "sample" })); }, "berth:apps[1].name", /^duplicates app "sample"; app names must be unique$/],
     ["two apps on one domain", (c) => { c.apps.push(secondApp({ domain: "sample.localhost" })); }, "berth:apps[1].domain", /^duplicates the domain of berth:apps\[0\] \("sample.localhost"\)/],
     ["two apps on one port of a host", (c) => { c.apps.push(secondApp({ webPort: 8001 })); }, "berth:apps[1].webPort", /^port 8001 on host "web-1" is already used by app "sample"/],
+    ["an app on the other app's second port", (c) => { c.apps.push(secondApp({ webPort: 8002 })); }, "berth:apps[1].webPort", /^port 8002 on host "web-1" is already used by app "sample"; an app's web containers use webPort and webPort \+ 1/],
     ["a web host listed twice", (c) => { app(c).hosts.web = ["web-1", "web-1"]; }, "berth:apps[0].hosts.web[1]", /^lists host "web-1" twice$/],
 ];
 

@@ -34,6 +34,7 @@ describe("validateConfig", () => {
             image: { repository: "127.0.0.1:5000/antisocial", tag: "v1" },
             code: { repository: "/srv/git/antisocial.git", ref: "v1.0.0", allowedBranches: [] },
             webPort: 8001,
+            swap: "blue-green",
             wsgiModule: "antisocial.wsgi:application",
             hosts: { web: ["web-1", "web-2"], worker: ["worker-1"], beat: ["worker-1"] },
             release: ["migrate", "collectstatic"],
@@ -69,7 +70,7 @@ describe("validateConfig", () => {
             'berth:apps[0].hosts.beat[1]: host "web-1" lacks the role "beat" (it has: web)',
             'berth:apps[1].name: duplicates app "antisocial"; app names must be unique',
             `berth:apps[1].domain: duplicates the domain of berth:apps[0] ("antisocial.localhost"): nginx would send both apps' requests to one of them`,
-            'berth:apps[1].webPort: port 8001 on host "web-1" is already used by app "antisocial"; give each app on a host its own port',
+            'berth:apps[1].webPort: port 8001 on host "web-1" is already used by app "antisocial"; an app\'s web containers use webPort and webPort + 1: give each app on a host its own pair',
         ]);
     });
 
@@ -135,7 +136,7 @@ describe("validateConfig", () => {
         (raw.hosts as Record<string, unknown>[])[0].role = "web";
         expect(problemsOf(raw)).toEqual([
             "berth:hosts[0].role: is not a known setting; allowed: name, address, privateAddress, sshPort, sshUser, roles, hostKey",
-            "berth:apps[0].webport: is not a known setting; allowed: name, domain, image, code, webPort, wsgiModule, hosts, release, reload, processes, threads, healthPath, healthTimeoutSeconds, stopGraceSeconds, env, memoryMb, workerConcurrency, user",
+            "berth:apps[0].webport: is not a known setting; allowed: name, domain, image, code, webPort, swap, wsgiModule, hosts, release, reload, processes, threads, healthPath, healthTimeoutSeconds, stopGraceSeconds, env, memoryMb, workerConcurrency, user",
         ]);
     });
 
@@ -145,7 +146,7 @@ describe("validateConfig", () => {
         hosts[0].roles = ["web", "loadbalancer"];
         raw.loadBalancer = { host: "web-1", httpPort: 8001 };
         expect(problemsOf(raw)).toEqual([
-            'berth:apps[0].webPort: port 8001 on host "web-1" is already used by nginx; give each app on a host its own port',
+            'berth:apps[0].webPort: port 8001 on host "web-1" is already used by nginx; an app\'s web containers use webPort and webPort + 1: give each app on a host its own pair',
         ]);
     });
 

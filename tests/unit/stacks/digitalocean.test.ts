@@ -146,7 +146,11 @@ describe("the prod stack on DigitalOcean, under mocks", () => {
                     { protocol: "tcp", portRange: "443", sourceAddresses: INTERNET },
                 ],
             });
-            expect(rulesOf("web")).toMatchObject({ tags: ["berth-test-web"], inboundRules: [{ protocol: "tcp", portRange: "8001", sourceAddresses: ["10.10.0.0/20"] }] });
+            expect(rulesOf("web")).toMatchObject({ tags: ["berth-test-web"], inboundRules: [
+                // Both of the app's ports: a rollout starts the new web container on the other one.
+                { protocol: "tcp", portRange: "8001", sourceAddresses: ["10.10.0.0/20"] },
+                { protocol: "tcp", portRange: "8002", sourceAddresses: ["10.10.0.0/20"] },
+            ] });
         });
 
         it("never open anything else to the internet, and SSH to nothing but the admin networks", () => {
@@ -263,9 +267,10 @@ describe("scaling the web hosts", () => {
         expect(three.named("nginx-initial-config").ignoreChanges).toEqual(["stdin"]);
         const added = names([...after.keys()].filter((urn) => !before.has(urn)));
         expect(added).toEqual([
-            "antisocial-checkout-web-3", "antisocial-code-web-3", "antisocial-drain-web-3", "antisocial-env-file-web-3",
+            "antisocial-checkout-web-3", "antisocial-code-web-3", "antisocial-env-file-web-3",
             "antisocial-healthy-web-3", "antisocial-image-web-3", "antisocial-static-web-3", "antisocial-undrain-web-3", "antisocial-uwsgi-ini-web-3",
-            "antisocial-volume-web-3", "antisocial-web-adopt-web-3", "antisocial-web-web-3", "digitalocean-cloud-init-web-3", "digitalocean-droplet-web-3", "digitalocean-host-key-web-3",
+            "antisocial-volume-web-3", "antisocial-web-clear-web-3", "antisocial-web-port-web-3", "antisocial-web-retire-web-3", "antisocial-web-web-3",
+            "digitalocean-cloud-init-web-3", "digitalocean-droplet-web-3", "digitalocean-host-key-web-3",
             "web-3", "web-3-docker",
         ]);
         // Every existing container keeps its URN and inputs: nothing is replaced.
@@ -277,8 +282,8 @@ describe("scaling the web hosts", () => {
     });
 
     it("the new host joins the rollout after the existing ones, behind the same firewalls", () => {
-        expect(three.waitsFor("antisocial-drain-web-3", "antisocial-undrain-web-2")).toBe(true);
-        expect(three.waitsFor("antisocial-undrain-web-2", "antisocial-drain-web-3")).toBe(false);
+        expect(three.waitsFor("antisocial-web-clear-web-3", "antisocial-code-web-2")).toBe(true);
+        expect(three.waitsFor("antisocial-undrain-web-2", "antisocial-web-clear-web-3")).toBe(false);
         expect(three.named("digitalocean-droplet-web-3").inputs.tags).toEqual(["berth", "berth-test", "berth-test-group-web", "berth-test-web"]);
     });
 
@@ -288,7 +293,7 @@ describe("scaling the web hosts", () => {
         const before = byUrn(three);
         const after = byUrn(two);
         const removed = [...before.keys()].filter((urn) => !after.has(urn));
-        expect(removed.length).toBe(17);
+        expect(removed.length).toBe(18);
         const upstream = two.named("nginx-config").inputs.stdin as string;
         expect(upstream).not.toContain("antisocial@web-3");
         expect(upstream).toContain("# antisocial@web-2");

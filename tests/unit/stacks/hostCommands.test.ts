@@ -38,7 +38,7 @@ describe("tags and DNS records", () => {
 
     it("name one record per app relative to the zone, `@` for the apex", () => {
         const app = (name: string, domain: string, webPort: number) => ({ name, domain, image: { repository: "registry.digitalocean.com/berth/x", tag: "1" }, webPort, hosts: { web: ["web-1"] } });
-        const spec = validateConfig(digitalOceanConfig({ web: 1, digitalocean: { dns: { zone: "example.com" } }, apps: [app("shop", "shop.eu.example.com", 8001), app("home", "example.com", 8002)] }));
+        const spec = validateConfig(digitalOceanConfig({ web: 1, digitalocean: { dns: { zone: "example.com" } }, apps: [app("shop", "shop.eu.example.com", 8001), app("home", "example.com", 8003)] }));
         expect(planDnsRecords("example.com", spec.apps)).toEqual([{ appName: "home", name: "@" }, { appName: "shop", name: "shop.eu" }]);
     });
 });
