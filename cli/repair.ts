@@ -37,7 +37,7 @@ function containerSteps(app: string, role: string, host: string): string[] {
 
 /** The resources that switch one host's code link back and reload what runs that code. */
 function codeSteps(app: string, host: string): string[] {
-    return [`${app}-code-${host}`, `${app}-worker-restart-${host}`, `${app}-beat-restart-${host}`];
+    return [`${app}-code-${host}`, `${app}-healthy-${host}`, `${app}-worker-restart-${host}`, `${app}-beat-restart-${host}`];
 }
 
 /**

@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as docker from "@pulumi/docker";
 import * as command from "@pulumi/command";
-import { AppSpec } from "./config/types";
+import { AppSpec, webPorts } from "./config/types";
 import { Host } from "./host";
 import { AppLayout, IMAGE_CODE_DIRECTORY } from "./render/layout";
 import { renderUwsgiIni } from "./render/uwsgi";
@@ -44,7 +44,8 @@ export function createAppHostFiles(name: string, args: AppHostFilesArgs): AppHos
 
     const volume = new command.remote.Command(resourceName("volume"), {
         connection,
-        create: prepareAppRoot(layout, app.user),
+        // On web hosts, a runtime directory for each of the two web ports.
+        create: prepareAppRoot(layout, app.user, args.isWebHost ? webPorts(app) : []),
     }, { parent });
 
     const image = new docker.RemoteImage(resourceName("image"), {

@@ -82,6 +82,13 @@ export function createRollout(args: RolloutArgs): RolloutResources {
         const files = args.filesByHost.get(hostName)!;
         const port = webPortStep(args, hostName);
         webPortByHost[hostName] = port;
+        // The code path: the code link moves and the running container reloads in place. On a first
+        // deploy (or a mixed change) the new container then starts on the new code.
+        const codeSwitch = codeSwitchStep(args, files, previous, true);
+        if (codeSwitch) {
+            switched.set(hostName, codeSwitch);
+            previous = [codeSwitch];
+        }
         const makeWay = app.swap === "drain-first"
             ? stopStep(args, files.host, "web", "stop", [drainStep(args, hostName, previous)], pulumi.output({ allOfRole: true, publishing: webPorts(app), ...oldNames(app, "web") }), [args.containerFingerprint])
             // (The port is a property dependency: this runs after the port step.)
@@ -107,8 +114,8 @@ export function createRollout(args: RolloutArgs): RolloutResources {
             connection: files.host.connection,
             create: url.apply((healthUrl) => waitForHttp(healthUrl, app.domain, app.healthTimeoutSeconds)),
             // A new container (a new ID) is checked again, even when a failed
-            // rollout is being rolled back to the settings checked last time.
-            triggers: [container.id],
+            // rollout is being rolled back to the settings checked last time; and after a code switch.
+            triggers: [container.id, app.code?.ref ?? ""],
         }, { parent, dependsOn: [container] });
         const undrain = undrainStep(args, hostName, port, files.host.privateAddress, container.id, [healthy]);
         const retire = app.swap === "drain-first"
@@ -119,11 +126,7 @@ export function createRollout(args: RolloutArgs): RolloutResources {
                   publishing: webPorts(app).filter((other) => other !== newPort),
                   ...oldNames(app, "web"),
               })), [container.id]);
-        const codeSwitch = codeSwitchStep(args, files, [retire], { container, port, url });
-        if (codeSwitch) {
-            switched.set(hostName, codeSwitch);
-        }
-        previous = [codeSwitch ?? retire];
+        previous = [retire];
         return container;
     });
 
@@ -179,6 +182,9 @@ function webPortStep(args: RolloutArgs, hostName: string): pulumi.Output<number>
     const step = new command.remote.Command(`${args.name}-web-port-${hostName}`, {
         connection: args.loadBalancer.host.connection,
         create: args.loadBalancer.nextWebPortCommand(args.app.name, hostName, ports),
+        // An update without new containers (a new host key, say) re-runs this, not create: the
+        // port nginx points at now, which is the running container's, so nothing is replaced.
+        update: args.loadBalancer.nextWebPortCommand(args.app.name, hostName, ports, "current"),
         triggers: [args.containerFingerprint],
     }, { parent: args.parent, dependsOn: [args.loadBalancer.started] });
     return step.stdout.apply((stdout) => {
@@ -244,6 +250,8 @@ function stopStep(
     return new command.remote.Command(`${args.name}-${role}-${purpose}-${host.hostName}`, {
         connection: host.connection,
         create: which.apply((selection) => stopContainers({ ...selection, appName: args.app.name, role, graceSeconds: args.app.stopGraceSeconds })),
+        // Only for a new container (triggers): an update (another grace, a new host key) stops nothing.
+        update: "true",
         triggers,
     }, { parent: args.parent, dependsOn });
 }
@@ -267,34 +275,21 @@ function adoptStep(args: RolloutArgs, host: Host, dependsOn: pulumi.Resource[]):
     }, { parent: args.parent, dependsOn });
 }
 
-/** The web container a code switch reloads, and where its health is checked. */
-interface ServingWeb {
-    container: docker.Container;
-    port: pulumi.Output<number>;
-    url: pulumi.Output<string>;
-}
-
 /**
  * Points the host's code link at the new release and touches the ini (the
- * fast path's reload). On a web host it waits until the serving container
- * has reloaded and answers its health path.
+ * fast path's reload). On a web host it waits until the running web
+ * container has reloaded; the health step after it checks it answers.
  */
-function codeSwitchStep(args: RolloutArgs, files: AppHostFiles, dependsOn: pulumi.Resource[], web?: ServingWeb): command.remote.Command | undefined {
+function codeSwitchStep(args: RolloutArgs, files: AppHostFiles, dependsOn: pulumi.Resource[], isWebHost = false): command.remote.Command | undefined {
     const { app, layout } = args;
     if (!app.code || !files.checkout) {
         return undefined;
     }
-    const ref = app.code.ref;
-    const create = web
-        ? pulumi.all([web.container.name, web.port, web.url]).apply(([name, port, url]) => chain(
-              switchReleaseAndReload(layout, ref, { name, runtime: webRuntimeDirectory(layout, port) }, app.healthTimeoutSeconds, app.reload),
-              waitForHttp(url, app.domain, app.healthTimeoutSeconds),
-          ))
-        : pulumi.output(switchReleaseAndReload(layout, ref, undefined, app.healthTimeoutSeconds, app.reload));
+    const web = isWebHost ? { appName: app.name, runtimes: webPorts(app).map((port) => webRuntimeDirectory(layout, port)) } : undefined;
     return new command.remote.Command(`${args.name}-code-${files.host.hostName}`, {
         connection: files.host.connection,
-        create,
-        triggers: [ref],
+        create: switchReleaseAndReload(layout, app.code.ref, web, app.healthTimeoutSeconds, app.reload),
+        triggers: [app.code.ref],
     }, { parent: args.parent, dependsOn: [...dependsOn, files.checkout, ...(files.uwsgiIni ? [files.uwsgiIni] : [])] });
 }
 

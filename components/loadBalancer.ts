@@ -111,8 +111,8 @@ export class LoadBalancer extends pulumi.ComponentResource {
     }
 
     /** The command that prints the port a host's new web container of the app starts on (see nextWebPort). */
-    nextWebPortCommand(appName: string, hostName: string, ports: [number, number]): string {
-        return nextWebPort(NGINX_DIRECTORY, upstreamServerMarker(appName, hostName), ports);
+    nextWebPortCommand(appName: string, hostName: string, ports: [number, number], which: "next" | "current" = "next"): string {
+        return nextWebPort(NGINX_DIRECTORY, upstreamServerMarker(appName, hostName), ports, which);
     }
 
     /** The command that points an app's server line at a (new) web container and puts it into rotation. */

@@ -102,11 +102,16 @@ function describeStep(step: RolloutStep, app: AppSpec, path: "image" | "code"): 
         case "static":
             return `run ${step.tasks.join(", ")} on ${step.hosts.join(", ")}, where uWSGI serves the static files to nginx and the app reads them (in parallel, alongside the release tasks)`;
         case "web":
-            return path === "image"
+            if (path === "code") {
+                return `web on ${step.host}: switch the code to ${app.code!.ref}, touch the uWSGI ini, wait until healthy`;
+            }
+            return app.swap === "drain-first"
                 ? `web on ${step.host}: drain from nginx, stop the old container, start ${app.image.tag}, wait until healthy, undrain`
-                : `web on ${step.host}: switch the code to ${app.code!.ref}, touch the uWSGI ini, wait until healthy`;
+                : `web on ${step.host}: start ${app.image.tag} beside the old container on the other port, wait until healthy, point nginx at it, stop the old one (capacity kept)`;
         case "worker":
-            return `${path === "image" ? "replace" : "restart"} celery workers on ${step.hosts.join(", ")} (warm shutdown)`;
+            return path === "image"
+                ? `replace celery workers on ${step.hosts.join(", ")} (the new beside the old, then the old one's warm shutdown)`
+                : `restart celery workers on ${step.hosts.join(", ")} (warm shutdown)`;
         case "beat":
             return `${path === "image" ? "replace" : "restart"} celery beat on ${step.host} (stop first: never two beats)`;
     }

@@ -126,25 +126,27 @@ export function startUwsgiReload(fifoPath: string, reload: ReloadMode): string {
     return `if [ -p ${quote(fifoPath)} ]; then timeout 2 sh -c ${quote(`printf ${command} > ${quote(fifoPath)}`)} || true; fi`;
 }
 
-export interface ServingWebContainer {
-    name: string;
-    /** Its runtime directory on the host (webRuntimeDirectory): its uWSGI FIFO and ready file. */
-    runtime: string;
+/** The web containers of an app on a host that a code switch reloads. */
+export interface WebContainersOnHost {
+    appName: string;
+    /** Their runtime directories on the host (webRuntimeDirectory): uWSGI FIFOs and ready files. */
+    runtimes: string[];
 }
 
-export function switchReleaseAndReload(layout: AppLayout, ref: string, web: ServingWebContainer | undefined, timeoutSeconds: number, reload: ReloadMode = "touch"): string {
+export function switchReleaseAndReload(layout: AppLayout, ref: string, web: WebContainersOnHost | undefined, timeoutSeconds: number, reload: ReloadMode = "touch"): string {
     const next = `${layout.code}.berth-next`;
     const link = chain(words("ln", "-sfn", releaseDirectory(layout, ref), next), words("mv", "-Tf", next, layout.code), words("touch", layout.uwsgiIni));
     if (!web) {
         return strictScript(link);
     }
-    const ready = `${web.runtime}/${basename(layout.uwsgiReady)}`;
+    const readyFiles = web.runtimes.map((runtime) => `${runtime}/${basename(layout.uwsgiReady)}`);
     return strictScript(
         link,
-        `if [ "$(${words("docker", "inspect", "-f", "{{.State.Running}}", web.name)} 2>/dev/null)" = true ]; then`,
-        `  ${startUwsgiReload(`${web.runtime}/${basename(layout.uwsgiFifo)}`, reload)}`,
+        // The app's running web container (none yet on a first deploy: it starts on the new code).
+        `if [ -n "$(${words("docker", "ps", "-q", "--filter", `label=berth.app=${web.appName}`, "--filter", "label=berth.role=web")})" ]; then`,
+        ...web.runtimes.map((runtime) => `  ${startUwsgiReload(`${runtime}/${basename(layout.uwsgiFifo)}`, reload)}`),
         `  deadline=$(( $(date +%s) + ${timeoutSeconds} ))`,
-        `  until [ -n "$(${words("find", ready, "-newer", layout.uwsgiIni)} 2>/dev/null)" ]; do`,
+        `  until [ -n "$(${words("find", ...readyFiles, "-newer", layout.uwsgiIni)} 2>/dev/null)" ]; do`,
         `    if [ "$(date +%s)" -ge "$deadline" ]; then echo ${quote(`uWSGI did not finish reloading ${ref} within ${timeoutSeconds}s`)} >&2; exit 1; fi`,
         "    sleep 0.2",
         "  done",
@@ -331,11 +333,14 @@ export function setUpstreamServerDrained(confDirectory: string, containerName: s
  * first when there is no line yet, as before a first deploy). nginx's
  * config is the truth of which container serves, whatever state says.
  */
-export function nextWebPort(confDirectory: string, marker: string, ports: [number, number]): string {
+export function nextWebPort(confDirectory: string, marker: string, ports: [number, number], which: "next" | "current" = "next"): string {
     const conf = `${confDirectory}/nginx.conf`;
     return strictScript(
         `current=$(sed -n ${quote(`s/^ *server [^ ]*:\\([0-9][0-9]*\\) .* ${marker}$/\\1/p`)} ${quote(conf)} 2>/dev/null | head -n 1)`,
-        `if [ "$current" = ${ports[0]} ]; then echo ${ports[1]}; else echo ${ports[0]}; fi`,
+        which === "next"
+            ? `if [ "$current" = ${ports[0]} ]; then echo ${ports[1]}; else echo ${ports[0]}; fi`
+            // The port the serving container has (the first when there is no line).
+            : `if [ "$current" = ${ports[1]} ]; then echo ${ports[1]}; else echo ${ports[0]}; fi`,
     );
 }
 

@@ -9,7 +9,8 @@ import { deploy, recoverStack } from "../../cli/deploy";
 import { previewDeploy } from "../../cli/preview";
 import { readStatus } from "../../cli/status";
 import { drainedUpstreamServers } from "../../components/render/nginx";
-import { eventually, LabHost, LabStack, onLabHost, sampleLabStackForFailures, setSampleRef, setSampleTag, tearDownLab } from "./support/lab";
+import { sampleCapacity } from "./support/capacity";
+import { eventually, LabHost, LabStack, onLabHost, runningContainer, sampleLabStackForFailures, setSampleRef, setSampleTag, tearDownLab } from "./support/lab";
 import { killProcessesIn } from "./support/processes";
 import { expectNoFailedRequests, sampleLoad, servedVersions } from "./support/sample";
 
@@ -27,18 +28,19 @@ function moveCodeLinkByHand(ref: string): string {
 }
 
 /**
- * The seed-001 way: remove the container and `docker run` one under the same
- * name, with the same image, command, ports, environment and volume, but
- * none of berth's labels (and the volume read-write, as such scripts do).
+ * The seed-001 way: remove berth's container and `docker run` one under the
+ * seed's name (`sample-web`), with the same image, command, ports,
+ * environment and volume, but none of berth's labels (and the volume
+ * read-write, as such scripts do).
  */
-function replaceContainerByHand(name: string): string {
+function replaceContainerByHand(current: string, name: string): string {
     return [
         "set -e",
-        `image=$(docker inspect -f '{{.Config.Image}}' ${name})`,
-        `command=$(docker inspect -f '{{join .Config.Cmd " "}}' ${name})`,
-        `ports=$(docker inspect -f '{{range $port, $bindings := .HostConfig.PortBindings}}{{range $bindings}}-p {{.HostIp}}:{{.HostPort}}:{{$port}} {{end}}{{end}}' ${name})`,
-        `docker inspect -f '{{range .Config.Env}}{{println .}}{{end}}' ${name} | grep '^BERTH_' > /tmp/${name}.env`,
-        `docker rm -f ${name} >/dev/null`,
+        `image=$(docker inspect -f '{{.Config.Image}}' ${current})`,
+        `command=$(docker inspect -f '{{join .Config.Cmd " "}}' ${current})`,
+        `ports=$(docker inspect -f '{{range $port, $bindings := .HostConfig.PortBindings}}{{range $bindings}}-p {{.HostIp}}:{{.HostPort}}:{{$port}} {{end}}{{end}}' ${current})`,
+        `docker inspect -f '{{range .Config.Env}}{{println .}}{{end}}' ${current} | grep '^BERTH_' > /tmp/${name}.env`,
+        `docker rm -f ${current} >/dev/null`,
         `docker run -d --name ${name} --restart unless-stopped $ports -v /srv/berth/sample:/srv/berth/sample --env-file /tmp/${name}.env "$image" $command >/dev/null`,
     ].join("\n");
 }
@@ -99,32 +101,39 @@ describe("converging hosts that drifted from the stack", () => {
         expect((await previewDeploy(lab.stack)).repairs).toEqual([]);
     }, 10 * 60_000);
 
-    it("adopts containers replaced by `docker run` under its names: drained, stopped with grace, replaced, health-gated", async () => {
+    it("adopts containers replaced by `docker run` under the seeds' names: new containers beside them, which then stop with grace", async () => {
         for (const host of ["web-1", "web-2"] as const) {
-            await onLabHost(host, replaceContainerByHand("sample-web"));
+            await onLabHost(host, replaceContainerByHand(await runningContainer(host, "sample", "web"), "sample-web"));
         }
-        await onLabHost("worker-1", replaceContainerByHand("sample-worker"));
-        await onLabHost("worker-1", replaceContainerByHand("sample-beat"));
+        await onLabHost("worker-1", replaceContainerByHand(await runningContainer("worker-1", "sample", "worker"), "sample-worker"));
+        await onLabHost("worker-1", replaceContainerByHand("sample-beat", "sample-beat"));
         expect(await berthLabel("web-1", "sample-web")).not.toBe("sample/web");
         await eventually("both hand-made web containers serving", 90_000, async () =>
             JSON.stringify(await servedVersions()) === JSON.stringify(BOTH("v1 v1.1.0")));
         const drift = (await readStatus(lab.stack)).drift;
-        expect(drift.filter((line) => /replaced outside berth/.test(line)).map((line) => line.split(":")[0]).sort())
-            .toEqual(["sample-beat@worker-1", "sample-web@web-1", "sample-web@web-2", "sample-worker@worker-1"]);
+        expect(drift.filter((line) => /missing on the host|replaced outside berth/.test(line)).map((line) => line.split(":")[0].replace(/-[0-9a-f]{7}@/, "@")).sort())
+            .toEqual(["sample-beat@worker-1", "sample-web-web-1@web-1", "sample-web-web-2@web-2", "sample-worker-worker-1@worker-1"]);
 
         const load = sampleLoad();
+        const capacity = sampleCapacity({ app: "sample", domain: "sample.localhost" });
         const lines: string[] = [];
         const outcome = await deploy(lab.stack, { log: (line) => lines.push(line) });
         const report = await load.stop();
+        const served = await capacity.stop();
         expect(outcome.result).toBe("succeeded");
-        expect(lines.join("\n")).toContain("repairing sample web@web-1: replaced outside berth");
-        for (const [host, name, role] of [["web-1", "sample-web", "web"], ["web-2", "sample-web", "web"], ["worker-1", "sample-worker", "worker"], ["worker-1", "sample-beat", "beat"]] as const) {
-            expect([host, await berthLabel(host, name)]).toEqual([host, `sample/${role}`]);
+        expect(lines.join("\n")).toContain("repairing sample web@web-1: missing on the host");
+        for (const [host, role] of [["web-1", "web"], ["web-2", "web"], ["worker-1", "worker"], ["worker-1", "beat"]] as const) {
+            expect([host, await berthLabel(host, await runningContainer(host, "sample", role))]).toEqual([host, `sample/${role}`]);
+        }
+        // The hand-made ones are gone, not merely stopped.
+        for (const [host, name] of [["web-1", "sample-web"], ["web-2", "sample-web"], ["worker-1", "sample-worker"]] as const) {
+            expect([host, (await onLabHost(host, `docker ps -a -q --filter name=^/${name}$`)).trim()]).toEqual([host, ""]);
         }
         expect(await servedVersions()).toEqual(BOTH("v1 v1.1.0"));
         expect((await readStatus(lab.stack)).drift).toEqual([]);
         expect(await drainedInNginx()).toEqual([]);
         expectNoFailedRequests(report);
+        expect(served.minimum).toBe(2);
     }, 10 * 60_000);
 
     it("reports an upstream server drained by hand as drift, and deploy puts nginx's config back", async () => {
@@ -145,7 +154,9 @@ describe("converging hosts that drifted from the stack", () => {
         expectNoFailedRequests(report);
     }, 10 * 60_000);
 
-    it("puts web-1 back into rotation when a run is killed right after draining it", async () => {
+    it("puts web-1 back into rotation when a run with swap: drain-first is killed right after draining it", async () => {
+        // drain-first takes a host out of rotation before its old container stops: the case a kill hurts.
+        await lab.stack.setConfig("berth:apps[0].swap", { value: "drain-first" }, true);
         await setTag("v2");
         const load = sampleLoad();
         const lines: string[] = [`${new Date().toISOString()} load started`];
@@ -163,7 +174,7 @@ describe("converging hosts that drifted from the stack", () => {
         expect(await drainedInNginx()).toEqual(["sample@web-1"]);
 
         // The kill lands a moment after the drain: usually before the old container is stopped.
-        const web1 = (await onLabHost("web-1", "docker inspect -f '{{.State.Health.Status}}' sample-web 2>/dev/null || echo missing")).trim();
+        const web1 = (await onLabHost("web-1", "docker inspect -f '{{.State.Health.Status}}' $(docker ps -q --filter label=berth.app=sample --filter label=berth.role=web | head -n 1) 2>/dev/null || echo missing")).trim();
         await recoverStack(lab.stack, { log: (line) => lines.push(`${new Date().toISOString()} ${line}`) });
         if (web1 === "healthy") {
             expect(lines.join("\n")).toContain("undrained: sample@web-1 (its web container is healthy) serves again");
@@ -188,12 +199,19 @@ describe("converging hosts that drifted from the stack", () => {
         expect(await servedVersions()).toEqual(BOTH("v2 v1.1.0"));
     }, 10 * 60_000);
 
-    it("puts web-1 back into rotation when a rollout fails at its health gate", async () => {
+    it("keeps every host serving when a blue-green rollout fails at its health gate, and rolls back", async () => {
+        await lab.stack.setConfig("berth:apps[0].swap", { value: "blue-green" }, true);
         await setTag("v3");
         const load = sampleLoad();
+        const capacity = sampleCapacity({ app: "sample", domain: "sample.localhost" });
         const outcome = await deploy(lab.stack);
         const report = await load.stop();
+        const served = await capacity.stop();
         expect(outcome.result).toBe("rolled back");
+        // The old container never stopped: nginx never lost a host.
+        expect(served.minimum).toBe(2);
+        // The failed v3 container is gone with the restore.
+        expect((await onLabHost("web-1", "docker ps -a --filter label=berth.app=sample --filter label=berth.role=web --format '{{.Image}}'")).trim()).not.toContain(":v3");
         expect(await drainedInNginx()).toEqual([]);
         expect(await servedVersions()).toEqual(BOTH("v2 v1.1.0"));
         expect((await readStatus(lab.stack)).drift).toEqual([]);

@@ -2,7 +2,7 @@
 // local stack brings the sample app up behind nginx; destroy removes what it
 // made; the database outlives a destroy.
 import { EventLog } from "./support/engine";
-import { containersOn, createLabStack, eventually, labDown, LabStack, labUp, onLabHost, sampleThroughNginx, sampleTicks, tearDownLab } from "./support/lab";
+import { containersOn, createLabStack, eventually, labDown, LabStack, labUp, onLabHost, runningContainer, sampleThroughNginx, sampleTicks, tearDownLab } from "./support/lab";
 
 describe("the sample app in the lab", () => {
     let lab: LabStack;
@@ -39,7 +39,7 @@ describe("the sample app in the lab", () => {
         const writes = ["env", "uwsgi.ini", "code/manage.py", "static/counter/style.css"]
             .map((file) => `{ echo x >> /srv/berth/sample/${file}; } 2>/dev/null && echo "wrote ${file}" || echo "refused ${file}"`)
             .join("; ");
-        expect((await onLabHost("web-1", `docker exec sample-web sh -c '${writes}'`)).trim().split("\n")).toEqual([
+        expect((await onLabHost("web-1", `docker exec ${await runningContainer("web-1", "sample", "web")} sh -c '${writes}'`)).trim().split("\n")).toEqual([
             "refused env", "refused uwsgi.ini", "refused code/manage.py", "refused static/counter/style.css",
         ]);
 

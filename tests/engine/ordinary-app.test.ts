@@ -5,7 +5,7 @@
 // failed request.
 import { EventLog } from "./support/engine";
 import { httpRequest } from "./support/http";
-import { createLabStack, eventually, LabStack, onLabHost, takeOverLab, tearDownLab } from "./support/lab";
+import { createLabStack, eventually, LabStack, onLabHost, runningContainer, takeOverLab, tearDownLab } from "./support/lab";
 import { startLoad } from "./support/load";
 import { expectNoFailedRequests } from "./support/sample";
 
@@ -94,8 +94,9 @@ describe("an ordinary Django app in the lab (examples/notes-app)", () => {
         expect(await statusOnWebHost("/healthz", "172.30.0.11")).toBe("400");
 
         // It runs as its own user, reads its env file, and cannot rewrite it or its uWSGI ini.
-        expect((await onLabHost("web-1", "docker exec notes-web id -u")).trim()).toBe("10001");
-        expect((await onLabHost("web-1", "docker exec notes-web sh -c 'echo X=1 >> /srv/berth/notes/env || echo refused; touch /srv/berth/notes/uwsgi.ini || echo refused'")).trim())
+        const web = await runningContainer("web-1", "notes", "web");
+        expect((await onLabHost("web-1", `docker exec ${web} id -u`)).trim()).toBe("10001");
+        expect((await onLabHost("web-1", `docker exec ${web} sh -c 'echo X=1 >> /srv/berth/notes/env || echo refused; touch /srv/berth/notes/uwsgi.ini || echo refused'`)).trim())
             .toBe("refused\nrefused");
         expect((await onLabHost("web-1", "stat -c '%U:%g %a' /srv/berth/notes/env")).trim()).toBe("root:10001 640");
 

@@ -4,7 +4,8 @@
 // fast path; a deploy without changes touches nothing.
 import { EventLog, onlySpan, StepSpan, stepSpans } from "./support/engine";
 import { hostKeyFingerprint, parseHostKey } from "../../components/ssh/hostKeys";
-import { containerIdsOn, createLabStack, LabStack, replaceLabHostKey, takeOverLab, tearDownLab } from "./support/lab";
+import { sampleCapacity } from "./support/capacity";
+import { containerIdsOn, createLabStack, LabStack, replaceLabHostKey, runningContainer, takeOverLab, tearDownLab } from "./support/lab";
 import { expectNoFailedRequests, sampleLoad, servedVersions } from "./support/sample";
 
 const CONTAINER = "docker:index/container:Container";
@@ -31,15 +32,17 @@ describe("rollouts in the lab under load", () => {
         const replaced = log.steps().filter((step) => step.op === "replace").map((step) => step.urn.split("::").pop()).sort();
         expect(replaced).toEqual(expect.arrayContaining([
             "sample-web-web-1", "sample-web-web-2", "sample-worker-worker-1", "sample-beat-worker-1",
-            "sample-release", "sample-static-web-1", "sample-static-web-2", "sample-drain-web-1", "sample-undrain-web-2",
+            "sample-release", "sample-static-web-1", "sample-static-web-2", "sample-web-port-web-1", "sample-undrain-web-2", "sample-web-retire-web-1",
         ]));
     }, 5 * 60_000);
 
-    it("rolls an image change host by host, health-gated, without a failed request", async () => {
+    it("rolls an image change host by host, health-gated, at full capacity, without a failed request", async () => {
         const load = sampleLoad();
+        const capacity = sampleCapacity({ app: "sample", domain: "sample.localhost" });
         const log = new EventLog();
         const result = await lab.stack.up({ onEvent: log.onEvent });
         const report = await load.stop();
+        const served = await capacity.stop();
         expect(result.summary.result).toBe("succeeded");
         const spans = stepSpans(log);
         const ofSample = (span: StepSpan) => span.name.startsWith("sample-");
@@ -57,22 +60,43 @@ describe("rollouts in the lab under load", () => {
         expect(release.start).toBeGreaterThan(lastPullEnd);
         expect(release.end).toBeLessThan(Math.min(...webSteps.map((span) => span.start)));
 
-        // web-1's new container is healthy (its create ended: `wait` on health) before web-2's old one is stopped.
-        const web1Created = onlySpan(spans, "sample-web-web-1", "create-replacement");
-        const web2Stopped = onlySpan(spans, "sample-web-web-2", "delete-replaced");
-        expect(web1Created.end).toBeLessThan(web2Stopped.start);
-        const web2Created = onlySpan(spans, "sample-web-web-2", "create-replacement");
+        // On each web host the new container starts beside the old one and is healthy (its create
+        // ended: `wait` on health) before nginx points at it; the old one stops only after that;
+        // then the next host.
+        const steps = (name: string) => onlySpan(spans, name, "create-replacement");
+        for (const host of ["web-1", "web-2"]) {
+            const created = steps(`sample-web-${host}`);
+            const switched = steps(`sample-undrain-${host}`);
+            const retired = steps(`sample-web-retire-${host}`);
+            expect(created.end).toBeLessThanOrEqual(switched.start);
+            expect(switched.end).toBeLessThanOrEqual(retired.start);
+        }
+        expect(steps("sample-web-retire-web-1").end).toBeLessThanOrEqual(steps("sample-web-web-2").start);
+        // No host is drained: the old containers are deleted (already stopped) once the rollout is done.
+        expect(spans.filter((span) => span.name.startsWith("sample-drain-"))).toEqual([]);
+        const web2Retired = steps("sample-web-retire-web-2");
+        expect(onlySpan(spans, "sample-web-web-1", "delete-replaced").start).toBeGreaterThanOrEqual(web2Retired.end);
 
-        // Workers after every web host; beat last, the old one gone before the new one starts.
-        const workerStopped = onlySpan(spans, "sample-worker-worker-1", "delete-replaced");
-        expect(workerStopped.start).toBeGreaterThan(web2Created.end);
+        // Workers after every web host, the new one beside the old, which then gets its warm
+        // shutdown; beat last, the old one gone before the new one starts.
+        const workerCreated = steps("sample-worker-worker-1");
+        expect(workerCreated.start).toBeGreaterThanOrEqual(web2Retired.end);
+        expect(steps("sample-worker-retire-worker-1").start).toBeGreaterThanOrEqual(workerCreated.end);
         const beatStopped = onlySpan(spans, "sample-beat-worker-1", "delete-replaced");
         const beatStarted = onlySpan(spans, "sample-beat-worker-1", "create-replacement");
-        expect(beatStopped.start).toBeGreaterThan(onlySpan(spans, "sample-worker-worker-1", "create-replacement").end);
-        expect(beatStopped.end).toBeLessThan(beatStarted.start);
+        expect(beatStopped.start).toBeGreaterThanOrEqual(steps("sample-worker-retire-worker-1").end);
+        expect(beatStopped.end).toBeLessThanOrEqual(beatStarted.start);
 
         expect(await servedVersions()).toEqual({ "web-1": "v2 v1.0.0", "web-2": "v2 v1.0.0" });
         expectNoFailedRequests(report);
+        // Capacity N throughout: both web hosts in rotation and healthy at every sample.
+        expect(served.samples).toBeGreaterThan(5);
+        expect(served.minimum).toBe(2);
+        // One container of each role runs on each host: every old one was stopped.
+        for (const host of ["web-1", "web-2"] as const) {
+            await expect(runningContainer(host, "sample", "web")).resolves.toMatch(/^sample-web-web-\d-[0-9a-f]{7}$/);
+        }
+        await expect(runningContainer("worker-1", "sample", "worker")).resolves.toMatch(/^sample-worker-worker-1-[0-9a-f]{7}$/);
     }, 15 * 60_000);
 
     it("takes the fast path for a code change: no container replaced, uWSGI reloads in place", async () => {

@@ -220,9 +220,11 @@ describe("the sample app under the image contract", () => {
     }, 180_000);
 
     it("serves the app under uWSGI with worker and beat running beside it", async () => {
-        await hostScript(switchReleaseAndReload(layout, "v1.0.0", { name: names.web, runtime: layout.runtime }, 30));
+        await hostScript(switchReleaseAndReload(layout, "v1.0.0", { appName: names.network, runtimes: [layout.runtime] }, 30));
         expect((await run("readlink", [layout.code])).trim()).toBe(releaseDirectory(layout, "v1.0.0"));
         await startContainer(names.web, "web-1", "run", [
+            // What berth's code switch finds the running web container by.
+            "--label", `berth.app=${names.network}`, "--label", "berth.role=web",
             "--publish", `127.0.0.1:${webPort}:8000`,
             "--health-cmd", healthCommand, "--health-interval", "1s", "--health-timeout", "3s", "--health-retries", "3",
         ]);
@@ -287,7 +289,7 @@ describe("the sample app under the image contract", () => {
     it("takes a new code ref by touch-reload, without restarting the container (the fast path)", async () => {
         const before = await inspectContainer(names.web, "{{.Id}} {{.State.StartedAt}} {{.State.Pid}} {{.RestartCount}}");
         await hostScript(fetchRelease(layout, repository, "v1.1.0", []));
-        await hostScript(switchReleaseAndReload(layout, "v1.1.0", { name: names.web, runtime: layout.runtime }, 30));
+        await hostScript(switchReleaseAndReload(layout, "v1.1.0", { appName: names.network, runtimes: [layout.runtime] }, 30));
 
         // The switch returns once uWSGI has finished the reload: the very next request runs v1.1.0.
         const page = (await httpRequest(url("/"))).body;

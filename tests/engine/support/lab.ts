@@ -108,6 +108,18 @@ export async function containersOn(host: LabHost): Promise<string[]> {
     return names.split("\n").filter(Boolean).sort();
 }
 
+/**
+ * The name of the running container of an app's role on a lab host (web and
+ * worker containers have generated names); throws unless exactly one runs.
+ */
+export async function runningContainer(host: LabHost, app: string, role: "web" | "worker" | "beat"): Promise<string> {
+    const names = (await onLabHost(host, `docker ps --filter label=berth.app=${app} --filter label=berth.role=${role} --format '{{.Names}}'`)).split("\n").filter(Boolean);
+    if (names.length !== 1) {
+        throw new Error(`expected one running ${app} ${role} container on ${host}, found ${names.length}: ${names.join(", ")}`);
+    }
+    return names[0];
+}
+
 /** The sample app through the lab's nginx (127.0.0.1:8080, Host sample.localhost). */
 export function sampleThroughNginx(path: string, method = "GET") {
     return httpRequest(`http://127.0.0.1:8080${path}`, { method, host: "sample.localhost" });

@@ -54,7 +54,7 @@ describe("berth deploy's repairs of drift", () => {
             { host: "worker-1", app: "sample", codeRef: "v1.0.0", drift: ["code is v1.0.0, the stack has v1.1.0"] },
         ] }), state);
         expect(repairs.map((repair) => repair.resources)).toEqual([
-            ["sample-code-web-2"],
+            ["sample-code-web-2", "sample-healthy-web-2"],
             ["sample-code-worker-1", "sample-worker-restart-worker-1", "sample-beat-restart-worker-1"],
         ]);
     });

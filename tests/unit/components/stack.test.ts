@@ -180,16 +180,17 @@ describe("the berth program under mocks", () => {
         expect(lab.waitsFor("sample-release", "sample-web-web-1")).toBe(false);
     });
 
-    it("replaces web hosts one by one, each new container beside the old: port, clear, container, health, undrain, retire, code", () => {
+    it("replaces web hosts one by one, each new container beside the old: code, port, clear, container, health, undrain, retire", () => {
         const chain = [
-            "sample-web-port-web-1", "sample-web-clear-web-1", "sample-web-web-1", "sample-healthy-web-1", "sample-undrain-web-1", "sample-web-retire-web-1", "sample-code-web-1",
-            "sample-web-clear-web-2", "sample-web-web-2", "sample-healthy-web-2", "sample-undrain-web-2", "sample-web-retire-web-2", "sample-code-web-2",
+            "sample-code-web-1", "sample-web-clear-web-1", "sample-web-web-1", "sample-healthy-web-1", "sample-undrain-web-1", "sample-web-retire-web-1",
+            "sample-code-web-2", "sample-web-clear-web-2", "sample-web-web-2", "sample-healthy-web-2", "sample-undrain-web-2", "sample-web-retire-web-2",
             "sample-code-worker-1", "sample-worker-worker-1", "sample-worker-retire-worker-1", "sample-worker-restart-worker-1", "sample-beat-adopt-worker-1", "sample-beat-worker-1",
             "nginx-config",
         ];
         for (let index = 1; index < chain.length; index++) {
             expect([chain[index], lab.waitsFor(chain[index], chain[index - 1])]).toEqual([chain[index], true]);
         }
+        expect(lab.waitsFor("sample-web-clear-web-1", "sample-web-port-web-1")).toBe(true);
         expect(lab.waitsFor("sample-web-clear-web-2", "sample-web-port-web-2")).toBe(true);
         // No drain: the old container serves until nginx points at the new one.
         expect(lab.resources.filter((resource) => resource.name.startsWith("sample-drain-"))).toEqual([]);
@@ -213,16 +214,16 @@ describe("the berth program under mocks", () => {
         expect(retire).toContain(`[ "$id" = sample-web-web-1-id ] && continue`);
         expect(lab.named("sample-worker-retire-worker-1").inputs.create).toContain("--filter label=berth.role=worker");
         expect(lab.named("sample-beat-adopt-worker-1").inputs.create).toContain(`if [ "$labels" != sample/beat ]; then`);
-        // The code path reloads the serving container and checks it through its own port.
-        expect(lab.named("sample-code-web-1").inputs.create).toContain("/srv/berth/sample/run/web-8001/uwsgi.ready");
-        expect(lab.named("sample-code-web-1").inputs.create).toContain("http://172.30.0.11:8001/healthz");
+        // The code path reloads the running container in place, then its health is checked on its port.
+        expect(lab.named("sample-code-web-1").inputs.create).toContain("/srv/berth/sample/run/web-8001/uwsgi.ready /srv/berth/sample/run/web-8002/uwsgi.ready");
+        expect(lab.named("sample-healthy-web-1").inputs.create).toContain("http://172.30.0.11:8001/healthz");
     });
 
     it("drains first and stops the old container before the new one starts with swap: drain-first", async () => {
         const drainFirst = await deploy(labConfig({ swap: "drain-first" }));
         const chain = [
-            "sample-drain-web-1", "sample-web-stop-web-1", "sample-web-web-1", "sample-healthy-web-1", "sample-undrain-web-1", "sample-code-web-1",
-            "sample-drain-web-2", "sample-web-stop-web-2", "sample-web-web-2",
+            "sample-code-web-1", "sample-drain-web-1", "sample-web-stop-web-1", "sample-web-web-1", "sample-healthy-web-1", "sample-undrain-web-1",
+            "sample-code-web-2", "sample-drain-web-2", "sample-web-stop-web-2", "sample-web-web-2",
         ];
         for (let index = 1; index < chain.length; index++) {
             expect([chain[index], drainFirst.waitsFor(chain[index], chain[index - 1])]).toEqual([chain[index], true]);

@@ -30,9 +30,9 @@ describe("the rollout plan", () => {
             "2. check out v3.1.0 into the host volume on web-1, web-2, worker-1",
             "3. run migrate, compress once on web-1",
             "4. run collectstatic on web-1, web-2, where uWSGI serves the static files to nginx and the app reads them (in parallel, alongside the release tasks)",
-            "5. web on web-1: drain from nginx, stop the old container, start build-42, wait until healthy, undrain",
-            "6. web on web-2: drain from nginx, stop the old container, start build-42, wait until healthy, undrain",
-            "7. replace celery workers on worker-1 (warm shutdown)",
+            "5. web on web-1: start build-42 beside the old container on the other port, wait until healthy, point nginx at it, stop the old one (capacity kept)",
+            "6. web on web-2: start build-42 beside the old container on the other port, wait until healthy, point nginx at it, stop the old one (capacity kept)",
+            "7. replace celery workers on worker-1 (the new beside the old, then the old one's warm shutdown)",
             "8. replace celery beat on worker-1 (stop first: never two beats)",
         ]);
     });

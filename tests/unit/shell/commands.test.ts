@@ -66,13 +66,14 @@ describe("command builders", () => {
     });
 
     it("switches the code link, touches the ini and waits for the reload where the web container runs", () => {
-        expect(switchReleaseAndReload(layout, "v2", { name: "antisocial-web-web-1-0a1b2c3", runtime: "/srv/berth/antisocial/run/web-8001" }, 60)).toBe([
+        expect(switchReleaseAndReload(layout, "v2", { appName: "antisocial", runtimes: ["/srv/berth/antisocial/run/web-8001", "/srv/berth/antisocial/run/web-8002"] }, 60)).toBe([
             "set -eu",
             "ln -sfn /srv/berth/antisocial/releases/v2 /srv/berth/antisocial/code.berth-next && mv -Tf /srv/berth/antisocial/code.berth-next /srv/berth/antisocial/code && touch /srv/berth/antisocial/uwsgi.ini",
-            "if [ \"$(docker inspect -f '{{.State.Running}}' antisocial-web-web-1-0a1b2c3 2>/dev/null)\" = true ]; then",
+            "if [ -n \"$(docker ps -q --filter label=berth.app=antisocial --filter label=berth.role=web)\" ]; then",
             "  if [ -p /srv/berth/antisocial/run/web-8001/uwsgi.fifo ]; then timeout 2 sh -c 'printf r > /srv/berth/antisocial/run/web-8001/uwsgi.fifo' || true; fi",
+            "  if [ -p /srv/berth/antisocial/run/web-8002/uwsgi.fifo ]; then timeout 2 sh -c 'printf r > /srv/berth/antisocial/run/web-8002/uwsgi.fifo' || true; fi",
             "  deadline=$(( $(date +%s) + 60 ))",
-            "  until [ -n \"$(find /srv/berth/antisocial/run/web-8001/uwsgi.ready -newer /srv/berth/antisocial/uwsgi.ini 2>/dev/null)\" ]; do",
+            "  until [ -n \"$(find /srv/berth/antisocial/run/web-8001/uwsgi.ready /srv/berth/antisocial/run/web-8002/uwsgi.ready -newer /srv/berth/antisocial/uwsgi.ini 2>/dev/null)\" ]; do",
             "    if [ \"$(date +%s)\" -ge \"$deadline\" ]; then echo 'uWSGI did not finish reloading v2 within 60s' >&2; exit 1; fi",
             "    sleep 0.2",
             "  done",
@@ -156,10 +157,10 @@ describe("the commands in a real shell", () => {
         // Fetching again is a no-op that still succeeds.
         sh(fetchRelease(local, origin, "v1", ["main"]));
 
-        sh(switchReleaseAndReload(local, "v1", { name: "berth-test-no-such-container", runtime: local.runtime }, 5));
+        sh(switchReleaseAndReload(local, "v1", { appName: "berth-test-no-such-app", runtimes: [local.runtime] }, 5));
         expect(readFileSync(join(local.code, "app.py"), "utf8")).toBe("VERSION = 1\n");
         expect(readFileSync(join(local.code, "REF"), "utf8")).toBe("v1\n");
-        sh(switchReleaseAndReload(local, "main", { name: "berth-test-no-such-container", runtime: local.runtime }, 5));
+        sh(switchReleaseAndReload(local, "main", { appName: "berth-test-no-such-app", runtimes: [local.runtime] }, 5));
         expect(readlinkSync(local.code)).toBe(releaseDirectory(local, "main"));
         expect(readFileSync(join(local.code, "app.py"), "utf8")).toBe("VERSION = 2\n");
         expect(readFileSync(join(local.code, "REVISION"), "utf8").trim()).toBe(git("rev-parse", "main").trim());

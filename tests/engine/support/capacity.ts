@@ -1,0 +1,56 @@
+import { LabHost, onLabHost } from "./lab";
+
+/** How many of an app's upstream servers could take requests, sampled over a deploy. */
+export interface CapacityReport {
+    samples: number;
+    /** The fewest servers that were in rotation and answered at any sample. */
+    minimum: number;
+    maximum: number;
+}
+
+export interface RunningCapacitySampler {
+    stop(): Promise<CapacityReport>;
+}
+
+/**
+ * The shell script that counts, from nginx's own config on the load
+ * balancer, the app's upstream servers that are in rotation (not `down`)
+ * and answer the health path with the app's domain, from that host.
+ */
+export function healthyUpstreamsScript(app: string, domain: string, healthPath: string): string {
+    return [
+        "n=0",
+        `for server in $(sed -n 's/^ *server \\([^ ]*\\) max_fails=1 fail_timeout=5s; # ${app}@.*$/\\1/p' /srv/berth/nginx/nginx.conf); do`,
+        `  curl -fsS -o /dev/null --max-time 2 -H 'Host: ${domain}' "http://$server${healthPath}" && n=$((n+1))`,
+        "done",
+        "echo $n",
+    ].join("\n");
+}
+
+/**
+ * Samples, until stopped, how many of the app's upstream servers nginx has
+ * in rotation and healthy: capacity, not only failed requests, during a
+ * rollout. One sample at a time, back to back.
+ */
+export function sampleCapacity(options: { app: string; domain: string; healthPath?: string; loadBalancer?: LabHost }): RunningCapacitySampler {
+    const script = healthyUpstreamsScript(options.app, options.domain, options.healthPath ?? "/healthz");
+    const counts: number[] = [];
+    let stopping = false;
+    const loop = (async () => {
+        while (!stopping) {
+            const output = await onLabHost(options.loadBalancer ?? "lb-1", script).catch(() => "");
+            const count = Number(output.trim().split("\n").pop());
+            if (output.trim() !== "" && Number.isInteger(count)) {
+                counts.push(count);
+            }
+            await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+    })();
+    return {
+        async stop() {
+            stopping = true;
+            await loop;
+            return { samples: counts.length, minimum: Math.min(...counts), maximum: Math.max(...counts) };
+        },
+    };
+}
