@@ -4,6 +4,9 @@
 //   2. berth image rollout (image.tag v1 → v2)
 //   3. naive redeploy, the baseline: every container of the app stopped, then
 //      started again at once (what `docker compose up -d` does to a changed service)
+//   4. steady state: the same load with no deploy, the latency to compare with
+// each with the fewest upstream servers nginx had in rotation and healthy
+// (sampled on the load balancer from nginx's own config, back to back).
 // each under the same steady GET/POST load through nginx. Config edits happen
 // before the clock starts; a berth deploy's wall time is one `pulumi up` through
 // the Automation API, from the call until it returns.
@@ -13,11 +16,14 @@ import { containersOn, createLabStack, LabStack, onLabHost, repositoryLocalStack
 import { run } from "../tests/engine/support/processes";
 import { repositoryRoot } from "../tests/engine/support/repository";
 import { LoadReport, startLoad } from "../tests/engine/support/load";
+import { CapacityReport, sampleCapacity } from "../tests/engine/support/capacity";
 
 interface Row {
     deploy: string;
     seconds: number;
     report: LoadReport;
+    /** The fewest upstream servers nginx had in rotation and healthy at any sample. */
+    capacity: CapacityReport;
 }
 
 const RATE = 40;
@@ -38,12 +44,13 @@ function load() {
 /** Runs a deploy under load, with a few quiet seconds before and after so the load sees the edges. */
 async function measure(deploy: string, action: () => Promise<void>): Promise<Row> {
     const running = load();
+    const capacity = sampleCapacity({ app: "sample", domain: "sample.localhost" });
     await pause(3000);
     const started = Date.now();
     await action();
     const seconds = (Date.now() - started) / 1000;
     await pause(3000);
-    return { deploy, seconds, report: await running.stop() };
+    return { deploy, seconds, report: await running.stop(), capacity: await capacity.stop() };
 }
 
 /** One berth deploy's steps, from the driver's own progress, and when the engine and the Automation API were done. */
@@ -100,7 +107,7 @@ function pause(milliseconds: number): Promise<void> {
 }
 
 function printTable(rows: Row[]): void {
-    const header = ["deploy", "wall s", "requests", "failed", "p50 ms", "p99 ms"];
+    const header = ["deploy", "wall s", "requests", "failed", "p50 ms", "p99 ms", "min healthy upstreams"];
     const lines = rows.map((row) => [
         row.deploy,
         row.seconds.toFixed(1),
@@ -108,6 +115,7 @@ function printTable(rows: Row[]): void {
         String(row.report.errors + row.report.non2xx),
         String(row.report.latencyP50Ms),
         String(row.report.latencyP99Ms),
+        `${row.capacity.minimum} of 2 (${row.capacity.samples} samples)`,
     ]);
     const widths = header.map((title, column) => Math.max(title.length, ...lines.map((line) => line[column].length)));
     const format = (cells: string[]) => cells.map((cell, column) => (column === 0 ? cell.padEnd(widths[column]) : cell.padStart(widths[column]))).join("  ");
@@ -129,13 +137,14 @@ async function main(): Promise<void> {
         if (first.summary.result !== "succeeded") {
             throw new Error("the first deploy failed");
         }
+        const steady = await measure("steady state (no deploy, 10 s)", () => pause(10_000));
         const codeTimeline: Timeline = { steps: [] };
         const imageTimeline: Timeline = { steps: [] };
         const codePath = await berthUp(lab, "berth:apps[0].code.ref", "v1.1.0", codeTimeline);
         const codeRow = await measure("berth code path (ref v1.0.0 → v1.1.0)", codePath);
         const imageRollout = await berthUp(lab, "berth:apps[0].image.tag", "v2", imageTimeline);
         const imageRow = await measure("berth image rollout (tag v1 → v2)", imageRollout);
-        const rows = [codeRow, imageRow, await measure("naive redeploy (stop all, start all)", naiveRedeploy)];
+        const rows = [codeRow, imageRow, await measure("naive redeploy (stop all, start all)", naiveRedeploy), steady];
         printTimeline("code path", codeTimeline);
         printTimeline("image rollout", imageTimeline);
         console.log("");
