@@ -1,5 +1,5 @@
 import { Stack } from "@pulumi/pulumi/automation";
-import { webHealthCheckCommand } from "../components/appContainers";
+import { webHealthCheckCommand } from "../components/rollout/containerSettings";
 import { containerNames } from "../components/naming";
 import { NGINX_DIRECTORY } from "../components/render/layout";
 import { upstreamServerMarker, upstreamServerPort } from "../components/render/nginx";

@@ -1,8 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import { credentialIn } from "./config/patterns";
 import { AppSpec } from "./config/types";
-import { AppHostFiles, createAppHostFiles } from "./appHostFiles";
-import { createRollout } from "./appRollout";
+import { PreparedHost, prepareAppHost } from "./rollout/hostPreparation";
+import { createRollout } from "./rollout/wiring";
 import { Host } from "./host";
 import { LoadBalancer, siteSettings } from "./loadBalancer";
 import { fingerprint, imageReference } from "./naming";
@@ -65,9 +65,9 @@ export class App extends pulumi.ComponentResource {
             .apply((secrets) => renderEnvFile({ ...spec.env, ...secrets }));
         const containerFingerprint = envFile.apply((content) => fingerprint(spec.image.repository, spec.image.tag, content));
 
-        const filesByHost = new Map<string, AppHostFiles>();
+        const filesByHost = new Map<string, PreparedHost>();
         for (const hostName of appHosts(spec)) {
-            filesByHost.set(hostName, createAppHostFiles(name, {
+            filesByHost.set(hostName, prepareAppHost(name, {
                 app: spec,
                 layout,
                 host: args.hosts[hostName],

@@ -1,16 +1,16 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as docker from "@pulumi/docker";
 import * as command from "@pulumi/command";
-import { AppSpec, webPorts } from "./config/types";
-import { Host } from "./host";
-import { AppLayout, IMAGE_CODE_DIRECTORY } from "./render/layout";
-import { renderUwsgiIni } from "./render/uwsgi";
-import { WEB_CONTAINER_PORT } from "./appContainers";
-import { imageReference } from "./naming";
-import { fetchRelease, installEnvFile, installFileFromStdin, prepareAppRoot } from "./shell/commands";
+import { AppSpec, webPorts } from "../config/types";
+import { Host } from "../host";
+import { AppLayout, IMAGE_CODE_DIRECTORY } from "../render/layout";
+import { renderUwsgiIni } from "../render/uwsgi";
+import { WEB_CONTAINER_PORT } from "./containerSettings";
+import { imageReference } from "../naming";
+import { fetchRelease, installEnvFile, installFileFromStdin, prepareAppRoot } from "../shell/commands";
 
 /** What one host holds for an app before any container of the new version starts. */
-export interface AppHostFiles {
+export interface PreparedHost {
     host: Host;
     /** The image, pulled on this host. */
     image: docker.RemoteImage;
@@ -22,7 +22,7 @@ export interface AppHostFiles {
     uwsgiIni?: command.remote.Command;
 }
 
-export interface AppHostFilesArgs {
+export interface PrepareHostArgs {
     app: AppSpec;
     layout: AppLayout;
     host: Host;
@@ -37,7 +37,7 @@ export interface AppHostFilesArgs {
  * the env file, the uWSGI ini and the code checkout. None of it touches a
  * running container: the new checkout goes into its own release directory.
  */
-export function createAppHostFiles(name: string, args: AppHostFilesArgs): AppHostFiles {
+export function prepareAppHost(name: string, args: PrepareHostArgs): PreparedHost {
     const { app, layout, host, parent } = args;
     const connection = host.connection;
     const resourceName = (part: string) => `${name}-${part}-${host.hostName}`;

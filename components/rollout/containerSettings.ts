@@ -1,5 +1,5 @@
-import { AppSpec } from "./config/types";
-import { AppLayout, IMAGE_CODE_DIRECTORY } from "./render/layout";
+import { AppSpec } from "../config/types";
+import { AppLayout, IMAGE_CODE_DIRECTORY } from "../render/layout";
 
 /** Port uWSGI serves HTTP on inside every web container. */
 export const WEB_CONTAINER_PORT = 8000;

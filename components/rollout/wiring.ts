@@ -1,26 +1,26 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as docker from "@pulumi/docker";
 import * as command from "@pulumi/command";
-import { AppSpec, webPorts } from "./config/types";
-import { AppHostFiles } from "./appHostFiles";
-import { containerEnvironment, environmentList, ROTATED_LOGS, WEB_CONTAINER_PORT, webHealthCheckCommand } from "./appContainers";
-import { Host } from "./host";
-import { LoadBalancer } from "./loadBalancer";
-import { containerNames, imageReference } from "./naming";
-import { hostAndPort } from "./render/address";
-import { AppLayout, webRuntimeDirectory } from "./render/layout";
-import { hostTasks, releaseHost, staticHosts, staticTasks } from "./rollout/plan";
+import { AppSpec, webPorts } from "../config/types";
+import { PreparedHost } from "./hostPreparation";
+import { containerEnvironment, environmentList, ROTATED_LOGS, WEB_CONTAINER_PORT, webHealthCheckCommand } from "./containerSettings";
+import { Host } from "../host";
+import { LoadBalancer } from "../loadBalancer";
+import { containerNames, imageReference } from "../naming";
+import { hostAndPort } from "../render/address";
+import { AppLayout, webRuntimeDirectory } from "../render/layout";
+import { hostTasks, releaseHost, staticHosts, staticTasks } from "./plan";
 import {
     appVolumes, ContainersToStop, releaseDirectory, removeContainerNotStartedByBerth, restartUnlessStartedAfterSwitch,
     runOneShotTask, stopContainers, switchReleaseAndReload, waitForHttp,
-} from "./shell/commands";
-import { chain } from "./shell/quote";
+} from "../shell/commands";
+import { chain } from "../shell/quote";
 
 export interface RolloutArgs {
     name: string;
     app: AppSpec;
     layout: AppLayout;
-    filesByHost: Map<string, AppHostFiles>;
+    filesByHost: Map<string, PreparedHost>;
     loadBalancer: LoadBalancer;
     /** Changes whenever the containers must be replaced: image, settings, secrets. */
     containerFingerprint: pulumi.Output<string>;
@@ -280,7 +280,7 @@ function adoptStep(args: RolloutArgs, host: Host, dependsOn: pulumi.Resource[]):
  * fast path's reload). On a web host it waits until the running web
  * container has reloaded; the health step after it checks it answers.
  */
-function codeSwitchStep(args: RolloutArgs, files: AppHostFiles, dependsOn: pulumi.Resource[], isWebHost = false): command.remote.Command | undefined {
+function codeSwitchStep(args: RolloutArgs, files: PreparedHost, dependsOn: pulumi.Resource[], isWebHost = false): command.remote.Command | undefined {
     const { app, layout } = args;
     if (!app.code || !files.checkout) {
         return undefined;
