@@ -1,6 +1,7 @@
 import { EngineEvent, Stack } from "@pulumi/pulumi/automation";
 import { AppSpec, validateConfig } from "../components/config";
-import { describeRollout } from "../components/rollout/plan";
+import { rolloutNames } from "../components/rollout/names";
+import { appHosts, describeRollout } from "../components/rollout/plan";
 import { policyOptions } from "./policyPack";
 import { AppPlan, PreviewReport, PreviewStep } from "./previewReport";
 import { berthConfig, deployedState, describeChanges, releasesInConfig } from "./releases";
@@ -74,7 +75,8 @@ export function appPlan(app: AppSpec, steps: PreviewStep[]): AppPlan {
     if (ofApp.some((step) => step.type === CONTAINER_TYPE && step.op === "replace")) {
         return { app: app.name, path: "image", lines: describeRollout(app, "image") };
     }
-    if (ofApp.some((step) => step.name.startsWith(`${app.name}-code-`))) {
+    const codeSwitches = new Set(appHosts(app).map((host) => rolloutNames(app.name).codeSwitch(host)));
+    if (ofApp.some((step) => codeSwitches.has(step.name))) {
         return { app: app.name, path: "code", lines: describeRollout(app, "code") };
     }
     return { app: app.name, path: "none", lines: [] };

@@ -1,6 +1,7 @@
 import type { Stack } from "@pulumi/pulumi/automation";
 import { readStackState, resourceName, StackState } from "./stackState";
 import { readStatus, StatusReport } from "./status";
+import { containerReplacementSteps, ContainerRole, rolloutNames } from "../components/rollout/names";
 
 /**
  * One drifted host part and how `berth deploy` converges it: the stack's
@@ -19,25 +20,10 @@ export interface Repair {
     resources: string[];
 }
 
-/** The resources that replace one app container under the rollout's discipline. */
-function containerSteps(app: string, role: string, host: string): string[] {
-    switch (role) {
-        case "web":
-            // The port step runs again too: the new container starts on the port nginx does not point at.
-            return [
-                `${app}-web-port-${host}`, `${app}-drain-${host}`, `${app}-web-clear-${host}`, `${app}-web-stop-${host}`,
-                `${app}-web-${host}`, `${app}-healthy-${host}`, `${app}-undrain-${host}`, `${app}-web-retire-${host}`,
-            ];
-        case "worker":
-            return [`${app}-worker-${host}`, `${app}-worker-retire-${host}`];
-        default:
-            return [`${app}-${role}-adopt-${host}`, `${app}-${role}-${host}`];
-    }
-}
-
 /** The resources that switch one host's code link back and reload what runs that code. */
 function codeSteps(app: string, host: string): string[] {
-    return [`${app}-code-${host}`, `${app}-healthy-${host}`, `${app}-worker-restart-${host}`, `${app}-beat-restart-${host}`];
+    const names = rolloutNames(app);
+    return [names.codeSwitch(host), names.healthy(host), names.restart("worker", host), names.restart("beat", host)];
 }
 
 /**
@@ -63,14 +49,15 @@ export function planRepairs(report: StatusReport, state: StackState): Repair[] {
     // killed run) has a drain step that already ran for the new settings: it would not run
     // again, and the host may be serving again (the safety net, or a person, undrained it).
     for (const { app, host } of unfinishedWebSteps(state)) {
-        add(`${app} web@${host}`, "its last rollout stopped between drain and undrain: drained again before its container is replaced", [`${app}-drain-${host}`, `${app}-healthy-${host}`, `${app}-undrain-${host}`]);
+        const names = rolloutNames(app);
+        add(`${app} web@${host}`, "its last rollout stopped between drain and undrain: drained again before its container is replaced", [names.drain(host), names.healthy(host), names.undrain(host)]);
     }
     for (const container of report.containers) {
         if (container.app === "" || container.drift.length === 0 || !inState.has(`${container.app}-${container.role}-${container.host}`)) {
             continue;
         }
         for (const drift of container.drift) {
-            add(`${container.app} ${container.role}@${container.host}`, drift, containerSteps(container.app, container.role, container.host));
+            add(`${container.app} ${container.role}@${container.host}`, drift, containerReplacementSteps(container.app, container.role as ContainerRole, container.host));
         }
     }
     for (const code of report.code) {

@@ -99,8 +99,11 @@ export function publicPortProblems(inputs: ContainerInputs): string[] {
     if (inputs.name === NGINX_CONTAINER) {
         return [];
     }
+    // The address first: a port bound to a private address is never read, so a host port not
+    // known during a preview (a rollout's next port) does not stop the check.
     return (inputs.ports ?? [])
-        .filter((port) => port.external !== undefined && !(port.ip && isPrivateAddress(port.ip)))
+        .filter((port) => !(port.ip && isPrivateAddress(port.ip)))
+        .filter((port) => port.external !== undefined)
         .map((port) => `container ${inputs.name} publishes port ${port.external} on ${port.ip || "every address"}: only nginx faces the internet; bind to the host's private address`);
 }
 

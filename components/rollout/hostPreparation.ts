@@ -7,6 +7,7 @@ import { AppLayout, IMAGE_CODE_DIRECTORY } from "../render/layout";
 import { renderUwsgiIni } from "../render/uwsgi";
 import { WEB_CONTAINER_PORT } from "./containerSettings";
 import { imageReference } from "../naming";
+import { rolloutNames } from "./names";
 import { fetchRelease, installEnvFile, installFileFromStdin, prepareAppRoot } from "../shell/commands";
 
 /** What one host holds for an app before any container of the new version starts. */
@@ -40,7 +41,7 @@ export interface PrepareHostArgs {
 export function prepareAppHost(name: string, args: PrepareHostArgs): PreparedHost {
     const { app, layout, host, parent } = args;
     const connection = host.connection;
-    const resourceName = (part: string) => `${name}-${part}-${host.hostName}`;
+    const resourceName = (part: "volume" | "image" | "env-file" | "checkout" | "uwsgi-ini") => rolloutNames(name).hostFile(part, host.hostName);
 
     const volume = new command.remote.Command(resourceName("volume"), {
         connection,

@@ -9,7 +9,8 @@ import { LoadBalancer } from "../loadBalancer";
 import { containerNames, imageReference } from "../naming";
 import { hostAndPort } from "../render/address";
 import { AppLayout, webRuntimeDirectory } from "../render/layout";
-import { hostTasks, releaseHost, staticHosts, staticTasks } from "./plan";
+import { rolloutNames } from "./names";
+import { planRollout } from "./plan";
 import {
     appVolumes, ContainersToStop, releaseDirectory, removeContainerNotStartedByBerth, restartUnlessStartedAfterSwitch,
     runOneShotTask, stopContainers, switchReleaseAndReload, waitForHttp,
@@ -43,113 +44,130 @@ export interface RolloutResources {
 }
 
 /**
- * Wires the app's deploy into the Pulumi graph in the order of planRollout:
- * every step `dependsOn` the one before, so the engine both shows the order
- * in previews and enforces it in `pulumi up`.
+ * Wires the app's deploy into the Pulumi graph step by step of planRollout,
+ * the one source of the order: every step `dependsOn` the one before, so
+ * the engine both shows the order in previews and enforces it in `pulumi up`.
  */
 export function createRollout(args: RolloutArgs): RolloutResources {
-    const { name, app, parent } = args;
-    const allFiles = [...args.filesByHost.values()];
-    const prepared: pulumi.Resource[] = allFiles.flatMap((files) => [files.image, files.envFile, ...(files.checkout ? [files.checkout] : [])]);
-    const revision = [app.image.tag, app.code?.ref ?? ""];
-
-    // Release tasks run once per new tag or ref, before any web container is replaced.
-    const webHostFiles = args.filesByHost.get(releaseHost(app))!;
-    const release = hostTasks(app).length === 0 ? undefined : new command.remote.Command(`${name}-release`, {
-        connection: webHostFiles.host.connection,
-        create: releaseCommand(args, hostTasks(app), webHostFiles.host),
-        triggers: revision,
-    }, { parent, dependsOn: prepared });
-
-    // Beside the release tasks (both only need the new checkout), on every host that reads the output.
-    const staticFiles = staticHosts(app).map((hostName) => {
-        const host = args.filesByHost.get(hostName)!.host;
-        return new command.remote.Command(`${name}-static-${hostName}`, {
-            connection: host.connection,
-            create: releaseCommand(args, staticTasks(app), host),
-            triggers: revision,
-        }, { parent, dependsOn: prepared });
-    });
-
-    let previous: pulumi.Resource[] = [...prepared, ...args.drainAfter, args.loadBalancer.started, ...(release ? [release] : []), ...staticFiles];
+    const { app } = args;
+    const prepared: pulumi.Resource[] = [...args.filesByHost.values()].flatMap((files) => [files.image, files.envFile, ...(files.checkout ? [files.checkout] : [])]);
+    const result: RolloutResources = { staticFiles: [], web: [], webPortByHost: {}, workers: [], done: args.loadBalancer.started };
+    // Release and static tasks run side by side (both need only the new checkout); the web hosts wait for both.
+    const releaseTasks: pulumi.Resource[] = [];
+    let previous: pulumi.Resource[] = [...prepared, ...args.drainAfter, args.loadBalancer.started];
     const switched = new Map<string, command.remote.Command>();
-    const webPortByHost: Record<string, pulumi.Output<number>> = {};
 
-    // Web hosts one by one. blue-green: the new container starts beside the old on the other
-    // port, is health-gated, nginx switches to it, then the old one stops with its grace.
-    // drain-first: the host leaves nginx's rotation and its old container stops first.
-    const web = app.hosts.web.map((hostName) => {
-        const files = args.filesByHost.get(hostName)!;
-        const port = webPortStep(args, hostName);
-        webPortByHost[hostName] = port;
-        // The code path: the code link moves and the running container reloads in place. On a first
-        // deploy (or a mixed change) the new container then starts on the new code.
-        const codeSwitch = codeSwitchStep(args, files, previous, true);
-        if (codeSwitch) {
-            switched.set(hostName, codeSwitch);
-            previous = [codeSwitch];
+    for (const step of planRollout(app)) {
+        switch (step.kind) {
+            case "pull":
+            case "checkout":
+                // Laid out on every host by prepareAppHost: `prepared`.
+                break;
+            case "release":
+                result.release = releaseStep(args, step.host, step.tasks, prepared, rolloutNames(args.name).release);
+                releaseTasks.push(result.release);
+                break;
+            case "static":
+                result.staticFiles = step.hosts.map((hostName) => releaseStep(args, hostName, step.tasks, prepared, rolloutNames(args.name).staticFiles(hostName)));
+                releaseTasks.push(...result.staticFiles);
+                break;
+            case "web": {
+                const web = webHostSwap(args, step.host, [...previous, ...releaseTasks], switched);
+                result.web.push(web.container);
+                result.webPortByHost[step.host] = web.port;
+                previous = [web.done];
+                break;
+            }
+            case "worker": {
+                const workers = step.hosts.map((hostName) => backgroundContainer(args, "worker", hostName, switched, [...previous, ...releaseTasks]));
+                result.workers.push(...workers.map((worker) => worker.container));
+                previous = workers.flatMap((worker) => worker.done);
+                break;
+            }
+            case "beat": {
+                const beat = backgroundContainer(args, "beat", step.host, switched, [...previous, ...releaseTasks]);
+                result.beat = beat.container;
+                previous = beat.done;
+                break;
+            }
         }
-        const makeWay = app.swap === "drain-first"
-            ? stopStep(args, files.host, "web", "stop", [drainStep(args, hostName, previous)], pulumi.output({ allOfRole: true, publishing: webPorts(app), ...oldNames(app, "web") }), [args.containerFingerprint])
-            // (The port is a property dependency: this runs after the port step.)
-            : stopStep(args, files.host, "web", "clear", previous, port.apply((newPort) => ({ allOfRole: false, publishing: [newPort] })), [args.containerFingerprint]);
-        const container = new docker.Container(`${name}-web-${hostName}`, {
-            ...containerBase(args, files.host, "web"),
-            command: ["run"],
-            ports: [{ internal: WEB_CONTAINER_PORT, external: port, ip: files.host.privateAddress }],
-            // This container's own runtime directory (FIFO, ready file), at the path the ini names.
-            volumes: port.apply((newPort) => containerVolumes(args.layout, webRuntimeDirectory(args.layout, newPort))),
-            healthcheck: { tests: webHealthCheckCommand(app), interval: "2s", timeout: "3s", retries: 3, startPeriod: "2s" },
-            wait: true,
-            waitTimeout: app.healthTimeoutSeconds,
-        }, {
-            parent,
-            provider: files.host.dockerProvider,
-            dependsOn: [makeWay, files.image, files.envFile, ...(files.uwsgiIni ? [files.uwsgiIni] : [])],
-            // The new container starts before the old one goes (the ports differ, the name is generated).
-            deleteBeforeReplace: false,
-        });
-        const url = pulumi.all([files.host.privateAddress, port]).apply(([address, newPort]) => `http://${hostAndPort(address, newPort)}${app.healthPath}`);
-        const healthy = new command.remote.Command(`${name}-healthy-${hostName}`, {
-            connection: files.host.connection,
-            create: url.apply((healthUrl) => waitForHttp(healthUrl, app.domain, app.healthTimeoutSeconds)),
-            // A new container (a new ID) is checked again, even when a failed
-            // rollout is being rolled back to the settings checked last time; and after a code switch.
-            triggers: [container.id, app.code?.ref ?? ""],
-        }, { parent, dependsOn: [container] });
-        const undrain = undrainStep(args, hostName, port, files.host.privateAddress, container.id, [healthy]);
-        const retire = app.swap === "drain-first"
-            ? undrain
-            : stopStep(args, files.host, "web", "retire", [undrain], pulumi.all([port, container.id]).apply(([newPort, id]) => ({
-                  allOfRole: true,
-                  keepId: id,
-                  publishing: webPorts(app).filter((other) => other !== newPort),
-                  ...oldNames(app, "web"),
-              })), [container.id]);
-        previous = [retire];
-        return container;
+    }
+    result.done = previous[previous.length - 1];
+    return result;
+}
+
+/** Release tasks on one host, once per new tag or ref, before any web container is replaced. */
+function releaseStep(args: RolloutArgs, hostName: string, tasks: string[], prepared: pulumi.Resource[], resourceName: string): command.remote.Command {
+    const host = args.filesByHost.get(hostName)!.host;
+    return new command.remote.Command(resourceName, {
+        connection: host.connection,
+        create: releaseCommand(args, tasks, host),
+        triggers: [args.app.image.tag, args.app.code?.ref ?? ""],
+    }, { parent: args.parent, dependsOn: prepared });
+}
+
+/**
+ * One web host's swap. blue-green: the new container starts beside the old
+ * on the other port, is health-gated, nginx switches to it, then the old one
+ * stops with its grace. drain-first: the host leaves nginx's rotation and
+ * its old container stops first. Before either, the code path's switch.
+ */
+function webHostSwap(
+    args: RolloutArgs,
+    hostName: string,
+    after: pulumi.Resource[],
+    switched: Map<string, command.remote.Command>,
+): { container: docker.Container; port: pulumi.Output<number>; done: pulumi.Resource } {
+    const { app, parent } = args;
+    const names = rolloutNames(args.name);
+    const files = args.filesByHost.get(hostName)!;
+    let previous = after;
+    // The code path: the code link moves and the running container reloads in place. On a first
+    // deploy (or a mixed change) the new container then starts on the new code.
+    const codeSwitch = codeSwitchStep(args, files, previous, true);
+    if (codeSwitch) {
+        switched.set(hostName, codeSwitch);
+        previous = [codeSwitch];
+    }
+    const { step: portStep, port } = webPortStep(args, hostName, previous);
+    const makeWay = app.swap === "drain-first"
+        ? stopStep(args, files.host, "web", "stop", [drainStep(args, hostName, [portStep])], pulumi.output({ allOfRole: true, publishing: webPorts(app), ...oldNames(app, "web") }), [args.containerFingerprint])
+        // (The port is a property dependency: this runs after the port step.)
+        : stopStep(args, files.host, "web", "clear", previous, port.apply((newPort) => ({ allOfRole: false, publishing: [newPort] })), [args.containerFingerprint]);
+    const container = new docker.Container(names.container("web", hostName), {
+        ...containerBase(args, files.host, "web"),
+        command: ["run"],
+        ports: [{ internal: WEB_CONTAINER_PORT, external: port, ip: files.host.privateAddress }],
+        // This container's own runtime directory (FIFO, ready file), at the path the ini names.
+        volumes: port.apply((newPort) => containerVolumes(args.layout, webRuntimeDirectory(args.layout, newPort))),
+        healthcheck: { tests: webHealthCheckCommand(app), interval: "2s", timeout: "3s", retries: 3, startPeriod: "2s" },
+        wait: true,
+        waitTimeout: app.healthTimeoutSeconds,
+    }, {
+        parent,
+        provider: files.host.dockerProvider,
+        dependsOn: [makeWay, files.image, files.envFile, ...(files.uwsgiIni ? [files.uwsgiIni] : [])],
+        // The new container starts before the old one goes (the ports differ, the name is generated).
+        deleteBeforeReplace: false,
     });
-
-    // Then the workers (celery's warm shutdown gets the stop grace) ...
-    const workers = app.hosts.worker.map((hostName) => backgroundContainer(args, "worker", hostName, switched, previous));
-    if (workers.length > 0) {
-        previous = workers.flatMap((worker) => worker.done);
-    }
-    // ... and beat last, a singleton: a fixed name means the old one is deleted before the new one starts.
-    const beat = app.hosts.beat.map((hostName) => backgroundContainer(args, "beat", hostName, switched, previous))[0];
-    if (beat) {
-        previous = beat.done;
-    }
-
-    return {
-        release,
-        staticFiles,
-        web,
-        webPortByHost,
-        workers: workers.map((worker) => worker.container),
-        beat: beat?.container,
-        done: previous[previous.length - 1],
-    };
+    const url = pulumi.all([files.host.privateAddress, port]).apply(([address, newPort]) => `http://${hostAndPort(address, newPort)}${app.healthPath}`);
+    const healthy = new command.remote.Command(names.healthy(hostName), {
+        connection: files.host.connection,
+        create: url.apply((healthUrl) => waitForHttp(healthUrl, app.domain, app.healthTimeoutSeconds)),
+        // A new container (a new ID) is checked again, even when a failed
+        // rollout is being rolled back to the settings checked last time; and after a code switch.
+        triggers: [container.id, app.code?.ref ?? ""],
+    }, { parent, dependsOn: [container] });
+    const undrain = undrainStep(args, hostName, port, files.host.privateAddress, container.id, [healthy]);
+    const done = app.swap === "drain-first"
+        ? undrain
+        : stopStep(args, files.host, "web", "retire", [undrain], pulumi.all([port, container.id]).apply(([newPort, id]) => ({
+              allOfRole: true,
+              keepId: id,
+              publishing: webPorts(app).filter((other) => other !== newPort),
+              ...oldNames(app, "web"),
+          })), [container.id]);
+    return { container, port, done };
 }
 
 function releaseCommand(args: RolloutArgs, tasks: string[], host: Host): string {
@@ -173,27 +191,29 @@ function releaseCommand(args: RolloutArgs, tasks: string[], host: Host): string 
 }
 
 /**
- * On the load balancer, before anything of this deploy touches nginx: the
- * port the host's new web container starts on, the one nginx does not point
- * at now. Runs again whenever the containers must be replaced.
+ * On the load balancer, when the host's turn comes (nothing of this deploy
+ * has touched its server line yet): the port the host's new web container
+ * starts on, the one nginx does not point at now. Runs again whenever the
+ * containers must be replaced.
  */
-function webPortStep(args: RolloutArgs, hostName: string): pulumi.Output<number> {
+function webPortStep(args: RolloutArgs, hostName: string, dependsOn: pulumi.Resource[]): { step: command.remote.Command; port: pulumi.Output<number> } {
     const ports = webPorts(args.app);
-    const step = new command.remote.Command(`${args.name}-web-port-${hostName}`, {
+    const step = new command.remote.Command(rolloutNames(args.name).webPort(hostName), {
         connection: args.loadBalancer.host.connection,
         create: args.loadBalancer.nextWebPortCommand(args.app.name, hostName, ports),
         // An update without new containers (a new host key, say) re-runs this, not create: the
         // port nginx points at now, which is the running container's, so nothing is replaced.
         update: args.loadBalancer.nextWebPortCommand(args.app.name, hostName, ports, "current"),
         triggers: [args.containerFingerprint],
-    }, { parent: args.parent, dependsOn: [args.loadBalancer.started] });
-    return step.stdout.apply((stdout) => {
-        const port = Number(stdout.trim());
-        if (!ports.includes(port)) {
+    }, { parent: args.parent, dependsOn });
+    const port = step.stdout.apply((stdout) => {
+        const chosen = Number(stdout.trim());
+        if (!ports.includes(chosen)) {
             throw new Error(`choosing the web port of ${args.app.name} on ${hostName}: expected ${ports.join(" or ")}, got ${JSON.stringify(stdout)}`);
         }
-        return port;
+        return chosen;
     });
+    return { step, port };
 }
 
 /**
@@ -202,7 +222,7 @@ function webPortStep(args: RolloutArgs, hostName: string): pulumi.Output<number>
  * path reloads in place.
  */
 function drainStep(args: RolloutArgs, hostName: string, dependsOn: pulumi.Resource[]): command.remote.Command {
-    return new command.remote.Command(`${args.name}-drain-${hostName}`, {
+    return new command.remote.Command(rolloutNames(args.name).drain(hostName), {
         connection: args.loadBalancer.host.connection,
         create: args.loadBalancer.drainCommand(args.app.name, hostName, true),
         triggers: [args.containerFingerprint],
@@ -223,7 +243,7 @@ function undrainStep(
     containerId: pulumi.Output<string>,
     dependsOn: pulumi.Resource[],
 ): command.remote.Command {
-    return new command.remote.Command(`${args.name}-undrain-${hostName}`, {
+    return new command.remote.Command(rolloutNames(args.name).undrain(hostName), {
         connection: args.loadBalancer.host.connection,
         create: pulumi.all([address, port]).apply(([hostAddress, newPort]) =>
             args.loadBalancer.pointServerCommand(args.app.name, { hostName, address: hostAddress, port: newPort, drained: false })),
@@ -247,7 +267,7 @@ function stopStep(
     which: pulumi.Output<Omit<ContainersToStop, "appName" | "role" | "graceSeconds">>,
     triggers: pulumi.Input<string>[],
 ): command.remote.Command {
-    return new command.remote.Command(`${args.name}-${role}-${purpose}-${host.hostName}`, {
+    return new command.remote.Command(rolloutNames(args.name).stop(role, purpose, host.hostName), {
         connection: host.connection,
         create: which.apply((selection) => stopContainers({ ...selection, appName: args.app.name, role, graceSeconds: args.app.stopGraceSeconds })),
         // Only for a new container (triggers): an update (another grace, a new host key) stops nothing.
@@ -268,7 +288,7 @@ function oldNames(app: AppSpec, role: "web" | "worker"): { named: string } {
  * also replaces it to adopt a host that drifted.
  */
 function adoptStep(args: RolloutArgs, host: Host, dependsOn: pulumi.Resource[]): command.remote.Command {
-    return new command.remote.Command(`${args.name}-beat-adopt-${host.hostName}`, {
+    return new command.remote.Command(rolloutNames(args.name).beatAdopt(host.hostName), {
         connection: host.connection,
         create: removeContainerNotStartedByBerth(containerNames.beat(args.app.name), args.app.name, "beat", args.app.stopGraceSeconds),
         triggers: [args.containerFingerprint],
@@ -286,7 +306,7 @@ function codeSwitchStep(args: RolloutArgs, files: PreparedHost, dependsOn: pulum
         return undefined;
     }
     const web = isWebHost ? { appName: app.name, runtimes: webPorts(app).map((port) => webRuntimeDirectory(layout, port)) } : undefined;
-    return new command.remote.Command(`${args.name}-code-${files.host.hostName}`, {
+    return new command.remote.Command(rolloutNames(args.name).codeSwitch(files.host.hostName), {
         connection: files.host.connection,
         create: switchReleaseAndReload(layout, app.code.ref, web, app.healthTimeoutSeconds, app.reload),
         triggers: [app.code.ref],
@@ -351,7 +371,7 @@ function backgroundContainer(
         }
     }
     const before = [...previous, ...(codeSwitch ? [codeSwitch] : [])];
-    const container = new docker.Container(`${args.name}-${role}-${hostName}`, {
+    const container = new docker.Container(rolloutNames(args.name).container(role, hostName), {
         ...containerBase(args, files.host, role),
         command: [role],
     }, role === "beat"
@@ -363,7 +383,7 @@ function backgroundContainer(
     if (!args.app.code) {
         return { container, done: [started] };
     }
-    const restart = new command.remote.Command(`${args.name}-${role}-restart-${hostName}`, {
+    const restart = new command.remote.Command(rolloutNames(args.name).restart(role, hostName), {
         connection: files.host.connection,
         create: container.name.apply((name) => restartUnlessStartedAfterSwitch(name, args.app.stopGraceSeconds, args.layout.code)),
         triggers: [args.app.code.ref],

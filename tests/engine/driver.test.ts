@@ -54,13 +54,13 @@ describe("failed, interrupted and rolled-back deploys in the lab", () => {
         const load = sampleLoad();
         const log = new EventLog();
         await expect(lab.stack.up({ onEvent: log.onEvent })).rejects.toThrow(/sample-web-web-1|healthy/);
-        expect(await servedVersions()).toEqual({ "web-2": "v2 v1.0.0" });
+        // The old container beside the failed one never stopped: both hosts still serve.
+        expect(await servedVersions()).toEqual(BOTH("v2 v1.0.0"));
         const report = await load.stop();
 
-        // Only web-1's container was touched; the update stopped at its health gate.
+        // Only web-1 got a new container (beside the old); the update stopped at its health gate.
         const containerSteps = stepSpans(log).filter((span) => span.type === CONTAINER && span.op !== "same" && span.op !== "replace");
         expect(containerSteps.map((span) => `${span.name} ${span.op}`)).toEqual([
-            "sample-web-web-1 delete-replaced",
             "sample-web-web-1 create-replacement",
         ]);
         expectNoFailedRequests(report);
@@ -81,7 +81,8 @@ describe("failed, interrupted and rolled-back deploys in the lab", () => {
         const outcome = await deploy(lab.stack, { log: (line) => lines.push(line) });
         expect(outcome.result).toBe("rolled back");
         expect(outcome.restored).toEqual({ sample: { tag: "v2", codeRef: "v1.0.0" } });
-        expect(outcome.failure).toMatch(/sample-web-web-1: [\s\S]*healthy/);
+        // Docker's health check or berth's HTTP gate, whichever fails first.
+        expect(outcome.failure).toMatch(/sample-(web-web|healthy)-1: [\s\S]*(healthy|2xx)/);
         expect(await servedVersions()).toEqual(BOTH("v2 v1.0.0"));
         expect((await desiredReleases(lab.stack)).sample.tag).toBe("v2");
     }, 10 * 60_000);
@@ -116,7 +117,8 @@ describe("failed, interrupted and rolled-back deploys in the lab", () => {
         };
         await expect(lab.stack.up({ onEvent })).rejects.toThrow();
         expect(await killed).toBeGreaterThan(0);
-        expect(await servedVersions()).toEqual({ "web-2": "v2 v1.0.0" });
+        // Killed while web-1's new container starts beside the old one: both hosts still serve v2.
+        expect(await servedVersions()).toEqual(BOTH("v2 v1.0.0"));
 
         const lines: string[] = [];
         const outcome = await deploy(lab.stack, { log: (line) => lines.push(line) });

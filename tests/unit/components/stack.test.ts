@@ -1,6 +1,8 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { ConfigError } from "../../../components/config";
+import { AppSpec, ConfigError, validateConfig } from "../../../components/config";
+import { containerReplacementSteps, rolloutNames } from "../../../components/rollout/names";
+import { planRollout, RolloutStep } from "../../../components/rollout/plan";
 import { deployStack, readStackConfig } from "../../../stacks";
 import { temporaryDirectory } from "../../support/files";
 import { isSecret, MOCKED_RUN_TIMEOUT_MS, RecordedProgram, recordProgram, sharedRuns, mockHostKey, mockHostKeyScanner } from "../../support/pulumiMocks";
@@ -324,4 +326,78 @@ describe("a bad config", () => {
         ]);
         expect(recorded.resources).toEqual([]);
     });
+});
+
+describe("the wired order is the rollout plan's", () => {
+    /** The resources the component creates for one step of the plan, in their order within it. */
+    function stepResources(spec: AppSpec, step: RolloutStep): string[] {
+        const names = rolloutNames(spec.name);
+        switch (step.kind) {
+            case "pull":
+                return step.hosts.map((host) => names.hostFile("image", host));
+            case "checkout":
+                return step.hosts.map((host) => names.hostFile("checkout", host));
+            case "release":
+                return [names.release];
+            case "static":
+                return step.hosts.map((host) => names.staticFiles(host));
+            case "web":
+                return [names.codeSwitch(step.host), ...containerReplacementSteps(spec.name, "web", step.host, spec.swap)];
+            case "worker":
+                return step.hosts.flatMap((host) => [
+                    ...(spec.hosts.web.includes(host) ? [] : [names.codeSwitch(host)]),
+                    ...containerReplacementSteps(spec.name, "worker", host),
+                    names.restart("worker", host),
+                ]);
+            case "beat":
+                return [...containerReplacementSteps(spec.name, "beat", step.host), names.restart("beat", step.host)];
+        }
+    }
+
+    // An image change, a code change, both at once, and the drain-first swap.
+    for (const [change, overrides] of [
+        ["an image change", { tag: "v2" }],
+        ["a code change", { ref: "v1.1.0" }],
+        ["an image and code change", { tag: "v2", ref: "v1.1.0" }],
+        ["an image change with swap: drain-first", { tag: "v2", swap: "drain-first" }],
+    ] as const) {
+        it(`for ${change}: every step waits for the one before it, and nothing waits the other way`, async () => {
+            const config = labConfig(overrides);
+            const program = await deploy(config);
+            const spec = validateConfig(Object.fromEntries(Object.entries(config).map(([key, value]) => [key.replace(/^berth:/, ""), value]))).apps[0];
+            // Pulls and checkouts run side by side, and so do release and static tasks: a stage each.
+            const stageOf = (kind: RolloutStep["kind"]) => (kind === "pull" || kind === "checkout" ? "prepare" : kind === "release" || kind === "static" ? "release" : kind);
+            const stages: string[][] = [];
+            let lastStage = "";
+            for (const step of planRollout(spec)) {
+                const resources = stepResources(spec, step);
+                if (stageOf(step.kind) === lastStage && (lastStage === "prepare" || lastStage === "release")) {
+                    stages[stages.length - 1].push(...resources);
+                } else {
+                    stages.push(resources);
+                }
+                lastStage = stageOf(step.kind);
+            }
+            for (const resources of stages) {
+                for (const name of resources) {
+                    expect(program.named(name)).toBeDefined();
+                }
+            }
+            for (let index = 1; index < stages.length; index++) {
+                for (const later of stages[index]) {
+                    for (const earlier of stages[index - 1]) {
+                        expect([later, earlier, program.waitsFor(later, earlier)]).toEqual([later, earlier, true]);
+                        expect([earlier, later, program.waitsFor(earlier, later)]).toEqual([earlier, later, false]);
+                    }
+                }
+            }
+            // Within a web host's swap, each resource after the one before.
+            const web1 = stepResources(spec, { kind: "web", host: "web-1" });
+            for (let index = 1; index < web1.length; index++) {
+                expect([web1[index], program.waitsFor(web1[index], web1[index - 1])]).toEqual([web1[index], true]);
+            }
+            // nginx's whole config after every step of the rollout.
+            expect(program.waitsFor("nginx-config", stages[stages.length - 1][stages[stages.length - 1].length - 1])).toBe(true);
+        });
+    }
 });
