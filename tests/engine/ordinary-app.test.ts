@@ -5,6 +5,8 @@
 // failed request.
 import { EventLog } from "./support/engine";
 import { httpRequest } from "./support/http";
+import { webPorts } from "../../components/config/types";
+import { upstreamServerPort } from "../../components/render/nginx";
 import { createLabStack, eventually, LabStack, onLabHost, runningContainer, takeOverLab, tearDownLab } from "./support/lab";
 import { startLoad } from "./support/load";
 import { expectNoFailedRequests } from "./support/sample";
@@ -39,9 +41,11 @@ function throughNginx(path: string) {
     return httpRequest(`http://127.0.0.1:8080${path}`, { host: DOMAIN });
 }
 
-/** An HTTP status from a lab host, straight to a web container (not through nginx). */
+/** An HTTP status from a lab host, straight to web-1's serving container (the port nginx points at), not through nginx. */
 async function statusOnWebHost(path: string, hostHeader: string): Promise<string> {
-    return (await onLabHost("web-1", `curl -s -o /dev/null -w '%{http_code}' -H 'Host: ${hostHeader}' http://172.30.0.11:${WEB_PORT}${path}`)).trim();
+    const port = upstreamServerPort(await onLabHost("lb-1", "cat /srv/berth/nginx/nginx.conf"), "notes", "web-1");
+    expect(webPorts({ webPort: WEB_PORT })).toContain(port);
+    return (await onLabHost("web-1", `curl -s -o /dev/null -w '%{http_code}' -H 'Host: ${hostHeader}' http://172.30.0.11:${port}${path}`)).trim();
 }
 
 describe("an ordinary Django app in the lab (examples/notes-app)", () => {
