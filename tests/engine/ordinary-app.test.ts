@@ -105,8 +105,9 @@ describe("an ordinary Django app in the lab (examples/notes-app)", () => {
         expect((await onLabHost("web-1", "stat -c '%U:%g %a' /srv/berth/notes/env")).trim()).toBe("root:10001 640");
 
         // workerConcurrency reaches celery: the prefork pool has that many processes (children of celery, PID 1).
+        const worker = await runningContainer("worker-1", "notes", "worker");
         await eventually("three celery pool processes", 60_000, async () =>
-            (await onLabHost("worker-1", "docker exec notes-worker sh -c 'grep -l \"^PPid:[[:space:]]*1$\" /proc/[0-9]*/status | wc -l'")).trim() === "3");
+            (await onLabHost("worker-1", `docker exec ${worker} sh -c 'grep -l "^PPid:[[:space:]]*1$" /proc/[0-9]*/status | wc -l'`)).trim() === "3");
     }, 15 * 60_000);
 
     it("rolls v1 → v2 host by host without a failed request", async () => {
