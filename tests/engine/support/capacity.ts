@@ -15,13 +15,25 @@ export interface RunningCapacitySampler {
 /**
  * The shell script that counts, from nginx's own config on the load
  * balancer, the app's upstream servers that are in rotation (not `down`)
- * and answer the health path with the app's domain, from that host.
+ * and answer the health path with the app's domain, from that host. A
+ * probe that fails because the rollout switched that server's line to a
+ * new container meanwhile (the old one is stopping) probes the new one:
+ * what nginx sends requests to, not the sampler's stale read.
  */
-export function healthyUpstreamsScript(app: string, domain: string, healthPath: string): string {
+export function healthyUpstreamsScript(app: string, domain: string, healthPath: string, conf = "/srv/berth/nginx/nginx.conf"): string {
+    const serverOf = (marker: string) => `sed -n "s/^ *server \\([^ ]*\\) max_fails=1 fail_timeout=5s; # ${marker}\$/\\1/p" ${conf}`;
     return [
         "n=0",
-        `for server in $(sed -n 's/^ *server \\([^ ]*\\) max_fails=1 fail_timeout=5s; # ${app}@.*$/\\1/p' /srv/berth/nginx/nginx.conf); do`,
-        `  curl -fsS -o /dev/null --max-time 2 -H 'Host: ${domain}' "http://$server${healthPath}" && n=$((n+1))`,
+        `for marker in $(sed -n 's/^ *server [^ ]* max_fails=1 fail_timeout=5s; # \\(${app}@[^ ]*\\)$/\\1/p' ${conf}); do`,
+        `  server=$(${serverOf("$marker")})`,
+        "  ok=0",
+        "  for attempt in 1 2 3; do",
+        `    if [ -n "$server" ] && curl -fsS -o /dev/null --max-time 2 -H 'Host: ${domain}' "http://$server${healthPath}" 2>/dev/null; then ok=1; break; fi`,
+        `    again=$(${serverOf("$marker")})`,
+        '    [ "$again" = "$server" ] && break',
+        '    server=$again',
+        "  done",
+        "  n=$((n+ok))",
         "done",
         "echo $n",
     ].join("\n");
