@@ -305,16 +305,10 @@ function codeSwitchStep(args: RolloutArgs, files: PreparedHost, dependsOn: pulum
     if (!app.code || !files.checkout) {
         return undefined;
     }
-    const ref = app.code.ref;
-    const runtimes = webPorts(app).map((port) => webRuntimeDirectory(layout, port));
-    // (A hash of the settings, as in the containers' labels: it reveals none of them.)
-    const create = isWebHost
-        ? pulumi.unsecret(args.containerFingerprint).apply((fingerprint) =>
-              switchReleaseAndReload(layout, ref, { appName: app.name, fingerprint, runtimes }, app.healthTimeoutSeconds, app.reload))
-        : pulumi.output(switchReleaseAndReload(layout, ref, undefined, app.healthTimeoutSeconds, app.reload));
+    const web = isWebHost ? { appName: app.name, runtimes: webPorts(app).map((port) => webRuntimeDirectory(layout, port)) } : undefined;
     return new command.remote.Command(rolloutNames(args.name).codeSwitch(files.host.hostName), {
         connection: files.host.connection,
-        create,
+        create: switchReleaseAndReload(layout, app.code.ref, web, app.healthTimeoutSeconds, app.reload),
         triggers: [app.code.ref],
     }, { parent: args.parent, dependsOn: [...dependsOn, files.checkout, ...(files.uwsgiIni ? [files.uwsgiIni] : [])] });
 }

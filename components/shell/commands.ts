@@ -129,12 +129,6 @@ export function startUwsgiReload(fifoPath: string, reload: ReloadMode): string {
 /** The web containers of an app on a host that a code switch reloads. */
 export interface WebContainersOnHost {
     appName: string;
-    /**
-     * Only a container with this `berth.fingerprint` label reloads: one with
-     * other settings is about to be replaced (an image and code change at
-     * once), and must not run the new code on the old image. Default: any.
-     */
-    fingerprint?: string;
     /** Their runtime directories on the host (webRuntimeDirectory): uWSGI FIFOs and ready files. */
     runtimes: string[];
 }
@@ -148,9 +142,8 @@ export function switchReleaseAndReload(layout: AppLayout, ref: string, web: WebC
     const readyFiles = web.runtimes.map((runtime) => `${runtime}/${basename(layout.uwsgiReady)}`);
     return strictScript(
         link,
-        // The app's running web container with the current settings (none on a first deploy or an
-        // image change: the new container starts on the new code).
-        `if [ -n "$(${words("docker", "ps", "-q", "--filter", `label=berth.app=${web.appName}`, "--filter", "label=berth.role=web", ...(web.fingerprint ? ["--filter", `label=berth.fingerprint=${web.fingerprint}`] : []))})" ]; then`,
+        // The app's running web container (none yet on a first deploy: it starts on the new code).
+        `if [ -n "$(${words("docker", "ps", "-q", "--filter", `label=berth.app=${web.appName}`, "--filter", "label=berth.role=web")})" ]; then`,
         ...web.runtimes.map((runtime) => `  ${startUwsgiReload(`${runtime}/${basename(layout.uwsgiFifo)}`, reload)}`),
         `  deadline=$(( $(date +%s) + ${timeoutSeconds} ))`,
         `  until [ -n "$(${words("find", ...readyFiles, "-newer", layout.uwsgiIni)} 2>/dev/null)" ]; do`,
