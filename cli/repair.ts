@@ -53,7 +53,7 @@ export function planRepairs(report: StatusReport, state: StackState): Repair[] {
         add(`${app} web@${host}`, "its last rollout stopped between drain and undrain: drained again before its container is replaced", [names.drain(host), names.healthy(host), names.undrain(host)]);
     }
     for (const container of report.containers) {
-        if (container.app === "" || container.drift.length === 0 || !inState.has(`${container.app}-${container.role}-${container.host}`)) {
+        if (container.app === "" || container.drift.length === 0 || !inState.has(rolloutNames(container.app).container(container.role as ContainerRole, container.host))) {
             continue;
         }
         for (const drift of container.drift) {

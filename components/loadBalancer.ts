@@ -28,7 +28,10 @@ export interface LoadBalancerArgs {
 /**
  * nginx on the load balancer host: one upstream per app over its web hosts.
  * Config changes are tested with `nginx -t` and applied with a reload, never
- * a restart. Apps drain and undrain their hosts through `drain`/`undrain`.
+ * a restart. Apps choose each web host's next port (nextWebPortCommand),
+ * point its server line at a new container (pointServerCommand) and, with
+ * drain-first, drain it (drainCommand); the whole config is installed after
+ * every rollout (installConfig).
  */
 export class LoadBalancer extends pulumi.ComponentResource {
     readonly host: Host;

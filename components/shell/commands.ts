@@ -110,13 +110,6 @@ export function fetchRelease(layout: AppLayout, repository: string, ref: string,
 }
 
 /**
- * Points the app's `code` link at a release, atomically, then touches the
- * uWSGI ini so uWSGI reloads in place with the new code. Where the web
- * container runs, it waits until uWSGI has finished the reload: uWSGI
- * rewrites the ready file when the reloaded app accepts requests again, so
- * "ready newer than the ini" means the new code serves.
- */
-/**
  * Tells uWSGI's master to reload now through its FIFO (r: graceful reload,
  * c: chain reload): the touch alone is noticed within a second. A FIFO
  * without a reader blocks its writer, hence the timeout; no FIFO, no harm.
@@ -133,6 +126,13 @@ export interface WebContainersOnHost {
     runtimes: string[];
 }
 
+/**
+ * Points the app's `code` link at a release, atomically, then touches the
+ * uWSGI ini so uWSGI reloads in place with the new code. Where the app's web
+ * container runs, it waits until uWSGI has finished the reload: uWSGI
+ * rewrites the ready file when the reloaded app accepts requests again, so
+ * "a ready file newer than the ini" means the new code serves.
+ */
 export function switchReleaseAndReload(layout: AppLayout, ref: string, web: WebContainersOnHost | undefined, timeoutSeconds: number, reload: ReloadMode = "touch"): string {
     const next = `${layout.code}.berth-next`;
     const link = chain(words("ln", "-sfn", releaseDirectory(layout, ref), next), words("mv", "-Tf", next, layout.code), words("touch", layout.uwsgiIni));
