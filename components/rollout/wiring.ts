@@ -129,11 +129,15 @@ function webHostSwap(
         switched.set(hostName, codeSwitch);
         previous = [codeSwitch];
     }
-    const { step: portStep, port } = webPortStep(args, hostName, previous);
+    // The steps before a web host's new container run together or not at all: a clear or stop
+    // step created without the port step re-running would stop the serving container. So a new
+    // swap mode (whose steps are new) replaces the web containers, in the new mode.
+    const beforeNewContainer = [args.containerFingerprint, app.swap];
+    const { step: portStep, port } = webPortStep(args, hostName, previous, beforeNewContainer);
     const makeWay = app.swap === "drain-first"
-        ? stopStep(args, files.host, "web", "stop", [drainStep(args, hostName, [portStep])], pulumi.output({ allOfRole: true, publishing: webPorts(app), ...oldNames(app, "web") }), [args.containerFingerprint])
+        ? stopStep(args, files.host, "web", "stop", [drainStep(args, hostName, [portStep], beforeNewContainer)], pulumi.output({ allOfRole: true, publishing: webPorts(app), ...oldNames(app, "web") }), beforeNewContainer)
         // (The port is a property dependency: this runs after the port step.)
-        : stopStep(args, files.host, "web", "clear", previous, port.apply((newPort) => ({ allOfRole: false, publishing: [newPort] })), [args.containerFingerprint]);
+        : stopStep(args, files.host, "web", "clear", previous, port.apply((newPort) => ({ allOfRole: false, publishing: [newPort] })), beforeNewContainer);
     const container = new docker.Container(names.container("web", hostName), {
         ...containerBase(args, files.host, "web"),
         command: ["run"],
@@ -196,7 +200,12 @@ function releaseCommand(args: RolloutArgs, tasks: string[], host: Host): string 
  * starts on, the one nginx does not point at now. Runs again whenever the
  * containers must be replaced.
  */
-function webPortStep(args: RolloutArgs, hostName: string, dependsOn: pulumi.Resource[]): { step: command.remote.Command; port: pulumi.Output<number> } {
+function webPortStep(
+    args: RolloutArgs,
+    hostName: string,
+    dependsOn: pulumi.Resource[],
+    triggers: pulumi.Input<string>[],
+): { step: command.remote.Command; port: pulumi.Output<number> } {
     const ports = webPorts(args.app);
     const step = new command.remote.Command(rolloutNames(args.name).webPort(hostName), {
         connection: args.loadBalancer.host.connection,
@@ -204,7 +213,7 @@ function webPortStep(args: RolloutArgs, hostName: string, dependsOn: pulumi.Reso
         // An update without new containers (a new host key, say) re-runs this, not create: the
         // port nginx points at now, which is the running container's, so nothing is replaced.
         update: args.loadBalancer.nextWebPortCommand(args.app.name, hostName, ports, "current"),
-        triggers: [args.containerFingerprint],
+        triggers,
     }, { parent: args.parent, dependsOn });
     const port = step.stdout.apply((stdout) => {
         const chosen = Number(stdout.trim());
@@ -221,11 +230,11 @@ function webPortStep(args: RolloutArgs, hostName: string, dependsOn: pulumi.Reso
  * old container stops. Runs when the containers must be replaced; the code
  * path reloads in place.
  */
-function drainStep(args: RolloutArgs, hostName: string, dependsOn: pulumi.Resource[]): command.remote.Command {
+function drainStep(args: RolloutArgs, hostName: string, dependsOn: pulumi.Resource[], triggers: pulumi.Input<string>[]): command.remote.Command {
     return new command.remote.Command(rolloutNames(args.name).drain(hostName), {
         connection: args.loadBalancer.host.connection,
         create: args.loadBalancer.drainCommand(args.app.name, hostName, true),
-        triggers: [args.containerFingerprint],
+        triggers,
     }, { parent: args.parent, dependsOn });
 }
 

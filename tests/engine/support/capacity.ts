@@ -6,6 +6,8 @@ export interface CapacityReport {
     /** The fewest servers that were in rotation and answered at any sample. */
     minimum: number;
     maximum: number;
+    /** Every sample below the maximum: when, and each server's probe, for a failure's message. */
+    dips: string[];
 }
 
 export interface RunningCapacitySampler {
@@ -18,7 +20,8 @@ export interface RunningCapacitySampler {
  * and answer the health path with the app's domain, from that host. A
  * probe that fails because the rollout switched that server's line to a
  * new container meanwhile (the old one is stopping) probes the new one:
- * what nginx sends requests to, not the sampler's stale read.
+ * what nginx sends requests to, not the sampler's stale read. Prints one
+ * line per server (`marker server curl-exit`), then the count.
  */
 export function healthyUpstreamsScript(app: string, domain: string, healthPath: string, conf = "/srv/berth/nginx/nginx.conf"): string {
     const serverOf = (marker: string) => `sed -n "s/^ *server \\([^ ]*\\) max_fails=1 fail_timeout=5s; # ${marker}\$/\\1/p" ${conf}`;
@@ -26,13 +29,15 @@ export function healthyUpstreamsScript(app: string, domain: string, healthPath: 
         "n=0",
         `for marker in $(sed -n 's/^ *server [^ ]* max_fails=1 fail_timeout=5s; # \\(${app}@[^ ]*\\)$/\\1/p' ${conf}); do`,
         `  server=$(${serverOf("$marker")})`,
-        "  ok=0",
+        "  ok=0; probe=none",
         "  for attempt in 1 2 3; do",
-        `    if [ -n "$server" ] && curl -fsS -o /dev/null --max-time 2 -H 'Host: ${domain}' "http://$server${healthPath}" 2>/dev/null; then ok=1; break; fi`,
+        `    if [ -n "$server" ]; then curl -fsS -o /dev/null --max-time 2 -H 'Host: ${domain}' "http://$server${healthPath}" 2>/dev/null; probe=$?; fi`,
+        '    if [ "$probe" = 0 ]; then ok=1; break; fi',
         `    again=$(${serverOf("$marker")})`,
         '    [ "$again" = "$server" ] && break',
         '    server=$again',
         "  done",
+        '  echo "$marker $server $probe"',
         "  n=$((n+ok))",
         "done",
         "echo $n",
@@ -47,13 +52,16 @@ export function healthyUpstreamsScript(app: string, domain: string, healthPath: 
 export function sampleCapacity(options: { app: string; domain: string; healthPath?: string; loadBalancer?: LabHost }): RunningCapacitySampler {
     const script = healthyUpstreamsScript(options.app, options.domain, options.healthPath ?? "/healthz");
     const counts: number[] = [];
+    const probes: { at: string; count: number; lines: string }[] = [];
     let stopping = false;
     const loop = (async () => {
         while (!stopping) {
             const output = await onLabHost(options.loadBalancer ?? "lb-1", script).catch(() => "");
-            const count = Number(output.trim().split("\n").pop());
+            const lines = output.trim().split("\n");
+            const count = Number(lines.pop());
             if (output.trim() !== "" && Number.isInteger(count)) {
                 counts.push(count);
+                probes.push({ at: new Date().toISOString(), count, lines: lines.join(", ") });
             }
             await new Promise((resolve) => setTimeout(resolve, 100));
         }
@@ -62,7 +70,9 @@ export function sampleCapacity(options: { app: string; domain: string; healthPat
         async stop() {
             stopping = true;
             await loop;
-            return { samples: counts.length, minimum: Math.min(...counts), maximum: Math.max(...counts) };
+            const maximum = Math.max(...counts);
+            const dips = probes.filter((probe) => probe.count < maximum).map((probe) => `${probe.at} ${probe.count}: ${probe.lines}`);
+            return { samples: counts.length, minimum: Math.min(...counts), maximum, dips };
         },
     };
 }

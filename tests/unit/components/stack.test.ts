@@ -255,10 +255,12 @@ describe("what a change touches", () => {
     let lab: RecordedProgram;
     let newRef: RecordedProgram;
     let newTag: RecordedProgram;
+    let drainFirst: RecordedProgram;
     beforeAll(async () => {
         lab = await deploy(labConfig({ tag: "v1", ref: "v1.0.0" })); // the defaults: shares the run above
         newRef = await deploy(labConfig({ ref: "v1.1.0" }));
         newTag = await deploy(labConfig({ tag: "v2" }));
+        drainFirst = await deploy(labConfig({ swap: "drain-first" }));
     });
 
     it("a code ref change leaves every container and drain untouched and moves the code steps", () => {
@@ -276,6 +278,23 @@ describe("what a change touches", () => {
         expect(images(after)).toEqual(Array(4).fill("172.30.0.2:5000/berth/sample:v2"));
         expect(triggersOf(after, "sample-web-port-")).not.toEqual(triggersOf(before, "sample-web-port-"));
         expect(triggersOf(after, "sample-code-")).toEqual(triggersOf(before, "sample-code-"));
+    });
+
+    it("a swap change re-runs each web host's port step with its new stop steps, and touches no worker", () => {
+        // A stop step new to the stack runs; with the port step's old answer (the serving port) it
+        // would stop the serving container. Same triggers: they run together, on the other port.
+        const [before, after] = [lab, drainFirst];
+        const webTriggers = (program: RecordedProgram) => [
+            ...triggersOf(program, "sample-web-port-"),
+            ...triggersOf(program, "sample-web-clear-"),
+            ...triggersOf(program, "sample-web-stop-"),
+            ...triggersOf(program, "sample-drain-"),
+        ];
+        const fingerprint = JSON.parse(triggersOf(before, "sample-web-port-")[0])[0];
+        expect(webTriggers(before)).toEqual(Array(4).fill(JSON.stringify([fingerprint, "blue-green"])));
+        expect(webTriggers(after)).toEqual(Array(6).fill(JSON.stringify([fingerprint, "drain-first"])));
+        const workerInputs = (program: RecordedProgram) => containerInputs(program).filter((inputs) => !inputs.includes("sample-web-"));
+        expect(workerInputs(after)).toEqual(workerInputs(before));
     });
 });
 

@@ -31,12 +31,22 @@ describe("the capacity sampler's count of healthy upstream servers", () => {
         const count = async (lines: string[]) => {
             writeFileSync(conf, ["upstream berth_sample {", ...lines, "}", ""].join("\n"));
             const { stdout } = await promisify(execFile)("sh", ["-c", healthyUpstreamsScript("sample", "sample.localhost", "/healthz", conf)], { env: { PATH: process.env.PATH } });
-            return stdout.trim();
+            return stdout.trim().split("\n").pop();
         };
         expect(await count([line(port(healthy), "sample@web-1"), line(port(healthy), "sample@web-2")])).toBe("2");
         // Drained, failing, or another app's: not counted.
         expect(await count([line(port(healthy), "sample@web-1", true), line(port(failing), "sample@web-2"), line(port(other), "other@web-1")])).toBe("0");
         // A port nobody listens on: not counted.
         expect(await count([line(1, "sample@web-1"), line(port(healthy), "sample@web-2")])).toBe("1");
+    });
+
+    it("names each server's probe before the count", async () => {
+        const [healthy, failing] = await Promise.all([listen(200), listen(503)]);
+        servers.push(healthy, failing);
+        const conf = join(directory, "named.conf");
+        writeFileSync(conf, ["upstream berth_sample {", line(port(healthy), "sample@web-1"), line(port(failing), "sample@web-2"), "}", ""].join("\n"));
+        const { stdout } = await promisify(execFile)("sh", ["-c", healthyUpstreamsScript("sample", "sample.localhost", "/healthz", conf)], { env: { PATH: process.env.PATH } });
+        // curl -f exits 22 on an HTTP error.
+        expect(stdout.trim().split("\n")).toEqual([`sample@web-1 127.0.0.1:${port(healthy)} 0`, `sample@web-2 127.0.0.1:${port(failing)} 22`, "1"]);
     });
 });
