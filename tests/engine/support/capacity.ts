@@ -51,8 +51,7 @@ export function healthyUpstreamsScript(app: string, domain: string, healthPath: 
  */
 export function sampleCapacity(options: { app: string; domain: string; healthPath?: string; loadBalancer?: LabHost }): RunningCapacitySampler {
     const script = healthyUpstreamsScript(options.app, options.domain, options.healthPath ?? "/healthz");
-    const counts: number[] = [];
-    const probes: { at: string; count: number; lines: string }[] = [];
+    const samples: { at: string; count: number; probes: string }[] = [];
     let stopping = false;
     const loop = (async () => {
         while (!stopping) {
@@ -60,8 +59,7 @@ export function sampleCapacity(options: { app: string; domain: string; healthPat
             const lines = output.trim().split("\n");
             const count = Number(lines.pop());
             if (output.trim() !== "" && Number.isInteger(count)) {
-                counts.push(count);
-                probes.push({ at: new Date().toISOString(), count, lines: lines.join(", ") });
+                samples.push({ at: new Date().toISOString(), count, probes: lines.join(", ") });
             }
             await new Promise((resolve) => setTimeout(resolve, 100));
         }
@@ -70,9 +68,10 @@ export function sampleCapacity(options: { app: string; domain: string; healthPat
         async stop() {
             stopping = true;
             await loop;
+            const counts = samples.map((sample) => sample.count);
             const maximum = Math.max(...counts);
-            const dips = probes.filter((probe) => probe.count < maximum).map((probe) => `${probe.at} ${probe.count}: ${probe.lines}`);
-            return { samples: counts.length, minimum: Math.min(...counts), maximum, dips };
+            const dips = samples.filter((sample) => sample.count < maximum).map((sample) => `${sample.at} ${sample.count}: ${sample.probes}`);
+            return { samples: samples.length, minimum: Math.min(...counts), maximum, dips };
         },
     };
 }

@@ -16,6 +16,11 @@ function listen(status: number): Promise<Server> {
 }
 
 const port = (server: Server) => (server.address() as AddressInfo).port;
+/** The sampler's script run by sh against a config file: its output lines. */
+async function probeLines(conf: string): Promise<string[]> {
+    const { stdout } = await promisify(execFile)("sh", ["-c", healthyUpstreamsScript("sample", "sample.localhost", "/healthz", conf)], { env: { PATH: process.env.PATH } });
+    return stdout.trim().split("\n");
+}
 const line = (server: number, marker: string, down = false) => `        server 127.0.0.1:${server} max_fails=1 fail_timeout=5s${down ? " down" : ""}; # ${marker}`;
 
 describe("the capacity sampler's count of healthy upstream servers", () => {
@@ -30,8 +35,7 @@ describe("the capacity sampler's count of healthy upstream servers", () => {
         // Asynchronously: the servers answer from this process.
         const count = async (lines: string[]) => {
             writeFileSync(conf, ["upstream berth_sample {", ...lines, "}", ""].join("\n"));
-            const { stdout } = await promisify(execFile)("sh", ["-c", healthyUpstreamsScript("sample", "sample.localhost", "/healthz", conf)], { env: { PATH: process.env.PATH } });
-            return stdout.trim().split("\n").pop();
+            return (await probeLines(conf)).pop();
         };
         expect(await count([line(port(healthy), "sample@web-1"), line(port(healthy), "sample@web-2")])).toBe("2");
         // Drained, failing, or another app's: not counted.
@@ -45,8 +49,7 @@ describe("the capacity sampler's count of healthy upstream servers", () => {
         servers.push(healthy, failing);
         const conf = join(directory, "named.conf");
         writeFileSync(conf, ["upstream berth_sample {", line(port(healthy), "sample@web-1"), line(port(failing), "sample@web-2"), "}", ""].join("\n"));
-        const { stdout } = await promisify(execFile)("sh", ["-c", healthyUpstreamsScript("sample", "sample.localhost", "/healthz", conf)], { env: { PATH: process.env.PATH } });
         // curl -f exits 22 on an HTTP error.
-        expect(stdout.trim().split("\n")).toEqual([`sample@web-1 127.0.0.1:${port(healthy)} 0`, `sample@web-2 127.0.0.1:${port(failing)} 22`, "1"]);
+        expect(await probeLines(conf)).toEqual([`sample@web-1 127.0.0.1:${port(healthy)} 0`, `sample@web-2 127.0.0.1:${port(failing)} 22`, "1"]);
     });
 });
