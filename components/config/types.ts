@@ -85,6 +85,12 @@ export interface AppSpec {
     healthTimeoutSeconds: number;
     /** How long a stopping container may finish in-flight work. Default 30. */
     stopGraceSeconds: number;
+    /**
+     * How many code releases (`releases/<ref>`) and image tags each host keeps
+     * for rollback; older ones are pruned after a successful deploy, never the
+     * deployed or the previous one. 2–100, default 5.
+     */
+    keepReleases: number;
     /** Plain settings, into the env file: environment variable names, any text without a NUL. Default `{}`. */
     env: Record<string, string>;
     /** Memory limit per container in MiB. Default 512. */

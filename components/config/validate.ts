@@ -41,7 +41,7 @@ const HOST_KEYS = ["name", "address", "privateAddress", "sshPort", "sshUser", "r
 const LOAD_BALANCER_KEYS = ["host", "httpPort", "publicPort", "image"] as const;
 const APP_KEYS = [
     "name", "domain", "image", "code", "webPort", "swap", "wsgiModule", "hosts", "release", "reload", "processes", "threads",
-    "healthPath", "healthTimeoutSeconds", "stopGraceSeconds", "env", "memoryMb", "workerConcurrency", "user",
+    "healthPath", "healthTimeoutSeconds", "stopGraceSeconds", "keepReleases", "env", "memoryMb", "workerConcurrency", "user",
 ] as const;
 const PORT = { min: 1, max: 65535 };
 /** Largest uid/gid Linux accepts. */
@@ -353,6 +353,7 @@ function readApp(reader: ConfigReader, raw: Record<string, unknown>, path: strin
         healthPath,
         healthTimeoutSeconds: reader.integer(raw.healthTimeoutSeconds, `${path}.healthTimeoutSeconds`, 60, { min: 5, max: 600 }),
         stopGraceSeconds: reader.integer(raw.stopGraceSeconds, `${path}.stopGraceSeconds`, 30, { min: 0, max: 600 }),
+        keepReleases: reader.integer(raw.keepReleases, `${path}.keepReleases`, 5, { min: 2, max: 100 }),
         env,
         memoryMb: reader.integer(raw.memoryMb, `${path}.memoryMb`, 512, { min: 64, max: 65536 }),
         workerConcurrency: reader.integer(raw.workerConcurrency, `${path}.workerConcurrency`, 2, { min: 1, max: 64 }),

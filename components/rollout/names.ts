@@ -32,6 +32,8 @@ export function rolloutNames(app: string) {
         beatAdopt: (host: string) => `${app}-beat-adopt-${host}`,
         /** The code path's restart of a worker or beat. */
         restart: (role: "worker" | "beat", host: string) => `${app}-${role}-restart-${host}`,
+        /** After the rollout: prunes code releases and image tags beyond keepReleases on one host. */
+        prune: (host: string) => `${app}-prune-${host}`,
     };
 }
 

@@ -13,7 +13,8 @@ export type RolloutStep =
     | { kind: "static"; hosts: string[]; tasks: string[] }
     | { kind: "web"; host: string }
     | { kind: "worker"; hosts: string[] }
-    | { kind: "beat"; host: string };
+    | { kind: "beat"; host: string }
+    | { kind: "prune"; hosts: string[] };
 
 /**
  * Release tasks whose output is read where it lands: they run on every web
@@ -57,7 +58,7 @@ export function staticHosts(app: AppSpec): string[] {
 /**
  * Pulls everywhere first (the slowest part, done in parallel), then the code
  * checkout on every host, release tasks once, web hosts one by one, workers,
- * and beat last.
+ * beat, and once all of that succeeded, the prune of old releases.
  */
 export function planRollout(app: AppSpec): RolloutStep[] {
     const hosts = appHosts(app);
@@ -80,6 +81,7 @@ export function planRollout(app: AppSpec): RolloutStep[] {
     for (const host of app.hosts.beat) {
         steps.push({ kind: "beat", host });
     }
+    steps.push({ kind: "prune", hosts });
     return steps;
 }
 
@@ -114,6 +116,8 @@ function describeStep(step: RolloutStep, app: AppSpec, path: "image" | "code"): 
                 : `restart celery workers on ${step.hosts.join(", ")} (warm shutdown)`;
         case "beat":
             return `${path === "image" ? "replace" : "restart"} celery beat on ${step.host} (stop first: never two beats)`;
+        case "prune":
+            return `keep the last ${app.keepReleases} ${app.code ? "code releases and image tags" : "image tags"} on ${step.hosts.join(", ")}, prune older ones (never the deployed or the previous one)`;
     }
 }
 

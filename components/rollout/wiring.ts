@@ -11,6 +11,7 @@ import { hostAndPort } from "../render/address";
 import { AppLayout, webRuntimeDirectory } from "../render/layout";
 import { rolloutNames } from "./names";
 import { planRollout } from "./plan";
+import { pruneKeptReleases } from "../shell/prune";
 import {
     appVolumes, ContainersToStop, releaseDirectory, removeContainerNotStartedByBerth, restartUnlessStartedAfterSwitch,
     runOneShotTask, stopContainers, switchReleaseAndReload, waitForHttp,
@@ -90,6 +91,9 @@ export function createRollout(args: RolloutArgs): RolloutResources {
                 previous = beat.done;
                 break;
             }
+            case "prune":
+                previous = step.hosts.map((hostName) => pruneStep(args, hostName, previous));
+                break;
         }
     }
     result.done = previous[previous.length - 1];
@@ -223,6 +227,21 @@ function webPortStep(
         return chosen;
     });
     return { step, port };
+}
+
+/**
+ * After every container of the rollout: one host keeps the last
+ * keepReleases code releases and image tags of the app (pruneKeptReleases).
+ * Runs again with each new tag, ref or keepReleases.
+ */
+function pruneStep(args: RolloutArgs, hostName: string, dependsOn: pulumi.Resource[]): command.remote.Command {
+    const { app, layout } = args;
+    const host = args.filesByHost.get(hostName)!.host;
+    return new command.remote.Command(rolloutNames(args.name).prune(hostName), {
+        connection: host.connection,
+        create: pruneKeptReleases({ layout, keep: app.keepReleases, repository: app.image.repository, tag: app.image.tag, withReleases: app.code !== undefined }),
+        triggers: [app.image.tag, app.code?.ref ?? "", String(app.keepReleases)],
+    }, { parent: args.parent, dependsOn });
 }
 
 /**

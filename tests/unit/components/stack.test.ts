@@ -370,6 +370,8 @@ describe("the wired order is the rollout plan's", () => {
                 ]);
             case "beat":
                 return [...containerReplacementSteps(spec.name, "beat", step.host), names.restart("beat", step.host)];
+            case "prune":
+                return step.hosts.map((host) => names.prune(host));
         }
     }
 

@@ -206,6 +206,8 @@ const outOfRange: Case[] = [
     ["65 threads", (c) => { app(c).threads = 65; }, "berth:apps[0].threads", /^must be an integer from 1 to 64/],
     ["a one-second health timeout", (c) => { app(c).healthTimeoutSeconds = 1; }, "berth:apps[0].healthTimeoutSeconds", /^must be an integer from 5 to 600/],
     ["a stop grace above ten minutes", (c) => { app(c).stopGraceSeconds = 601; }, "berth:apps[0].stopGraceSeconds", /^must be an integer from 0 to 600/],
+    ["keeping only the deployed release (no rollback left)", (c) => { app(c).keepReleases = 1; }, "berth:apps[0].keepReleases", /^must be an integer from 2 to 100/],
+    ["a count of releases to keep as text", (c) => { app(c).keepReleases = "5; rm -rf /"; }, "berth:apps[0].keepReleases", /^must be an integer from 2 to 100/],
     ["32 MiB of memory", (c) => { app(c).memoryMb = 32; }, "berth:apps[0].memoryMb", /^must be an integer from 64 to 65536/],
     ["a worker concurrency of 1000", (c) => { app(c).workerConcurrency = 1000; }, "berth:apps[0].workerConcurrency", /^must be an integer from 1 to 64/],
     ["a uid above 2^31-1", (c) => { app(c).user = "4294967296:0"; }, "berth:apps[0].user", /^ids must be at most 2147483647/],

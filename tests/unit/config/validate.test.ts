@@ -44,6 +44,7 @@ describe("validateConfig", () => {
             healthPath: "/healthz",
             healthTimeoutSeconds: 60,
             stopGraceSeconds: 30,
+            keepReleases: 5,
             env: { DJANGO_SETTINGS_MODULE: "antisocial.settings" },
             memoryMb: 512,
             workerConcurrency: 2,
@@ -136,7 +137,7 @@ describe("validateConfig", () => {
         (raw.hosts as Record<string, unknown>[])[0].role = "web";
         expect(problemsOf(raw)).toEqual([
             "berth:hosts[0].role: is not a known setting; allowed: name, address, privateAddress, sshPort, sshUser, roles, hostKey",
-            "berth:apps[0].webport: is not a known setting; allowed: name, domain, image, code, webPort, swap, wsgiModule, hosts, release, reload, processes, threads, healthPath, healthTimeoutSeconds, stopGraceSeconds, env, memoryMb, workerConcurrency, user",
+            "berth:apps[0].webport: is not a known setting; allowed: name, domain, image, code, webPort, swap, wsgiModule, hosts, release, reload, processes, threads, healthPath, healthTimeoutSeconds, stopGraceSeconds, keepReleases, env, memoryMb, workerConcurrency, user",
         ]);
     });
 

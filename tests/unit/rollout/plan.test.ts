@@ -23,8 +23,8 @@ describe("the rollout plan", () => {
         expect(appHosts({ ...app, release: ["migrate"] })).toEqual(["web-1", "web-2", "worker-1"]);
     });
 
-    it("orders an image rollout: pull, checkout, release once, web host by host, workers, beat", () => {
-        expect(planRollout(app).map((step) => step.kind)).toEqual(["pull", "checkout", "release", "static", "web", "web", "worker", "beat"]);
+    it("orders an image rollout: pull, checkout, release once, web host by host, workers, beat, prune", () => {
+        expect(planRollout(app).map((step) => step.kind)).toEqual(["pull", "checkout", "release", "static", "web", "web", "worker", "beat", "prune"]);
         expect(describeRollout(app, "image")).toEqual([
             "1. pull registry.example.com/antisocial:build-42 on web-1, web-2, worker-1 (in parallel)",
             "2. check out v3.1.0 into the host volume on web-1, web-2, worker-1",
@@ -34,6 +34,7 @@ describe("the rollout plan", () => {
             "6. web on web-2: start build-42 beside the old container on the other port, wait until healthy, point nginx at it, stop the old one (capacity kept)",
             "7. replace celery workers on worker-1 (the new beside the old, then the old one's warm shutdown)",
             "8. replace celery beat on worker-1 (stop first: never two beats)",
+            "9. keep the last 5 code releases and image tags on web-1, web-2, worker-1, prune older ones (never the deployed or the previous one)",
         ]);
     });
 
@@ -46,6 +47,7 @@ describe("the rollout plan", () => {
             "5. web on web-2: switch the code to v3.1.0, touch the uWSGI ini, wait until healthy",
             "6. restart celery workers on worker-1 (warm shutdown)",
             "7. restart celery beat on worker-1 (stop first: never two beats)",
+            "8. keep the last 5 code releases and image tags on web-1, web-2, worker-1, prune older ones (never the deployed or the previous one)",
         ]);
     });
 });

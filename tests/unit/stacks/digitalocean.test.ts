@@ -268,7 +268,7 @@ describe("scaling the web hosts", () => {
         const added = names([...after.keys()].filter((urn) => !before.has(urn)));
         expect(added).toEqual([
             "antisocial-checkout-web-3", "antisocial-code-web-3", "antisocial-env-file-web-3",
-            "antisocial-healthy-web-3", "antisocial-image-web-3", "antisocial-static-web-3", "antisocial-undrain-web-3", "antisocial-uwsgi-ini-web-3",
+            "antisocial-healthy-web-3", "antisocial-image-web-3", "antisocial-prune-web-3", "antisocial-static-web-3", "antisocial-undrain-web-3", "antisocial-uwsgi-ini-web-3",
             "antisocial-volume-web-3", "antisocial-web-clear-web-3", "antisocial-web-port-web-3", "antisocial-web-retire-web-3", "antisocial-web-web-3",
             "digitalocean-cloud-init-web-3", "digitalocean-droplet-web-3", "digitalocean-host-key-web-3",
             "web-3", "web-3-docker",
@@ -293,7 +293,7 @@ describe("scaling the web hosts", () => {
         const before = byUrn(three);
         const after = byUrn(two);
         const removed = [...before.keys()].filter((urn) => !after.has(urn));
-        expect(removed.length).toBe(18);
+        expect(removed.length).toBe(19);
         const upstream = two.named("nginx-config").inputs.stdin as string;
         expect(upstream).not.toContain("antisocial@web-3");
         expect(upstream).toContain("# antisocial@web-2");

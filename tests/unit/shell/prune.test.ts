@@ -1,0 +1,69 @@
+// The prune script run by sh on a real directory tree: which releases and
+// tag records survive. (Images themselves are pruned by the engine test, with
+// a real Docker daemon: here the repository does not exist, so no image is
+// touched.)
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
+import { existsSync, mkdirSync, readFileSync, readdirSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { appLayout } from "../../../components/render/layout";
+import { deployedTagsFile, pruneKeptReleases } from "../../../components/shell/prune";
+import { temporaryDirectory } from "../../support/files";
+
+const REPOSITORY = "berth-prune-test.invalid/none";
+
+async function runPrune(root: string, tag: string, keep: number, withReleases = true): Promise<string> {
+    const script = pruneKeptReleases({ layout: appLayout("sample", root), keep, repository: REPOSITORY, tag, withReleases });
+    const { stdout } = await promisify(execFile)("sh", ["-c", script]);
+    return stdout;
+}
+
+/** A fetched release whose REF was written `minutesAgo`. */
+function release(root: string, ref: string, minutesAgo: number): void {
+    const directory = join(root, "releases", ref);
+    mkdirSync(directory, { recursive: true });
+    writeFileSync(join(directory, "REF"), `${ref}\n`);
+    const when = new Date(Date.now() - minutesAgo * 60_000);
+    utimesSync(join(directory, "REF"), when, when);
+}
+
+describe("pruning what a host keeps of an app", () => {
+    const base = temporaryDirectory("prune");
+    let roots = 0;
+    const appRoot = () => {
+        const root = join(base, `app-${++roots}`);
+        mkdirSync(root);
+        return root;
+    };
+
+    it("keeps the most recently fetched releases and the linked one, and nothing else of the app's releases", async () => {
+        const root = appRoot();
+        ["v1", "v2", "v3", "v4", "v5"].forEach((ref, index) => release(root, ref, 50 - index * 10));
+        // A clone in progress has no REF yet: never touched.
+        mkdirSync(join(root, "releases", "v6.berth-tmp"), { recursive: true });
+        // The code link points at an old one (a rollback to v1 whose fetch did not run again).
+        symlinkSync(join(root, "releases", "v1"), join(root, "code"));
+        const printed = await runPrune(root, "t1", 2);
+        expect(readdirSync(join(root, "releases")).sort()).toEqual(["v1", "v4", "v5", "v6.berth-tmp"]);
+        expect(printed.split("\n").filter((line) => line.startsWith("pruned release")).sort()).toEqual(["pruned release v2", "pruned release v3"]);
+    });
+
+    it("keeps every release when there are no more than keepReleases", async () => {
+        const root = appRoot();
+        ["v1", "v2", "v3"].forEach((ref, index) => release(root, ref, 30 - index * 10));
+        symlinkSync(join(root, "releases", "v3"), join(root, "code"));
+        await runPrune(root, "t1", 5);
+        expect(readdirSync(join(root, "releases")).sort()).toEqual(["v1", "v2", "v3"]);
+    });
+
+    it("records deployed tags in deploy order, the deployed one last, and keeps at most keepReleases", async () => {
+        const root = appRoot();
+        for (const tag of ["v1", "v2", "v3", "v2", "v4"]) {
+            await runPrune(root, tag, 3, false);
+        }
+        // v2 was deployed again after v3: its record moved to the end before v4's.
+        expect(readFileSync(deployedTagsFile(appLayout("sample", root)), "utf8")).toBe("v3\nv2\nv4\n");
+        // An app without a code volume has no releases directory to prune.
+        expect(existsSync(join(root, "releases"))).toBe(false);
+    });
+});
