@@ -1,5 +1,6 @@
 import { EngineEvent, Stack } from "@pulumi/pulumi/automation";
 import { AuditRun } from "./audit";
+import { flipCode, prepareCodeFlips } from "./codeRollback";
 import { withStackLock } from "./lock";
 import { policyOptions } from "./policyPack";
 import { DeployProgress } from "./progress";
@@ -96,12 +97,35 @@ export async function rollback(stack: Stack, options: DriverOptions & { to?: str
             to: wanted,
             execute: async (audit, log) => {
                 log(`rolling back: ${describeChanges(desired, targets).join("; ") || "config already names the previous release"}`);
+                await flipKeptCode(stack, state.deployed, targets, log);
                 await setReleases(stack, targets);
                 // A failed rollback restores nothing further: what it aimed at was the safe place.
                 return upOrRestore(stack, audit, state.deployed, wanted, undefined, log, options.onEvent);
             },
         };
     });
+}
+
+/**
+ * rollback's fast path (see codeRollback.ts): when only code refs go back
+ * and every host keeps the release, the hosts flip to it directly, before
+ * the `pulumi up` that records it (and finds nothing left to reload). A
+ * failed flip is reported and left to that `pulumi up`, which switches
+ * every host again where it did not finish.
+ */
+async function flipKeptCode(stack: Stack, deployed: Releases, targets: Releases, log: (line: string) => void): Promise<void> {
+    const started = Date.now();
+    try {
+        const { plan, fleet } = await prepareCodeFlips(stack, deployed, targets);
+        if ("fullDeploy" in plan) {
+            log(`rolling back through pulumi up: ${plan.fullDeploy}`);
+            return;
+        }
+        await flipCode(plan.flips, fleet!, log);
+        log(`code rolled back on every host in ${((Date.now() - started) / 1000).toFixed(1)} s; recording it in the stack (pulumi up)`);
+    } catch (error) {
+        log(`the direct code flip failed after ${((Date.now() - started) / 1000).toFixed(1)} s: ${(error as Error).message}\npulumi up rolls back the rest`);
+    }
 }
 
 /**

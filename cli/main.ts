@@ -8,6 +8,7 @@ import { readStackAudit, renderAudit } from "./audit";
 import { deploy, recoverStack, rollback } from "./deploy";
 import { previewDeploy } from "./preview";
 import { renderPreviewMarkdown, renderPreviewText } from "./previewReport";
+import { readKeptReleases, renderKeptReleases } from "./keptReleases";
 import { describeChanges } from "./releases";
 import { readStatus, renderStatus } from "./status";
 
@@ -27,7 +28,12 @@ commands:
   rollback [--to APP=TAG[@REF],...]
                               back to the previous release on every host, or the
                               named apps to TAG (and code REF); a bare --to TAG
-                              only on a stack with one app; --to may repeat
+                              only on a stack with one app; --to may repeat. When
+                              only code refs go back and every host keeps the
+                              release, the hosts flip their code links and reload
+                              first, then pulumi up records it
+  releases                    what each host keeps for a rollback: the app's code
+                              releases (the linked one marked) and image tags
   status                      what runs where, read from the hosts, and drift
   recover                     clear what an interrupted pulumi up left behind
   audit                       who deployed what, when, and how it ended (kept with
@@ -77,6 +83,11 @@ async function main(argv: string[]): Promise<number> {
         case "rollback": {
             const outcome = await rollback(stack, { log, to: values.to, waitForLockMs: Number(values.wait ?? 0) * 1000 });
             log(`rolled back: ${describeChanges(outcome.from, outcome.to).join("; ") || "already there"}`);
+            return 0;
+        }
+        case "releases": {
+            const { kept, deployed } = await readKeptReleases(stack);
+            log(renderKeptReleases(kept, deployed));
             return 0;
         }
         case "status": {

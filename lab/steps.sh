@@ -124,6 +124,10 @@ push_lab_images() {
     docker tag "$image" "$LAB_REGISTRY_PUSH/$image"
     docker push -q "$LAB_REGISTRY_PUSH/$image" >/dev/null || die "pushing $image to $LAB_REGISTRY_PUSH failed"
   done
+  # A third good tag of the sample (v2's image again, as a rebuild would give): enough
+  # deployed tags for keepReleases 2 to prune one.
+  docker tag berth/sample:v2 "$LAB_REGISTRY_PUSH/berth/sample:v2.1"
+  docker push -q "$LAB_REGISTRY_PUSH/berth/sample:v2.1" >/dev/null || die "pushing berth/sample:v2.1 to $LAB_REGISTRY_PUSH failed"
   note "pushed; hosts pull them as $LAB_REGISTRY_PULL/<image>"
 }
 

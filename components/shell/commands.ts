@@ -126,31 +126,56 @@ export interface WebContainersOnHost {
     runtimes: string[];
 }
 
+/** The file, in the app's root, holding the commit the host last switched to and reloaded: what makes a switch idempotent. */
+export function switchedRevisionFile(layout: AppLayout): string {
+    return `${layout.root}/switched-revision`;
+}
+
 /**
  * Points the app's `code` link at a release, atomically, then touches the
  * uWSGI ini so uWSGI reloads in place with the new code. Where the app's web
  * container runs, it waits until uWSGI has finished the reload: uWSGI
  * rewrites the ready file when the reloaded app accepts requests again, so
  * "a ready file newer than the ini" means the new code serves.
+ *
+ * Idempotent: a host whose link already points at the release, switched
+ * and reloaded to the release's commit (switchedRevisionFile, written only
+ * once the reload finished), is left alone. So `berth rollback`'s direct
+ * flip is not reloaded a second time by the `pulumi up` that records it,
+ * while a branch that moved (another commit in the same directory) or a
+ * reload that never finished is switched again.
  */
 export function switchReleaseAndReload(layout: AppLayout, ref: string, web: WebContainersOnHost | undefined, timeoutSeconds: number, reload: ReloadMode = "touch"): string {
+    const directory = releaseDirectory(layout, ref);
     const next = `${layout.code}.berth-next`;
-    const link = chain(words("ln", "-sfn", releaseDirectory(layout, ref), next), words("mv", "-Tf", next, layout.code), words("touch", layout.uwsgiIni));
+    const switchedFile = switchedRevisionFile(layout);
+    const readyFiles = web ? web.runtimes.map((runtime) => `${runtime}/${basename(layout.uwsgiReady)}`) : [];
+    const reloaded = `[ -n "$(${words("find", ...readyFiles, "-newer", layout.uwsgiIni)} 2>/dev/null)" ]`;
+    const alreadySwitched = [
+        `[ "$(readlink ${quote(layout.code)} || true)" = ${quote(directory)} ]`,
+        `[ -s ${quote(switchedFile)} ]`,
+        `[ "$(cat ${quote(`${directory}/REVISION`)})" = "$(cat ${quote(switchedFile)})" ]`,
+        ...(web ? [reloaded] : []),
+    ].join(" && ");
+    const recordSwitch = words("cp", "-f", `${directory}/REVISION`, switchedFile);
+    const link = chain(words("ln", "-sfn", directory, next), words("mv", "-Tf", next, layout.code), words("touch", layout.uwsgiIni));
+    const skip = [`if ${alreadySwitched}; then`, `  echo ${quote(`already switched to ${ref} and reloaded`)}`, "  exit 0", "fi"];
     if (!web) {
-        return strictScript(link);
+        return strictScript(...skip, link, recordSwitch);
     }
-    const readyFiles = web.runtimes.map((runtime) => `${runtime}/${basename(layout.uwsgiReady)}`);
     return strictScript(
+        ...skip,
         link,
         // The app's running web container (none yet on a first deploy: it starts on the new code).
         `if [ -n "$(${words("docker", "ps", "-q", "--filter", `label=berth.app=${web.appName}`, "--filter", "label=berth.role=web")})" ]; then`,
         ...web.runtimes.map((runtime) => `  ${startUwsgiReload(`${runtime}/${basename(layout.uwsgiFifo)}`, reload)}`),
         `  deadline=$(( $(date +%s) + ${timeoutSeconds} ))`,
-        `  until [ -n "$(${words("find", ...readyFiles, "-newer", layout.uwsgiIni)} 2>/dev/null)" ]; do`,
+        `  until ${reloaded}; do`,
         `    if [ "$(date +%s)" -ge "$deadline" ]; then echo ${quote(`uWSGI did not finish reloading ${ref} within ${timeoutSeconds}s`)} >&2; exit 1; fi`,
         "    sleep 0.2",
         "  done",
         "fi",
+        recordSwitch,
     );
 }
 
@@ -232,15 +257,29 @@ function volumeFlags(volumes: AppVolume[]): string[] {
  * which also spares a process that is still starting up the full grace.
  */
 export function restartUnlessStartedAfterSwitch(name: string, graceSeconds: number, codeLink: string): string {
+    return strictScript(`name=${quote(name)}`, ...restartNamedUnlessStartedAfterSwitch(graceSeconds, codeLink));
+}
+
+/** restartUnlessStartedAfterSwitch for every running container of the app's role on the host (rollback's flip finds them by label). */
+export function restartRoleUnlessStartedAfterSwitch(appName: string, role: "worker" | "beat", graceSeconds: number, codeLink: string): string {
     return strictScript(
-        `started=$(date -d "$(${words("docker", "inspect", "-f", "{{.State.StartedAt}}", name)})" +%s.%N)`,
+        `for name in $(${words("docker", "ps", "--format", "{{.Names}}", "--filter", `label=berth.app=${appName}`, "--filter", `label=berth.role=${role}`)}); do`,
+        ...restartNamedUnlessStartedAfterSwitch(graceSeconds, codeLink).map((line) => `  ${line}`),
+        "done",
+    );
+}
+
+/** The restart of the container named in `$name` (see restartUnlessStartedAfterSwitch). */
+function restartNamedUnlessStartedAfterSwitch(graceSeconds: number, codeLink: string): string[] {
+    return [
+        `started=$(date -d "$(docker inspect -f '{{.State.StartedAt}}' "$name")" +%s.%N)`,
         `switched=$(${words("stat", "-c", "%.9Y", codeLink)})`,
         `if awk -v started="$started" -v switched="$switched" 'BEGIN { exit !(started > switched) }'; then`,
-        `  echo ${quote(`${name} started after the code switch: it already runs this release`)}`,
+        `  echo "$name started after the code switch: it already runs this release"`,
         "else",
-        `  ${words("docker", "restart", "--time", String(graceSeconds), name)}`,
+        `  docker restart --time ${graceSeconds} "$name"`,
         "fi",
-    );
+    ];
 }
 
 /** Which containers `stopContainers` stops, on one host. */

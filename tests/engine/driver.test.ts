@@ -9,6 +9,7 @@ import { EngineEvent } from "@pulumi/pulumi/automation";
 import { readAudit } from "../../cli/audit";
 import { deploy, rollback } from "../../cli/deploy";
 import { StackLockedError } from "../../cli/lock";
+import { readKeptReleases } from "../../cli/keptReleases";
 import { previewDeploy } from "../../cli/preview";
 import { renderPreviewMarkdown } from "../../cli/previewReport";
 import { desiredReleases } from "../../cli/releases";
@@ -47,6 +48,36 @@ describe("failed, interrupted and rolled-back deploys in the lab", () => {
 
         await setTag("v2");
         expect((await deploy(lab.stack)).result).toBe("succeeded");
+    }, 10 * 60_000);
+
+    it("rolls a code change back by flipping every host to the kept release, under load, and leaves pulumi up nothing to reload", async () => {
+        await setRef("v1.1.0");
+        expect((await deploy(lab.stack)).result).toBe("succeeded");
+        expect(await servedVersions()).toEqual(BOTH("v2 v1.1.0"));
+
+        const load = sampleLoad();
+        const lines: { line: string; at: number }[] = [];
+        const back = await rollback(lab.stack, { log: (line) => lines.push({ line, at: Date.now() }) });
+        const report = await load.stop();
+        expect(back.to.sample).toEqual({ tag: "v2", codeRef: "v1.0.0" });
+        expect(await servedVersions()).toEqual(BOTH("v2 v1.0.0"));
+        expectNoFailedRequests(report);
+        const flipped = lines.find(({ line }) => /^code rolled back on every host in [\d.]+ s/.test(line));
+        expect(flipped ?? lines.map(({ line }) => line)).toMatchObject({ line: expect.any(String) });
+
+        // The pulumi up that recorded it found every host switched: no second reload, no second restart.
+        const readyAt = await onLabHost("web-1", "stat -c %.3Y /srv/berth/sample/run/web-*/uwsgi.ready | sort -n | tail -1");
+        expect(Number(readyAt) * 1000).toBeLessThanOrEqual(flipped!.at);
+        const workerStarted = await onLabHost("worker-1", "docker inspect -f '{{.State.StartedAt}}' $(docker ps -q --filter label=berth.app=sample --filter label=berth.role=worker)");
+        expect(Date.parse(workerStarted.trim())).toBeLessThanOrEqual(flipped!.at);
+        expect(Date.parse(workerStarted.trim())).toBeGreaterThan(lines[0].at);
+        const status = await readStatus(lab.stack);
+        expect(status.drift).toEqual([]);
+
+        // `berth releases` reads the same from every host.
+        const { kept } = await readKeptReleases(lab.stack);
+        expect(kept.map(({ host, app, releases, linked, tags }) => `${app}@${host} ${releases.map(({ ref }) => ref).sort().join(",")} linked ${linked} tags ${tags.map(({ tag }) => tag).join(",")}`))
+            .toEqual(["web-1", "web-2", "worker-1"].map((host) => `sample@${host} v1.0.0,v1.1.0 linked v1.0.0 tags v2,v1`));
     }, 10 * 60_000);
 
     it("stops a rollout whose health gate fails at the first web host, with the site up; rollback restores it", async () => {

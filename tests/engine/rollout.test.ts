@@ -5,7 +5,7 @@
 import { EventLog, onlySpan, StepSpan, stepSpans } from "./support/engine";
 import { hostKeyFingerprint, parseHostKey } from "../../components/ssh/hostKeys";
 import { sampleCapacity } from "./support/capacity";
-import { containerIdsOn, createLabStack, LabStack, replaceLabHostKey, runningContainer, takeOverLab, tearDownLab } from "./support/lab";
+import { containerIdsOn, createLabStack, LabStack, onLabHost, replaceLabHostKey, runningContainer, takeOverLab, tearDownLab } from "./support/lab";
 import { expectNoFailedRequests, sampleLoad, servedVersions } from "./support/sample";
 
 const CONTAINER = "docker:index/container:Container";
@@ -121,6 +121,25 @@ describe("rollouts in the lab under load", () => {
         expect(changes.same).toBeGreaterThan(40);
         expect(log.steps().filter((step) => step.op !== "same" && step.op !== "read")).toEqual([]);
     }, 5 * 60_000);
+
+    it("keeps the last keepReleases code releases and image tags on each host, and prunes the older ones", async () => {
+        await lab.stack.setConfig("berth:apps[0].keepReleases", { value: "2" }, true);
+        await lab.stack.setConfig("berth:apps[0].image.tag", { value: "v2.1" }, true);
+        await lab.stack.setConfig("berth:apps[0].code.ref", { value: "main" }, true);
+        const result = await lab.stack.up({ onEvent: new EventLog().onEvent });
+        expect(result.summary.result).toBe("succeeded");
+        expect(await servedVersions()).toEqual({ "web-1": "v2.1 main", "web-2": "v2.1 main" });
+        const repository = "172.30.0.2:5000/berth/sample";
+        for (const host of ["web-1", "web-2", "worker-1"] as const) {
+            const kept = await onLabHost(host, [
+                "ls -1 /srv/berth/sample/releases | tr '\\n' ' '",
+                "echo '|'; tr '\\n' ' ' < /srv/berth/sample/deployed-image-tags",
+                `echo '|'; docker image ls --format '{{.Tag}}' ${repository} | sort | tr '\\n' ' '`,
+            ].join("; "));
+            // Deployed (main, v2.1) and previous (v1.1.0, v2) stay; v1.0.0 and v1 are gone.
+            expect({ host, kept: kept.trim().replace(/\s+/g, " ") }).toEqual({ host, kept: "main v1.1.0 | v2 v2.1 | v2 v2.1" });
+        }
+    }, 10 * 60_000);
 
     it("stops before anything changes when a host offers another host key, and accepts a new key set in config", async () => {
         const containersBefore = await Promise.all((["web-1", "web-2", "worker-1", "lb-1"] as const).map((host) => containerIdsOn(host)));

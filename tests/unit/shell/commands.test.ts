@@ -1,10 +1,10 @@
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, readlinkSync, writeFileSync } from "node:fs";
+import { existsSync, lstatSync, mkdirSync, readFileSync, readlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { appLayout } from "../../../components/render/layout";
 import {
     fetchRelease, gitRevision, installEnvFile, installFileFromStdin, installNginxConf, prepareAppRoot, releaseDirectory,
-    restartUnlessStartedAfterSwitch, runOneShotTask, switchReleaseAndReload, waitForHttp,
+    restartRoleUnlessStartedAfterSwitch, restartUnlessStartedAfterSwitch, runOneShotTask, switchedRevisionFile, switchReleaseAndReload, waitForHttp,
 } from "../../../components/shell/commands";
 import { temporaryDirectory } from "../../support/files";
 
@@ -68,6 +68,12 @@ describe("command builders", () => {
     it("switches the code link, touches the ini and waits for the reload where the web container runs", () => {
         expect(switchReleaseAndReload(layout, "v2", { appName: "antisocial", runtimes: ["/srv/berth/antisocial/run/web-8001", "/srv/berth/antisocial/run/web-8002"] }, 60)).toBe([
             "set -eu",
+            "if [ \"$(readlink /srv/berth/antisocial/code || true)\" = /srv/berth/antisocial/releases/v2 ] && [ -s /srv/berth/antisocial/switched-revision ] && " +
+                "[ \"$(cat /srv/berth/antisocial/releases/v2/REVISION)\" = \"$(cat /srv/berth/antisocial/switched-revision)\" ] && " +
+                "[ -n \"$(find /srv/berth/antisocial/run/web-8001/uwsgi.ready /srv/berth/antisocial/run/web-8002/uwsgi.ready -newer /srv/berth/antisocial/uwsgi.ini 2>/dev/null)\" ]; then",
+            "  echo 'already switched to v2 and reloaded'",
+            "  exit 0",
+            "fi",
             "ln -sfn /srv/berth/antisocial/releases/v2 /srv/berth/antisocial/code.berth-next && mv -Tf /srv/berth/antisocial/code.berth-next /srv/berth/antisocial/code && touch /srv/berth/antisocial/uwsgi.ini",
             "if [ -n \"$(docker ps -q --filter label=berth.app=antisocial --filter label=berth.role=web)\" ]; then",
             "  if [ -p /srv/berth/antisocial/run/web-8001/uwsgi.fifo ]; then timeout 2 sh -c 'printf r > /srv/berth/antisocial/run/web-8001/uwsgi.fifo' || true; fi",
@@ -78,6 +84,7 @@ describe("command builders", () => {
             "    sleep 0.2",
             "  done",
             "fi",
+            "cp -f /srv/berth/antisocial/releases/v2/REVISION /srv/berth/antisocial/switched-revision",
         ].join("\n"));
     });
 
@@ -100,14 +107,21 @@ describe("command builders", () => {
     it("restarts a worker with a grace period unless it started after the code switch", () => {
         expect(restartUnlessStartedAfterSwitch("antisocial-worker", 30, layout.code)).toBe([
             "set -eu",
-            "started=$(date -d \"$(docker inspect -f '{{.State.StartedAt}}' antisocial-worker)\" +%s.%N)",
+            "name=antisocial-worker",
+            "started=$(date -d \"$(docker inspect -f '{{.State.StartedAt}}' \"$name\")\" +%s.%N)",
             "switched=$(stat -c %.9Y /srv/berth/antisocial/code)",
             "if awk -v started=\"$started\" -v switched=\"$switched\" 'BEGIN { exit !(started > switched) }'; then",
-            "  echo 'antisocial-worker started after the code switch: it already runs this release'",
+            "  echo \"$name started after the code switch: it already runs this release\"",
             "else",
-            "  docker restart --time 30 antisocial-worker",
+            "  docker restart --time 30 \"$name\"",
             "fi",
         ].join("\n"));
+        // Rollback's flip restarts every container of the role it finds on the host.
+        expect(restartRoleUnlessStartedAfterSwitch("antisocial", "beat", 10, layout.code).split("\n").slice(0, 3)).toEqual([
+            "set -eu",
+            "for name in $(docker ps --format '{{.Names}}' --filter label=berth.app=antisocial --filter label=berth.role=beat); do",
+            "  started=$(date -d \"$(docker inspect -f '{{.State.StartedAt}}' \"$name\")\" +%s.%N)",
+        ]);
     });
 
     it("tests nginx configs before installing them and reloads, never restarts", () => {
@@ -164,6 +178,18 @@ describe("the commands in a real shell", () => {
         expect(readlinkSync(local.code)).toBe(releaseDirectory(local, "main"));
         expect(readFileSync(join(local.code, "app.py"), "utf8")).toBe("VERSION = 2\n");
         expect(readFileSync(join(local.code, "REVISION"), "utf8").trim()).toBe(git("rev-parse", "main").trim());
+
+        // Switching again to where the host already is (rollback's flip, then the up that records it) moves nothing.
+        const switchedAt = lstatSync(local.code).mtimeMs;
+        expect(sh(switchReleaseAndReload(local, "main", undefined, 5))).toBe("already switched to main and reloaded\n");
+        expect(lstatSync(local.code).mtimeMs).toBe(switchedAt);
+        // A branch that moved is the same directory with another commit: switched (and reloaded) again.
+        writeFileSync(join(origin, "app.py"), "VERSION = 3\n");
+        git("commit", "--quiet", "-am", "three");
+        sh(fetchRelease(local, origin, "main", ["main"]));
+        expect(sh(switchReleaseAndReload(local, "main", undefined, 5))).toBe("");
+        expect(lstatSync(local.code).mtimeMs).toBeGreaterThan(switchedAt);
+        expect(readFileSync(switchedRevisionFile(local), "utf8").trim()).toBe(git("rev-parse", "main").trim());
     });
 
     it("fails a fetch of a ref that does not exist, naming it", () => {

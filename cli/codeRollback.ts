@@ -1,0 +1,154 @@
+// `berth rollback`'s fast path: when only code refs go back, and every host
+// keeps the release, the hosts flip their code links and reload directly,
+// the way Capistrano flips a symlink, before `pulumi up` records it.
+import { Stack } from "@pulumi/pulumi/automation";
+import { AppSpec, validateConfig, webPorts } from "../components/config";
+import { hostAndPort } from "../components/render/address";
+import { appLayout, webRuntimeDirectory } from "../components/render/layout";
+import { flipBackgroundHost, flipWebHost, keptReleaseCheck } from "../components/shell/keptReleases";
+import { berthConfig, Releases } from "./releases";
+import { runOnHost } from "./remote";
+import { HostAccess, hostAccessByProvider, readStackState } from "./stackState";
+
+/** One app's code-only rollback: its hosts, in the order the flip takes them. */
+export interface CodeFlip {
+    app: AppSpec;
+    ref: string;
+    /** The app's web hosts, flipped one at a time as the code path reloads them, then the others beside the last web host (they serve no requests). */
+    hosts: HostFlip[];
+}
+
+/** One host of a flip: whether the app's web containers run there, and which of its worker and beat containers restart. */
+export interface HostFlip {
+    host: string;
+    web: boolean;
+    restart: ("worker" | "beat")[];
+}
+
+export type CodeFlipPlan = { flips: CodeFlip[] } | { fullDeploy: string };
+
+/**
+ * Pure: the flips that roll `targets` back, or why they take a full
+ * deploy: an image tag that changes, an app without a code volume, or a
+ * ref the stack never deployed (nothing says a host keeps it).
+ */
+export function planCodeFlips(deployed: Releases, targets: Releases, apps: AppSpec[]): CodeFlipPlan {
+    const flips: CodeFlip[] = [];
+    for (const [name, target] of Object.entries(targets)) {
+        const app = apps.find((candidate) => candidate.name === name);
+        const now = deployed[name];
+        if (!app || !now) {
+            return { fullDeploy: `${name} is not deployed by this stack yet` };
+        }
+        if (target.tag !== now.tag) {
+            return { fullDeploy: `${name}'s image changes (${now.tag} → ${target.tag})` };
+        }
+        if (!app.code || target.codeRef === undefined) {
+            return { fullDeploy: `${name} has no code volume (berth:apps[].code)` };
+        }
+        if (target.codeRef === now.codeRef) {
+            continue;
+        }
+        const hosts = [...new Set([...app.hosts.web, ...app.hosts.worker, ...app.hosts.beat])];
+        flips.push({
+            app,
+            ref: target.codeRef,
+            hosts: hosts.map((host) => ({
+                host,
+                web: app.hosts.web.includes(host),
+                restart: [...(app.hosts.worker.includes(host) ? ["worker" as const] : []), ...(app.hosts.beat.includes(host) ? ["beat" as const] : [])],
+            })),
+        });
+    }
+    return flips.length > 0 ? { flips } : { fullDeploy: "no code ref changes" };
+}
+
+/** What the stack knows of its hosts: how to reach each one, and its private address. */
+interface Fleet {
+    access: Map<string, HostAccess>;
+    privateAddress: Map<string, string>;
+}
+
+/**
+ * Reads what the flip needs (the validated config, the hosts) and plans it;
+ * then checks every host keeps the release. Reads only: a `fullDeploy`
+ * answer changed nothing.
+ */
+export async function prepareCodeFlips(stack: Stack, deployed: Releases, targets: Releases): Promise<{ plan: CodeFlipPlan; fleet?: Fleet }> {
+    const spec = validateConfig(await berthConfig(stack));
+    const plan = planCodeFlips(deployed, targets, spec.apps);
+    if ("fullDeploy" in plan) {
+        return { plan };
+    }
+    const fleet = await readFleet(stack);
+    for (const flip of plan.flips) {
+        const hosts = flip.hosts.map(({ host }) => host);
+        const answers = await Promise.all(hosts.map(async (host) => {
+            const access = fleet.access.get(host);
+            return access ? (await runOnHost(access, keptReleaseCheck(appLayout(flip.app.name), flip.ref))).trim() : "unreachable";
+        }));
+        const missing = hosts.filter((_, index) => !answers[index].startsWith("kept "));
+        if (missing.length > 0) {
+            return { plan: { fullDeploy: `${flip.app.name}'s ${flip.ref} is not kept on ${missing.join(", ")}` } };
+        }
+    }
+    return { plan, fleet };
+}
+
+/**
+ * The flip itself, app by app: web hosts one at a time (link, reload, the
+ * reload's ready file, one health request per web container), the hosts of
+ * workers and beat beside the last web host (they serve no requests).
+ * Throws what failed on which host; the `pulumi up` that follows switches
+ * again wherever the flip did not finish.
+ */
+export async function flipCode(flips: CodeFlip[], fleet: Fleet, log: (line: string) => void): Promise<void> {
+    for (const flip of flips) {
+        const { app, ref } = flip;
+        const layout = appLayout(app.name);
+        const onHost = (host: string, script: string) => {
+            const access = fleet.access.get(host);
+            if (!access) {
+                throw new Error(`the stack has no connection to ${host}`);
+            }
+            return runOnHost(access, script, (app.healthTimeoutSeconds + app.stopGraceSeconds + 30) * 1000);
+        };
+        const flipHost = async ({ host, web, restart }: HostFlip) => {
+            const address = fleet.privateAddress.get(host);
+            if (web && !address) {
+                throw new Error(`the stack's outputs give no private address for ${host}`);
+            }
+            await onHost(host, [
+                ...(web
+                    ? [flipWebHost({
+                          layout, appName: app.name, ref, reload: app.reload, timeoutSeconds: app.healthTimeoutSeconds, domain: app.domain,
+                          runtimes: webPorts(app).map((port) => webRuntimeDirectory(layout, port)),
+                          healthUrls: webPorts(app).map((port) => ({ port, url: `http://${hostAndPort(address!, port)}${app.healthPath}` })),
+                      })]
+                    : []),
+                // After a web host's reload its link has moved already: this only restarts.
+                ...(restart.length > 0 || !web ? [flipBackgroundHost(layout, app.name, ref, restart, app.stopGraceSeconds)] : []),
+            ].map((script) => `( ${script} )`).join(" && "));
+            log(`${app.name} on ${host}: code on ${ref}${web ? ", reloaded and healthy" : ""}${restart.length > 0 ? `, ${restart.join(" and ")} restarted` : ""}`);
+        };
+        const webHosts = flip.hosts.filter((host) => host.web);
+        const last = webHosts.pop();
+        for (const host of webHosts) {
+            await flipHost(host);
+        }
+        await Promise.all([...(last ? [last] : []), ...flip.hosts.filter((host) => !host.web)].map(flipHost));
+    }
+}
+
+async function readFleet(stack: Stack): Promise<Fleet> {
+    const access = new Map([...hostAccessByProvider(await readStackState(stack)).values()].map((host) => [host.host, host]));
+    const outputs = await stack.outputs();
+    const byRole = (outputs.hosts?.value ?? {}) as Record<string, { name?: string; privateAddress?: string }[]>;
+    const privateAddress = new Map<string, string>();
+    for (const host of Object.values(byRole).flat()) {
+        if (host?.name && host.privateAddress) {
+            privateAddress.set(host.name, host.privateAddress);
+        }
+    }
+    return { access, privateAddress };
+}

@@ -1,0 +1,72 @@
+// `berth releases`: what each host keeps of each app for a rollback: its
+// code releases and its image tags, read from the hosts.
+import { Stack } from "@pulumi/pulumi/automation";
+import { validateConfig } from "../components/config";
+import { appLayout } from "../components/render/layout";
+import { listKeptReleases } from "../components/shell/keptReleases";
+import { berthConfig, deployedState, Releases } from "./releases";
+import { runOnHost } from "./remote";
+import { hostAccessByProvider, readStackState } from "./stackState";
+
+/** What one host keeps of one app. */
+export interface KeptOnHost {
+    host: string;
+    app: string;
+    /** Newest fetch first. */
+    releases: { ref: string; commit: string }[];
+    /** The release the code link points at. */
+    linked?: string;
+    /** Deploy order, newest first; `present` false once the image is gone from the host. */
+    tags: { tag: string; present: boolean }[];
+}
+
+/** Pure: listKeptReleases' lines on one host. */
+export function parseKeptReleases(host: string, app: string, output: string): KeptOnHost {
+    const kept: KeptOnHost = { host, app, releases: [], tags: [] };
+    for (const line of output.split("\n")) {
+        const [kind, name, detail] = line.trim().split(/\s+/);
+        if (kind === "release" && name) {
+            kept.releases.push({ ref: name, commit: detail ?? "unknown" });
+        } else if (kind === "linked" && name) {
+            kept.linked = name;
+        } else if (kind === "tag" && name) {
+            kept.tags.unshift({ tag: name, present: detail === "present" });
+        }
+    }
+    return kept;
+}
+
+/** Pure: the report, app by app, host by host; the deployed release marked. */
+export function renderKeptReleases(kept: KeptOnHost[], deployed: Releases): string {
+    if (kept.length === 0) {
+        return "no host of the stack keeps any app (nothing deployed yet?)";
+    }
+    const lines: string[] = [];
+    for (const { host, app, releases, linked, tags } of kept) {
+        lines.push(`${app} on ${host}`);
+        if (releases.length > 0 || linked) {
+            const described = releases.map(({ ref, commit }) => `${ref} (${ref === linked ? "linked, " : ""}${commit.slice(0, 7)})`);
+            lines.push(`  code releases, newest first: ${described.join(" · ") || "none"}`);
+        }
+        const described = tags.map(({ tag, present }) => `${tag}${tag === deployed[app]?.tag ? " (deployed)" : ""}${present ? "" : " (image gone from the host)"}`);
+        lines.push(`  image tags, newest first: ${described.join(" · ") || "none recorded yet"}`);
+    }
+    return lines.join("\n");
+}
+
+/** Reads every host of every app in the stack's config. */
+export async function readKeptReleases(stack: Stack): Promise<{ kept: KeptOnHost[]; deployed: Releases }> {
+    const spec = validateConfig(await berthConfig(stack));
+    const access = new Map([...hostAccessByProvider(await readStackState(stack)).values()].map((host) => [host.host, host]));
+    const { deployed } = await deployedState(stack);
+    const kept: KeptOnHost[] = [];
+    for (const app of spec.apps) {
+        for (const host of [...new Set([...app.hosts.web, ...app.hosts.worker, ...app.hosts.beat])]) {
+            const reach = access.get(host);
+            if (reach) {
+                kept.push(parseKeptReleases(host, app.name, await runOnHost(reach, listKeptReleases(appLayout(app.name), app.image.repository))));
+            }
+        }
+    }
+    return { kept, deployed };
+}

@@ -1,0 +1,80 @@
+import { ReloadMode } from "../config/types";
+import { AppLayout } from "../render/layout";
+import { releaseDirectory, restartRoleUnlessStartedAfterSwitch, switchReleaseAndReload, waitForHttp } from "./commands";
+import { deployedTagsFile } from "./prune";
+import { quote, strictScript, words } from "./quote";
+
+/**
+ * Prints `kept <commit>` when the host keeps the ref's release (fetched
+ * whole: its REF and REVISION are written last), or `missing`: what
+ * `berth rollback` checks on every host before it flips a link.
+ */
+export function keptReleaseCheck(layout: AppLayout, ref: string): string {
+    const directory = releaseDirectory(layout, ref);
+    return `if [ -s ${quote(`${directory}/REF`)} ] && [ -s ${quote(`${directory}/REVISION`)} ]; then echo "kept $(cat ${quote(`${directory}/REVISION`)})"; else echo missing; fi`;
+}
+
+/** One web host of rollback's flip: where its web containers are, and how they are checked. */
+export interface WebHostFlip {
+    layout: AppLayout;
+    appName: string;
+    ref: string;
+    /** The runtime directories of the app's two web ports (uWSGI FIFOs and ready files). */
+    runtimes: string[];
+    reload: ReloadMode;
+    timeoutSeconds: number;
+    /** Per web port, the health URL of a container that publishes it (address: the host's private one). */
+    healthUrls: { port: number; url: string }[];
+    domain: string;
+}
+
+/**
+ * `berth rollback`'s flip on a web host: the code link to a kept release
+ * and uWSGI's reload, as the code path's switch does (switchReleaseAndReload),
+ * then a health request to every web container of the app that runs there.
+ */
+export function flipWebHost(flip: WebHostFlip): string {
+    return strictScript(
+        `( ${switchReleaseAndReload(flip.layout, flip.ref, { appName: flip.appName, runtimes: flip.runtimes }, flip.timeoutSeconds, flip.reload)} )`,
+        ...flip.healthUrls.flatMap(({ port, url }) => [
+            `if [ -n "$(${words("docker", "ps", "-q", "--filter", `label=berth.app=${flip.appName}`, "--filter", "label=berth.role=web", "--filter", `publish=${port}`)})" ]; then`,
+            `  ( ${waitForHttp(url, flip.domain, flip.timeoutSeconds)} )`,
+            "fi",
+        ]),
+    );
+}
+
+/**
+ * The flip on a host without the app's web containers: the code link, then
+ * each worker and beat container of the app restarted with its grace
+ * (restartRoleUnlessStartedAfterSwitch).
+ */
+export function flipBackgroundHost(layout: AppLayout, appName: string, ref: string, roles: ("worker" | "beat")[], graceSeconds: number): string {
+    return strictScript(
+        `( ${switchReleaseAndReload(layout, ref, undefined, graceSeconds)} )`,
+        ...roles.map((role) => `( ${restartRoleUnlessStartedAfterSwitch(appName, role, graceSeconds, layout.code)} )`),
+    );
+}
+
+/**
+ * What one host keeps of an app, one fact per line, for `berth releases`:
+ * `release <ref> <commit>` newest fetch first, `linked <ref>`, and
+ * `tag <tag> present|absent` in deploy order, oldest first.
+ */
+export function listKeptReleases(layout: AppLayout, repository: string): string {
+    const releases = `${layout.root}/releases`;
+    const tags = deployedTagsFile(layout);
+    return strictScript(
+        `if [ -d ${quote(releases)} ]; then`,
+        `  for ref in $(cd ${quote(releases)} && ls -1t -- */REF 2>/dev/null | sed 's,/REF$,,'); do`,
+        `    echo "release $ref $(cat ${quote(releases)}/"$ref"/REVISION 2>/dev/null || echo unknown)"`,
+        "  done",
+        "fi",
+        `if [ -L ${quote(layout.code)} ]; then echo "linked $(basename "$(readlink ${quote(layout.code)})")"; fi`,
+        `if [ -f ${quote(tags)} ]; then`,
+        "  while read -r tag; do",
+        `    if docker image inspect ${quote(`${repository}:`)}"$tag" >/dev/null 2>&1; then echo "tag $tag present"; else echo "tag $tag absent"; fi`,
+        `  done < ${quote(tags)}`,
+        "fi",
+    );
+}

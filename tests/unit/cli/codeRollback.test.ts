@@ -1,0 +1,48 @@
+import { validateConfig } from "../../../components/config";
+import { planCodeFlips } from "../../../cli/codeRollback";
+
+const spec = validateConfig({
+    hosts: [
+        { name: "web-1", address: "10.0.0.11", roles: ["web"] },
+        { name: "web-2", address: "10.0.0.12", roles: ["web", "worker"] },
+        { name: "worker-1", address: "10.0.0.13", roles: ["worker", "beat"] },
+        { name: "lb-1", address: "10.0.0.10", roles: ["loadbalancer"] },
+    ],
+    loadBalancer: { host: "lb-1" },
+    apps: [
+        {
+            name: "sample", domain: "sample.example.com", image: { repository: "registry.example.com/sample", tag: "v2" },
+            code: { repository: "https://git.example.com/sample.git", ref: "v1.1.0" }, webPort: 8001,
+            hosts: { web: ["web-1", "web-2"], worker: ["web-2", "worker-1"], beat: ["worker-1"] },
+        },
+        {
+            name: "baked", domain: "baked.example.com", image: { repository: "registry.example.com/baked", tag: "v7" }, webPort: 8101,
+            hosts: { web: ["web-1"], worker: ["worker-1"], beat: ["worker-1"] },
+        },
+    ],
+});
+const deployed = { sample: { tag: "v2", codeRef: "v1.1.0" }, baked: { tag: "v7" } };
+
+describe("rollback's direct code flip", () => {
+    it("flips web hosts in order, each with the worker and beat containers that run there, then the other hosts", () => {
+        const plan = planCodeFlips(deployed, { sample: { tag: "v2", codeRef: "v1.0.0" } }, spec.apps);
+        expect("flips" in plan && plan.flips.map((flip) => ({ app: flip.app.name, ref: flip.ref, hosts: flip.hosts }))).toEqual([{
+            app: "sample",
+            ref: "v1.0.0",
+            hosts: [
+                { host: "web-1", web: true, restart: [] },
+                { host: "web-2", web: true, restart: ["worker"] },
+                { host: "worker-1", web: false, restart: ["worker", "beat"] },
+            ],
+        }]);
+    });
+
+    it("leaves to a full deploy what a link flip cannot roll back, saying why", () => {
+        expect(planCodeFlips(deployed, { sample: { tag: "v1", codeRef: "v1.0.0" } }, spec.apps)).toEqual({ fullDeploy: "sample's image changes (v2 → v1)" });
+        expect(planCodeFlips(deployed, { baked: { tag: "v7" } }, spec.apps)).toEqual({ fullDeploy: "baked has no code volume (berth:apps[].code)" });
+        expect(planCodeFlips({ baked: { tag: "v7" } }, { sample: { tag: "v2", codeRef: "v1.0.0" } }, spec.apps)).toEqual({ fullDeploy: "sample is not deployed by this stack yet" });
+        expect(planCodeFlips(deployed, { sample: { tag: "v2", codeRef: "v1.1.0" } }, spec.apps)).toEqual({ fullDeploy: "no code ref changes" });
+        // One app that cannot flip sends the whole rollback through pulumi up: the hosts never sit half on each path.
+        expect(planCodeFlips(deployed, { sample: { tag: "v2", codeRef: "v1.0.0" }, baked: { tag: "v6" } }, spec.apps)).toEqual({ fullDeploy: "baked's image changes (v7 → v6)" });
+    });
+});
