@@ -3,10 +3,12 @@
 // the way Capistrano flips a symlink, before `pulumi up` records it.
 import { Stack } from "@pulumi/pulumi/automation";
 import { AppSpec, validateConfig, webPorts } from "../components/config";
+import { imageReference } from "../components/naming";
 import { hostAndPort } from "../components/render/address";
 import { appLayout, webRuntimeDirectory } from "../components/render/layout";
 import { flipBackgroundHost, flipWebHost, keptReleaseCheck } from "../components/shell/keptReleases";
 import { berthConfig, Releases } from "./releases";
+import { scriptsInSequence } from "../components/shell/quote";
 import { runOnHost } from "./remote";
 import { HostAccess, hostAccessByProvider, readStackState } from "./stackState";
 
@@ -118,7 +120,7 @@ export async function flipCode(flips: CodeFlip[], fleet: Fleet, log: (line: stri
             if (web && !address) {
                 throw new Error(`the stack's outputs give no private address for ${host}`);
             }
-            await onHost(host, [
+            await onHost(host, scriptsInSequence(
                 ...(web
                     ? [flipWebHost({
                           layout, appName: app.name, ref, reload: app.reload, timeoutSeconds: app.healthTimeoutSeconds, domain: app.domain,
@@ -127,8 +129,8 @@ export async function flipCode(flips: CodeFlip[], fleet: Fleet, log: (line: stri
                       })]
                     : []),
                 // After a web host's reload its link has moved already: this only restarts.
-                ...(restart.length > 0 || !web ? [flipBackgroundHost(layout, app.name, ref, restart, app.stopGraceSeconds)] : []),
-            ].map((script) => `( ${script} )`).join(" && "));
+                ...(restart.length > 0 || !web ? [flipBackgroundHost(layout, app.name, imageReference(app), ref, restart, app.stopGraceSeconds)] : []),
+            ));
             log(`${app.name} on ${host}: code on ${ref}${web ? ", reloaded and healthy" : ""}${restart.length > 0 ? `, ${restart.join(" and ")} restarted` : ""}`);
         };
         const webHosts = flip.hosts.filter((host) => host.web);

@@ -45,6 +45,9 @@ export interface CodeSpec {
     allowedBranches: string[];
 }
 
+export const RELEASE_WHEN = ["changed", "always"] as const;
+export type ReleaseWhen = (typeof RELEASE_WHEN)[number];
+
 export const SWAP_MODES = ["blue-green", "drain-first"] as const;
 export type SwapMode = (typeof SWAP_MODES)[number];
 
@@ -75,6 +78,13 @@ export interface AppSpec {
     hosts: AppHostsSpec;
     /** One-shot tasks run once per new tag or ref, before any web container is replaced. */
     release: string[];
+    /**
+     * `changed`: on a host where `migrate` or `collectstatic` last succeeded
+     * for the same image, it runs again only when the new commit changes its
+     * inputs (TASK_INPUTS); `always`: every release task with every new tag
+     * or ref. Default `changed`.
+     */
+    releaseWhen: ReleaseWhen;
     /** `touch`: --touch-reload; `chain`: --touch-chain-reload with lazy-apps. Default `touch`. */
     reload: ReloadMode;
     processes: number;

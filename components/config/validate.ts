@@ -11,7 +11,7 @@ import { ConfigReader, keyPath } from "./reader";
 import { formatHostKey, HOST_KEY_TYPES, parseHostKey } from "../ssh/hostKeys";
 import { NGINX_DIRECTORY } from "../render/layout";
 import { readSecrets } from "./secrets";
-import { AppSecrets, AppSpec, BerthSpec, CodeSpec, HostSpec, LoadBalancerSpec, RELOAD_MODES, Role, ROLES, SWAP_MODES, webPorts } from "./types";
+import { AppSecrets, AppSpec, BerthSpec, CodeSpec, HostSpec, LoadBalancerSpec, RELEASE_WHEN, RELOAD_MODES, Role, ROLES, SWAP_MODES, webPorts } from "./types";
 
 /** What references to a host need to know: listed (`berth:hosts`) or a droplet berth creates. */
 type KnownHost = Pick<HostSpec, "name" | "roles" | "sshPort">;
@@ -40,7 +40,7 @@ const TOP_LEVEL_KEYS = ["production", "sshKeyPath", "secrets", "hosts", "loadBal
 const HOST_KEYS = ["name", "address", "privateAddress", "sshPort", "sshUser", "roles", "hostKey"] as const;
 const LOAD_BALANCER_KEYS = ["host", "httpPort", "publicPort", "image"] as const;
 const APP_KEYS = [
-    "name", "domain", "image", "code", "webPort", "swap", "wsgiModule", "hosts", "release", "reload", "processes", "threads",
+    "name", "domain", "image", "code", "webPort", "swap", "wsgiModule", "hosts", "release", "releaseWhen", "reload", "processes", "threads",
     "healthPath", "healthTimeoutSeconds", "stopGraceSeconds", "keepReleases", "env", "memoryMb", "workerConcurrency", "user",
 ] as const;
 const PORT = { min: 1, max: 65535 };
@@ -347,6 +347,7 @@ function readApp(reader: ConfigReader, raw: Record<string, unknown>, path: strin
         wsgiModule,
         hosts: readAppHosts(reader, raw.hosts, `${path}.hosts`, hosts),
         release,
+        releaseWhen: reader.oneOf(raw.releaseWhen, `${path}.releaseWhen`, RELEASE_WHEN, "changed"),
         reload: reader.oneOf(raw.reload, `${path}.reload`, RELOAD_MODES, "touch"),
         processes: reader.integer(raw.processes, `${path}.processes`, 2, { min: 1, max: 64 }),
         threads: reader.integer(raw.threads, `${path}.threads`, 2, { min: 1, max: 64 }),

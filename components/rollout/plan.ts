@@ -1,5 +1,6 @@
 import { AppSpec } from "../config/types";
 import { imageReference } from "../naming";
+import { TASK_INPUTS } from "../shell/releaseTasks";
 
 /**
  * The ordered steps of one app's deploy, as berth wires them into the
@@ -12,6 +13,7 @@ export type RolloutStep =
     | { kind: "release"; host: string; tasks: string[] }
     | { kind: "static"; hosts: string[]; tasks: string[] }
     | { kind: "web"; host: string }
+    | { kind: "restart"; hosts: { host: string; roles: ("worker" | "beat")[] }[]; beside: string }
     | { kind: "worker"; hosts: string[] }
     | { kind: "beat"; host: string }
     | { kind: "prune"; hosts: string[] };
@@ -57,8 +59,9 @@ export function staticHosts(app: AppSpec): string[] {
 
 /**
  * Pulls everywhere first (the slowest part, done in parallel), then the code
- * checkout on every host, release tasks once, web hosts one by one, workers,
- * beat, and once all of that succeeded, the prune of old releases.
+ * checkout on every host, release tasks once, web hosts one by one (the code
+ * path's worker and beat restarts beside the last), workers, beat, and once
+ * all of that succeeded, the prune of old releases.
  */
 export function planRollout(app: AppSpec): RolloutStep[] {
     const hosts = appHosts(app);
@@ -72,9 +75,14 @@ export function planRollout(app: AppSpec): RolloutStep[] {
     if (staticTasks(app).length > 0) {
         steps.push({ kind: "static", hosts: staticHosts(app), tasks: staticTasks(app) });
     }
-    for (const host of app.hosts.web) {
+    const restarts = codeRestarts(app);
+    app.hosts.web.forEach((host, index) => {
+        if (index === app.hosts.web.length - 1 && restarts.length > 0) {
+            // They serve no requests: the code path restarts them while the last web host reloads.
+            steps.push({ kind: "restart", hosts: restarts, beside: host });
+        }
         steps.push({ kind: "web", host });
-    }
+    });
     if (app.hosts.worker.length > 0) {
         steps.push({ kind: "worker", hosts: app.hosts.worker });
     }
@@ -85,10 +93,33 @@ export function planRollout(app: AppSpec): RolloutStep[] {
     return steps;
 }
 
+/**
+ * The code path's worker and beat restarts, per host: an app whose code
+ * lives in the image has none (its image changes replace the containers).
+ */
+function codeRestarts(app: AppSpec): { host: string; roles: ("worker" | "beat")[] }[] {
+    if (!app.code) {
+        return [];
+    }
+    return unique([...app.hosts.worker, ...app.hosts.beat]).map((host) => ({
+        host,
+        roles: [...(app.hosts.worker.includes(host) ? ["worker" as const] : []), ...(app.hosts.beat.includes(host) ? ["beat" as const] : [])],
+    }));
+}
+
+/**
+ * The steps each path runs, as people read them: an image change replaces
+ * containers (the restart steps find nothing to restart), a code change
+ * restarts workers and beat (their containers stay).
+ */
+function runsOnPath(step: RolloutStep, path: "image" | "code"): boolean {
+    return path === "image" ? step.kind !== "restart" : step.kind !== "pull" && step.kind !== "worker" && step.kind !== "beat";
+}
+
 /** One line per step, numbered: the plan as people read it in previews. */
 export function describeRollout(app: AppSpec, path: "image" | "code"): string[] {
     return planRollout(app)
-        .filter((step) => path === "image" || step.kind !== "pull")
+        .filter((step) => runsOnPath(step, path))
         .map((step, index) => `${index + 1}. ${describeStep(step, app, path)}`);
 }
 
@@ -100,9 +131,9 @@ function describeStep(step: RolloutStep, app: AppSpec, path: "image" | "code"): 
         case "checkout":
             return `check out ${app.code!.ref} into the host volume on ${step.hosts.join(", ")}`;
         case "release":
-            return `run ${step.tasks.join(", ")} once on ${step.host}`;
+            return `run ${step.tasks.join(", ")} once on ${step.host}${parenthesized(whenChanged(app, step.tasks, path))}`;
         case "static":
-            return `run ${step.tasks.join(", ")} on ${step.hosts.join(", ")}, where uWSGI serves the static files to nginx and the app reads them (in parallel, alongside the release tasks)`;
+            return `run ${step.tasks.join(", ")} on ${step.hosts.join(", ")}, where uWSGI serves the static files to nginx and the app reads them (${["in parallel, alongside the release tasks", ...whenChanged(app, step.tasks, path)].join("; ")})`;
         case "web":
             if (path === "code") {
                 return `web on ${step.host}: switch the code to ${app.code!.ref}, touch the uWSGI ini, wait until healthy`;
@@ -110,15 +141,29 @@ function describeStep(step: RolloutStep, app: AppSpec, path: "image" | "code"): 
             return app.swap === "drain-first"
                 ? `web on ${step.host}: drain from nginx, stop the old container, start ${app.image.tag}, wait until healthy, undrain`
                 : `web on ${step.host}: start ${app.image.tag} beside the old container on the other port, wait until healthy, point nginx at it, stop the old one (capacity kept)`;
+        case "restart":
+            return step.hosts.map(({ host, roles }) => `restart celery ${roles.join(" and ")} on ${host}`).join(", ") +
+                ` (warm shutdown; alongside ${step.beside}'s reload: they serve no requests)`;
         case "worker":
-            return path === "image"
-                ? `replace celery workers on ${step.hosts.join(", ")} (the new beside the old, then the old one's warm shutdown)`
-                : `restart celery workers on ${step.hosts.join(", ")} (warm shutdown)`;
+            return `replace celery workers on ${step.hosts.join(", ")} (the new beside the old, then the old one's warm shutdown)`;
         case "beat":
-            return `${path === "image" ? "replace" : "restart"} celery beat on ${step.host} (stop first: never two beats)`;
+            return `replace celery beat on ${step.host} (stop first: never two beats)`;
         case "prune":
             return `keep the last ${app.keepReleases} ${app.code ? "code releases and image tags" : "image tags"} on ${step.hosts.join(", ")}, prune older ones (never the deployed or the previous one)`;
     }
+}
+
+/** On the code path with `releaseWhen: changed`: which tasks run only if their inputs changed, and what those are. */
+function whenChanged(app: AppSpec, tasks: string[], path: "image" | "code"): string[] {
+    const conditional = tasks.filter((task) => TASK_INPUTS[task.split(" ")[0]]);
+    if (path !== "code" || app.releaseWhen !== "changed" || conditional.length === 0) {
+        return [];
+    }
+    return [...conditional.map((task) => `${task} only if ${TASK_INPUTS[task.split(" ")[0]].changed} changed since it last ran there`), "releaseWhen: always runs it every time"];
+}
+
+function parenthesized(parts: string[]): string {
+    return parts.length > 0 ? ` (${parts.join("; ")})` : "";
 }
 
 function unique(names: string[]): string[] {

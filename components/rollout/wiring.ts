@@ -12,11 +12,12 @@ import { AppLayout, webRuntimeDirectory } from "../render/layout";
 import { rolloutNames } from "./names";
 import { planRollout } from "./plan";
 import { pruneKeptReleases } from "../shell/prune";
+import { runWhenInputsChanged } from "../shell/releaseTasks";
 import {
-    appVolumes, ContainersToStop, releaseDirectory, removeContainerNotStartedByBerth, restartUnlessStartedAfterSwitch,
+    appVolumes, ContainersToStop, releaseDirectory, removeContainerNotStartedByBerth, restartRoleUnlessStartedAfterSwitch,
     runOneShotTask, stopContainers, switchReleaseAndReload, waitForHttp,
 } from "../shell/commands";
-import { chain } from "../shell/quote";
+import { scriptsInSequence } from "../shell/quote";
 
 export interface RolloutArgs {
     name: string;
@@ -57,6 +58,7 @@ export function createRollout(args: RolloutArgs): RolloutResources {
     const releaseTasks: pulumi.Resource[] = [];
     let previous: pulumi.Resource[] = [...prepared, ...args.drainAfter, args.loadBalancer.started];
     const switched = new Map<string, command.remote.Command>();
+    const restarts: command.remote.Command[] = [];
 
     for (const step of planRollout(app)) {
         switch (step.kind) {
@@ -79,13 +81,19 @@ export function createRollout(args: RolloutArgs): RolloutResources {
                 previous = [web.done];
                 break;
             }
+            case "restart":
+                // Beside the last web host: both wait for the one before it (or the release tasks).
+                restarts.push(...step.hosts.flatMap(({ host, roles }) => roles.map((role) => codeRestartStep(args, role, host, switched, [...previous, ...releaseTasks]))));
+                break;
             case "worker": {
+                previous = [...previous, ...restarts];
                 const workers = step.hosts.map((hostName) => backgroundContainer(args, "worker", hostName, switched, [...previous, ...releaseTasks]));
                 result.workers.push(...workers.map((worker) => worker.container));
                 previous = workers.flatMap((worker) => worker.done);
                 break;
             }
             case "beat": {
+                previous = [...previous, ...restarts];
                 const beat = backgroundContainer(args, "beat", step.host, switched, [...previous, ...releaseTasks]);
                 result.beat = beat.container;
                 previous = beat.done;
@@ -178,10 +186,17 @@ function webHostSwap(
     return { container, port, done };
 }
 
+/**
+ * The release tasks of one host, one after another. With `releaseWhen:
+ * changed`, on the code path migrate and collectstatic run only when the
+ * new commit changed their inputs (runWhenInputsChanged).
+ */
 function releaseCommand(args: RolloutArgs, tasks: string[], host: Host): string {
     const { app, layout } = args;
-    return chain(
-        ...tasks.map((task) =>
+    const whenNeeded = (task: string, run: string) =>
+        app.code && app.releaseWhen === "changed" ? runWhenInputsChanged(layout, task, app.code.ref, imageReference(app), run) : run;
+    return scriptsInSequence(
+        ...tasks.map((task) => whenNeeded(task,
             runOneShotTask({
                 containerName: containerNames.release(app.name, task),
                 image: imageReference(app),
@@ -193,7 +208,7 @@ function releaseCommand(args: RolloutArgs, tasks: string[], host: Host): string 
                     ...(app.code ? { BERTH_CODE_DIR: releaseDirectory(layout, app.code.ref) } : {}),
                 },
                 task,
-            }),
+            })),
         ),
     );
 }
@@ -379,9 +394,10 @@ function containerBase(args: RolloutArgs, host: Host, role: "web" | "worker" | "
 }
 
 /**
- * A worker or beat container, and on the code path its restart after the
- * code switch. A new worker starts beside the old one, which then gets its
- * warm shutdown; beat's old container is deleted before the new one starts.
+ * A worker or beat container. A new worker starts beside the old one, which
+ * then gets its warm shutdown; beat's old container is deleted before the
+ * new one starts. On a host without web containers, the code switch comes
+ * first (made by the code path's restart step, or here).
  */
 function backgroundContainer(
     args: RolloutArgs,
@@ -391,13 +407,7 @@ function backgroundContainer(
     previous: pulumi.Resource[],
 ): { container: docker.Container; done: pulumi.Resource[] } {
     const files = args.filesByHost.get(hostName)!;
-    let codeSwitch = switched.get(hostName);
-    if (!codeSwitch) {
-        codeSwitch = codeSwitchStep(args, files, previous);
-        if (codeSwitch) {
-            switched.set(hostName, codeSwitch);
-        }
-    }
+    const codeSwitch = hostCodeSwitch(args, files, switched, previous);
     const before = [...previous, ...(codeSwitch ? [codeSwitch] : [])];
     const container = new docker.Container(rolloutNames(args.name).container(role, hostName), {
         ...containerBase(args, files.host, role),
@@ -408,13 +418,40 @@ function backgroundContainer(
     const started: pulumi.Resource = role === "beat"
         ? container
         : stopStep(args, files.host, "worker", "retire", [container], container.id.apply((id) => ({ allOfRole: true, keepId: id, publishing: [], ...oldNames(args.app, "worker") })), [container.id]);
-    if (!args.app.code) {
-        return { container, done: [started] };
-    }
-    const restart = new command.remote.Command(rolloutNames(args.name).restart(role, hostName), {
+    return { container, done: [started] };
+}
+
+/**
+ * The code path's restart of the app's worker or beat containers on one
+ * host, after its code switch, with the grace of a warm shutdown. It finds
+ * them by their labels, so it needs nothing of the container resources and
+ * runs beside the last web host's reload. A container on another image
+ * than the app's is left alone: this deploy replaces it, on the new code.
+ */
+function codeRestartStep(
+    args: RolloutArgs,
+    role: "worker" | "beat",
+    hostName: string,
+    switched: Map<string, command.remote.Command>,
+    previous: pulumi.Resource[],
+): command.remote.Command {
+    const files = args.filesByHost.get(hostName)!;
+    const codeSwitch = hostCodeSwitch(args, files, switched, previous);
+    return new command.remote.Command(rolloutNames(args.name).restart(role, hostName), {
         connection: files.host.connection,
-        create: container.name.apply((name) => restartUnlessStartedAfterSwitch(name, args.app.stopGraceSeconds, args.layout.code)),
-        triggers: [args.app.code.ref],
-    }, { parent: args.parent, dependsOn: [started] });
-    return { container, done: [restart] };
+        create: restartRoleUnlessStartedAfterSwitch(args.app.name, role, args.app.stopGraceSeconds, args.layout.code, imageReference(args.app)),
+        triggers: [args.app.code?.ref ?? ""],
+    }, { parent: args.parent, dependsOn: [...previous, ...(codeSwitch ? [codeSwitch] : [])] });
+}
+
+/** The host's code switch: the one made already (a web host's, or a restart's), or a new one after `previous`. */
+function hostCodeSwitch(args: RolloutArgs, files: PreparedHost, switched: Map<string, command.remote.Command>, previous: pulumi.Resource[]): command.remote.Command | undefined {
+    let codeSwitch = switched.get(files.host.hostName);
+    if (!codeSwitch) {
+        codeSwitch = codeSwitchStep(args, files, previous);
+        if (codeSwitch) {
+            switched.set(files.host.hostName, codeSwitch);
+        }
+    }
+    return codeSwitch;
 }

@@ -250,36 +250,30 @@ function volumeFlags(volumes: AppVolume[]): string[] {
 }
 
 /**
- * The code path's restart of a worker or beat container, giving it
- * `graceSeconds` to finish its work (celery's warm shutdown). A container
- * started after the code link last moved already runs that release (it was
- * just created, as on a first deploy or an image change): it is left alone,
- * which also spares a process that is still starting up the full grace.
+ * The code path's restart of the app's running worker or beat containers
+ * on the host, giving each `graceSeconds` to finish its work (celery's warm
+ * shutdown). A container started after the code link last moved already
+ * runs that release (it was just created, or restarted by a rollback's
+ * flip): it is left alone, which also spares a process that is still
+ * starting up the full grace. So is one on another image than `image`: the
+ * deploy replaces it, and the new one starts on the new code.
  */
-export function restartUnlessStartedAfterSwitch(name: string, graceSeconds: number, codeLink: string): string {
-    return strictScript(`name=${quote(name)}`, ...restartNamedUnlessStartedAfterSwitch(graceSeconds, codeLink));
-}
-
-/** restartUnlessStartedAfterSwitch for every running container of the app's role on the host (rollback's flip finds them by label). */
-export function restartRoleUnlessStartedAfterSwitch(appName: string, role: "worker" | "beat", graceSeconds: number, codeLink: string): string {
+export function restartRoleUnlessStartedAfterSwitch(appName: string, role: "worker" | "beat", graceSeconds: number, codeLink: string, image: string): string {
     return strictScript(
         `for name in $(${words("docker", "ps", "--format", "{{.Names}}", "--filter", `label=berth.app=${appName}`, "--filter", `label=berth.role=${role}`)}); do`,
-        ...restartNamedUnlessStartedAfterSwitch(graceSeconds, codeLink).map((line) => `  ${line}`),
+        `  if [ "$(docker inspect -f '{{.Config.Image}}' "$name")" != ${quote(image)} ]; then`,
+        `    echo "$name runs another image: the deploy replaces it"`,
+        "    continue",
+        "  fi",
+        `  started=$(date -d "$(docker inspect -f '{{.State.StartedAt}}' "$name")" +%s.%N)`,
+        `  switched=$(${words("stat", "-c", "%.9Y", codeLink)})`,
+        `  if awk -v started="$started" -v switched="$switched" 'BEGIN { exit !(started > switched) }'; then`,
+        `    echo "$name started after the code switch: it already runs this release"`,
+        "  else",
+        `    docker restart --time ${graceSeconds} "$name"`,
+        "  fi",
         "done",
     );
-}
-
-/** The restart of the container named in `$name` (see restartUnlessStartedAfterSwitch). */
-function restartNamedUnlessStartedAfterSwitch(graceSeconds: number, codeLink: string): string[] {
-    return [
-        `started=$(date -d "$(docker inspect -f '{{.State.StartedAt}}' "$name")" +%s.%N)`,
-        `switched=$(${words("stat", "-c", "%.9Y", codeLink)})`,
-        `if awk -v started="$started" -v switched="$switched" 'BEGIN { exit !(started > switched) }'; then`,
-        `  echo "$name started after the code switch: it already runs this release"`,
-        "else",
-        `  docker restart --time ${graceSeconds} "$name"`,
-        "fi",
-    ];
 }
 
 /** Which containers `stopContainers` stops, on one host. */

@@ -2,7 +2,7 @@ import { ReloadMode } from "../config/types";
 import { AppLayout } from "../render/layout";
 import { releaseDirectory, restartRoleUnlessStartedAfterSwitch, switchReleaseAndReload, waitForHttp } from "./commands";
 import { deployedTagsFile } from "./prune";
-import { quote, strictScript, words } from "./quote";
+import { quote, scriptsInSequence, strictScript, words } from "./quote";
 
 /**
  * Prints `kept <commit>` when the host keeps the ref's release (fetched
@@ -34,13 +34,14 @@ export interface WebHostFlip {
  * then a health request to every web container of the app that runs there.
  */
 export function flipWebHost(flip: WebHostFlip): string {
-    return strictScript(
-        `( ${switchReleaseAndReload(flip.layout, flip.ref, { appName: flip.appName, runtimes: flip.runtimes }, flip.timeoutSeconds, flip.reload)} )`,
-        ...flip.healthUrls.flatMap(({ port, url }) => [
+    return scriptsInSequence(
+        switchReleaseAndReload(flip.layout, flip.ref, { appName: flip.appName, runtimes: flip.runtimes }, flip.timeoutSeconds, flip.reload),
+        ...flip.healthUrls.map(({ port, url }) => strictScript(
+            // (A subshell's `set -e` holds in an if's branch, unlike in its condition.)
             `if [ -n "$(${words("docker", "ps", "-q", "--filter", `label=berth.app=${flip.appName}`, "--filter", "label=berth.role=web", "--filter", `publish=${port}`)})" ]; then`,
             `  ( ${waitForHttp(url, flip.domain, flip.timeoutSeconds)} )`,
             "fi",
-        ]),
+        )),
     );
 }
 
@@ -49,10 +50,10 @@ export function flipWebHost(flip: WebHostFlip): string {
  * each worker and beat container of the app restarted with its grace
  * (restartRoleUnlessStartedAfterSwitch).
  */
-export function flipBackgroundHost(layout: AppLayout, appName: string, ref: string, roles: ("worker" | "beat")[], graceSeconds: number): string {
-    return strictScript(
-        `( ${switchReleaseAndReload(layout, ref, undefined, graceSeconds)} )`,
-        ...roles.map((role) => `( ${restartRoleUnlessStartedAfterSwitch(appName, role, graceSeconds, layout.code)} )`),
+export function flipBackgroundHost(layout: AppLayout, appName: string, image: string, ref: string, roles: ("worker" | "beat")[], graceSeconds: number): string {
+    return scriptsInSequence(
+        switchReleaseAndReload(layout, ref, undefined, graceSeconds),
+        ...roles.map((role) => restartRoleUnlessStartedAfterSwitch(appName, role, graceSeconds, layout.code, image)),
     );
 }
 

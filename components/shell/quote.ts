@@ -27,3 +27,13 @@ export function chain(...commands: string[]): string {
 export function strictScript(...commands: string[]): string {
     return ["set -eu", ...commands].join("\n");
 }
+
+/**
+ * Scripts (strictScript's) one after another, each in its own subshell on
+ * its own line, stopping at the first that fails. Never `chain` them: in
+ * `( script ) && next` bash ignores the script's own `set -e`, so a failing
+ * line inside it would go unnoticed.
+ */
+export function scriptsInSequence(...scripts: string[]): string {
+    return strictScript(...scripts.map((script) => `( ${script} )`));
+}

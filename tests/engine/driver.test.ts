@@ -206,13 +206,17 @@ describe("failed, interrupted and rolled-back deploys in the lab", () => {
             "deploy succeeded",
             "rollback succeeded",
             "deploy succeeded",
+            "deploy succeeded",
+            "rollback succeeded",
             "rollback succeeded",
             "deploy rolled back",
             "rollback succeeded",
             "deploy succeeded",
             "deploy succeeded",
         ]);
-        expect(entries[5]).toMatchObject({ from: { sample: { tag: "v2" } }, to: { sample: { tag: "v3" } }, restored: { sample: { tag: "v2" } } });
+        // The code-only rollback (the direct flip, then its pulumi up) is one run.
+        expect(entries[5]).toMatchObject({ command: "rollback", from: { sample: { codeRef: "v1.1.0" } }, to: { sample: { codeRef: "v1.0.0" } } });
+        expect(entries[7]).toMatchObject({ from: { sample: { tag: "v2" } }, to: { sample: { tag: "v3" } }, restored: { sample: { tag: "v2" } } });
         expect(entries.every((entry) => entry.actor.length > 0 && !Number.isNaN(Date.parse(entry.at)))).toBe(true);
     });
 });

@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { appLayout, AppLayout } from "../../components/render/layout";
 import { renderEnvFile } from "../../components/render/envFile";
 import { renderUwsgiIni } from "../../components/render/uwsgi";
-import { fetchRelease, prepareAppRoot, releaseDirectory, restartUnlessStartedAfterSwitch, switchReleaseAndReload } from "../../components/shell/commands";
+import { fetchRelease, prepareAppRoot, releaseDirectory, restartRoleUnlessStartedAfterSwitch, switchReleaseAndReload } from "../../components/shell/commands";
 import { buildImage, removeContainers, removeImages } from "./support/docker";
 import { containerLogs, createNetwork, Exit, inspectContainer, removeNetworks, runForExit, waitFor, waitUntilHealthy } from "./support/containers";
 import { httpRequest } from "./support/http";
@@ -228,7 +228,8 @@ describe("the sample app under the image contract", () => {
             "--publish", `127.0.0.1:${webPort}:8000`,
             "--health-cmd", healthCommand, "--health-interval", "1s", "--health-timeout", "3s", "--health-retries", "3",
         ]);
-        await startContainer(names.worker, "worker-1", "worker");
+        // Labelled as berth labels them: the code path's restart finds the worker by them.
+        await startContainer(names.worker, "worker-1", "worker", ["--label", `berth.app=${names.network}`, "--label", "berth.role=worker"]);
         await startContainer(names.beat, "worker-1", "beat");
         // Docker's own health check, run inside the container, passes.
         await waitUntilHealthy(names.web, 90_000);
@@ -305,10 +306,13 @@ describe("the sample app under the image contract", () => {
         // The worker started before the switch runs the old code: it is restarted (warm
         // shutdown). Right after, it started after the switch: left alone.
         const workerStarted = await inspectContainer(names.worker, "{{.State.StartedAt}}");
-        await hostScript(restartUnlessStartedAfterSwitch(names.worker, 30, layout.code));
+        const restartWorkers = restartRoleUnlessStartedAfterSwitch(names.network, "worker", 30, layout.code, images.sample);
+        await hostScript(restartWorkers);
         const restartedAt = await inspectContainer(names.worker, "{{.State.StartedAt}}");
         expect(restartedAt).not.toBe(workerStarted);
-        expect(await hostScript(restartUnlessStartedAfterSwitch(names.worker, 30, layout.code))).toContain("already runs this release");
+        expect(await hostScript(restartWorkers)).toContain("already runs this release");
+        // One on another image is the deploy's to replace: not restarted.
+        expect(await hostScript(restartRoleUnlessStartedAfterSwitch(names.network, "worker", 30, layout.code, images.broken))).toContain("runs another image");
         expect(await inspectContainer(names.worker, "{{.State.StartedAt}}")).toBe(restartedAt);
     }, 90_000);
 

@@ -186,9 +186,13 @@ describe("the berth program under mocks", () => {
         const chain = [
             "sample-code-web-1", "sample-web-clear-web-1", "sample-web-web-1", "sample-healthy-web-1", "sample-undrain-web-1", "sample-web-retire-web-1",
             "sample-code-web-2", "sample-web-clear-web-2", "sample-web-web-2", "sample-healthy-web-2", "sample-undrain-web-2", "sample-web-retire-web-2",
-            "sample-code-worker-1", "sample-worker-worker-1", "sample-worker-retire-worker-1", "sample-worker-restart-worker-1", "sample-beat-adopt-worker-1", "sample-beat-worker-1",
+            "sample-worker-worker-1", "sample-worker-retire-worker-1", "sample-beat-adopt-worker-1", "sample-beat-worker-1",
             "nginx-config",
         ];
+        // The code path's switch and restarts on worker-1 run beside web-2's swap, before the new worker.
+        for (const step of ["sample-code-worker-1", "sample-worker-restart-worker-1", "sample-beat-restart-worker-1"]) {
+            expect([step, lab.waitsFor(step, "sample-web-retire-web-1"), lab.waitsFor(step, "sample-code-web-2"), lab.waitsFor("sample-worker-worker-1", step)]).toEqual([step, true, false, true]);
+        }
         for (let index = 1; index < chain.length; index++) {
             expect([chain[index], lab.waitsFor(chain[index], chain[index - 1])]).toEqual([chain[index], true]);
         }
@@ -362,14 +366,15 @@ describe("the wired order is the rollout plan's", () => {
                 return step.hosts.map((host) => names.staticFiles(host));
             case "web":
                 return [names.codeSwitch(step.host), ...containerReplacementSteps(spec.name, "web", step.host, spec.swap)];
-            case "worker":
-                return step.hosts.flatMap((host) => [
+            case "restart":
+                return step.hosts.flatMap(({ host, roles }) => [
                     ...(spec.hosts.web.includes(host) ? [] : [names.codeSwitch(host)]),
-                    ...containerReplacementSteps(spec.name, "worker", host),
-                    names.restart("worker", host),
+                    ...roles.map((role) => names.restart(role, host)),
                 ]);
+            case "worker":
+                return step.hosts.flatMap((host) => containerReplacementSteps(spec.name, "worker", host));
             case "beat":
-                return [...containerReplacementSteps(spec.name, "beat", step.host), names.restart("beat", step.host)];
+                return containerReplacementSteps(spec.name, "beat", step.host);
             case "prune":
                 return step.hosts.map((host) => names.prune(host));
         }
@@ -386,13 +391,14 @@ describe("the wired order is the rollout plan's", () => {
             const config = labConfig(overrides);
             const program = await deploy(config);
             const spec = validateConfig(Object.fromEntries(Object.entries(config).map(([key, value]) => [key.replace(/^berth:/, ""), value]))).apps[0];
-            // Pulls and checkouts run side by side, and so do release and static tasks: a stage each.
-            const stageOf = (kind: RolloutStep["kind"]) => (kind === "pull" || kind === "checkout" ? "prepare" : kind === "release" || kind === "static" ? "release" : kind);
+            // Pulls and checkouts run side by side, and so do release and static tasks: a stage each;
+            // the code path's restarts run beside the last web host.
+            const stageOf = (kind: RolloutStep["kind"]) => (kind === "pull" || kind === "checkout" ? "prepare" : kind === "release" || kind === "static" ? "release" : kind === "restart" ? "beside" : kind);
             const stages: string[][] = [];
             let lastStage = "";
             for (const step of planRollout(spec)) {
                 const resources = stepResources(spec, step);
-                if (stageOf(step.kind) === lastStage && (lastStage === "prepare" || lastStage === "release")) {
+                if ((stageOf(step.kind) === lastStage && (lastStage === "prepare" || lastStage === "release")) || lastStage === "beside") {
                     stages[stages.length - 1].push(...resources);
                 } else {
                     stages.push(resources);
@@ -416,6 +422,16 @@ describe("the wired order is the rollout plan's", () => {
             const web1 = stepResources(spec, { kind: "web", host: "web-1" });
             for (let index = 1; index < web1.length; index++) {
                 expect([web1[index], program.waitsFor(web1[index], web1[index - 1])]).toEqual([web1[index], true]);
+            }
+            // The code path's restarts run beside the last web host: they wait for none of its steps.
+            const restart = planRollout(spec).find((step) => step.kind === "restart");
+            expect(restart?.kind).toBe("restart");
+            if (restart?.kind === "restart") {
+                for (const restartStep of stepResources(spec, restart)) {
+                    for (const webStep of stepResources(spec, { kind: "web", host: restart.beside })) {
+                        expect([restartStep, webStep, program.waitsFor(restartStep, webStep)]).toEqual([restartStep, webStep, false]);
+                    }
+                }
             }
             // nginx's whole config after every step of the rollout.
             expect(program.waitsFor("nginx-config", stages[stages.length - 1][stages[stages.length - 1].length - 1])).toBe(true);

@@ -206,6 +206,7 @@ const outOfRange: Case[] = [
     ["65 threads", (c) => { app(c).threads = 65; }, "berth:apps[0].threads", /^must be an integer from 1 to 64/],
     ["a one-second health timeout", (c) => { app(c).healthTimeoutSeconds = 1; }, "berth:apps[0].healthTimeoutSeconds", /^must be an integer from 5 to 600/],
     ["a stop grace above ten minutes", (c) => { app(c).stopGraceSeconds = 601; }, "berth:apps[0].stopGraceSeconds", /^must be an integer from 0 to 600/],
+    ["release tasks run on a whim", (c) => { app(c).releaseWhen = "sometimes"; }, "berth:apps[0].releaseWhen", /^must be one of changed, always/],
     ["keeping only the deployed release (no rollback left)", (c) => { app(c).keepReleases = 1; }, "berth:apps[0].keepReleases", /^must be an integer from 2 to 100/],
     ["a count of releases to keep as text", (c) => { app(c).keepReleases = "5; rm -rf /"; }, "berth:apps[0].keepReleases", /^must be an integer from 2 to 100/],
     ["32 MiB of memory", (c) => { app(c).memoryMb = 32; }, "berth:apps[0].memoryMb", /^must be an integer from 64 to 65536/],

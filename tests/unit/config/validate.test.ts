@@ -38,6 +38,7 @@ describe("validateConfig", () => {
             wsgiModule: "antisocial.wsgi:application",
             hosts: { web: ["web-1", "web-2"], worker: ["worker-1"], beat: ["worker-1"] },
             release: ["migrate", "collectstatic"],
+            releaseWhen: "changed",
             reload: "touch",
             processes: 2,
             threads: 2,
@@ -137,7 +138,7 @@ describe("validateConfig", () => {
         (raw.hosts as Record<string, unknown>[])[0].role = "web";
         expect(problemsOf(raw)).toEqual([
             "berth:hosts[0].role: is not a known setting; allowed: name, address, privateAddress, sshPort, sshUser, roles, hostKey",
-            "berth:apps[0].webport: is not a known setting; allowed: name, domain, image, code, webPort, swap, wsgiModule, hosts, release, reload, processes, threads, healthPath, healthTimeoutSeconds, stopGraceSeconds, keepReleases, env, memoryMb, workerConcurrency, user",
+            "berth:apps[0].webport: is not a known setting; allowed: name, domain, image, code, webPort, swap, wsgiModule, hosts, release, releaseWhen, reload, processes, threads, healthPath, healthTimeoutSeconds, stopGraceSeconds, keepReleases, env, memoryMb, workerConcurrency, user",
         ]);
     });
 

@@ -23,8 +23,15 @@ describe("the rollout plan", () => {
         expect(appHosts({ ...app, release: ["migrate"] })).toEqual(["web-1", "web-2", "worker-1"]);
     });
 
+    it("runs every release task on the code path with releaseWhen: always", () => {
+        expect(describeRollout({ ...app, releaseWhen: "always" }, "code").slice(1, 3)).toEqual([
+            "2. run migrate, compress once on web-1",
+            "3. run collectstatic on web-1, web-2, where uWSGI serves the static files to nginx and the app reads them (in parallel, alongside the release tasks)",
+        ]);
+    });
+
     it("orders an image rollout: pull, checkout, release once, web host by host, workers, beat, prune", () => {
-        expect(planRollout(app).map((step) => step.kind)).toEqual(["pull", "checkout", "release", "static", "web", "web", "worker", "beat", "prune"]);
+        expect(planRollout(app).map((step) => step.kind)).toEqual(["pull", "checkout", "release", "static", "web", "restart", "web", "worker", "beat", "prune"]);
         expect(describeRollout(app, "image")).toEqual([
             "1. pull registry.example.com/antisocial:build-42 on web-1, web-2, worker-1 (in parallel)",
             "2. check out v3.1.0 into the host volume on web-1, web-2, worker-1",
@@ -38,16 +45,16 @@ describe("the rollout plan", () => {
         ]);
     });
 
-    it("describes the code path without pulls or replacements", () => {
+    it("describes the code path without pulls or replacements, workers and beat restarting beside the last web host", () => {
         expect(describeRollout(app, "code")).toEqual([
             "1. check out v3.1.0 into the host volume on web-1, web-2, worker-1",
-            "2. run migrate, compress once on web-1",
-            "3. run collectstatic on web-1, web-2, where uWSGI serves the static files to nginx and the app reads them (in parallel, alongside the release tasks)",
+            "2. run migrate, compress once on web-1 (migrate only if a migration or settings file changed since it last ran there; releaseWhen: always runs it every time)",
+            "3. run collectstatic on web-1, web-2, where uWSGI serves the static files to nginx and the app reads them " +
+                "(in parallel, alongside the release tasks; collectstatic only if a non-Python file or a settings file changed since it last ran there; releaseWhen: always runs it every time)",
             "4. web on web-1: switch the code to v3.1.0, touch the uWSGI ini, wait until healthy",
-            "5. web on web-2: switch the code to v3.1.0, touch the uWSGI ini, wait until healthy",
-            "6. restart celery workers on worker-1 (warm shutdown)",
-            "7. restart celery beat on worker-1 (stop first: never two beats)",
-            "8. keep the last 5 code releases and image tags on web-1, web-2, worker-1, prune older ones (never the deployed or the previous one)",
+            "5. restart celery worker and beat on worker-1 (warm shutdown; alongside web-2's reload: they serve no requests)",
+            "6. web on web-2: switch the code to v3.1.0, touch the uWSGI ini, wait until healthy",
+            "7. keep the last 5 code releases and image tags on web-1, web-2, worker-1, prune older ones (never the deployed or the previous one)",
         ]);
     });
 });

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { appLayout } from "../../../components/render/layout";
 import {
     fetchRelease, gitRevision, installEnvFile, installFileFromStdin, installNginxConf, prepareAppRoot, releaseDirectory,
-    restartRoleUnlessStartedAfterSwitch, restartUnlessStartedAfterSwitch, runOneShotTask, switchedRevisionFile, switchReleaseAndReload, waitForHttp,
+    restartRoleUnlessStartedAfterSwitch, runOneShotTask, switchedRevisionFile, switchReleaseAndReload, waitForHttp,
 } from "../../../components/shell/commands";
 import { temporaryDirectory } from "../../support/files";
 
@@ -105,23 +105,22 @@ describe("command builders", () => {
     });
 
     it("restarts a worker with a grace period unless it started after the code switch", () => {
-        expect(restartUnlessStartedAfterSwitch("antisocial-worker", 30, layout.code)).toBe([
+        expect(restartRoleUnlessStartedAfterSwitch("antisocial", "worker", 30, layout.code, "127.0.0.1:5000/antisocial:v2")).toBe([
             "set -eu",
-            "name=antisocial-worker",
-            "started=$(date -d \"$(docker inspect -f '{{.State.StartedAt}}' \"$name\")\" +%s.%N)",
-            "switched=$(stat -c %.9Y /srv/berth/antisocial/code)",
-            "if awk -v started=\"$started\" -v switched=\"$switched\" 'BEGIN { exit !(started > switched) }'; then",
-            "  echo \"$name started after the code switch: it already runs this release\"",
-            "else",
-            "  docker restart --time 30 \"$name\"",
-            "fi",
-        ].join("\n"));
-        // Rollback's flip restarts every container of the role it finds on the host.
-        expect(restartRoleUnlessStartedAfterSwitch("antisocial", "beat", 10, layout.code).split("\n").slice(0, 3)).toEqual([
-            "set -eu",
-            "for name in $(docker ps --format '{{.Names}}' --filter label=berth.app=antisocial --filter label=berth.role=beat); do",
+            "for name in $(docker ps --format '{{.Names}}' --filter label=berth.app=antisocial --filter label=berth.role=worker); do",
+            "  if [ \"$(docker inspect -f '{{.Config.Image}}' \"$name\")\" != 127.0.0.1:5000/antisocial:v2 ]; then",
+            "    echo \"$name runs another image: the deploy replaces it\"",
+            "    continue",
+            "  fi",
             "  started=$(date -d \"$(docker inspect -f '{{.State.StartedAt}}' \"$name\")\" +%s.%N)",
-        ]);
+            "  switched=$(stat -c %.9Y /srv/berth/antisocial/code)",
+            "  if awk -v started=\"$started\" -v switched=\"$switched\" 'BEGIN { exit !(started > switched) }'; then",
+            "    echo \"$name started after the code switch: it already runs this release\"",
+            "  else",
+            "    docker restart --time 30 \"$name\"",
+            "  fi",
+            "done",
+        ].join("\n"));
     });
 
     it("tests nginx configs before installing them and reloads, never restarts", () => {
