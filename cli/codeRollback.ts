@@ -7,10 +7,10 @@ import { imageReference } from "../components/naming";
 import { hostAndPort } from "../components/render/address";
 import { appLayout, webRuntimeDirectory } from "../components/render/layout";
 import { flipBackgroundHost, flipWebHost, keptReleaseCheck } from "../components/shell/keptReleases";
-import { berthConfig, Releases } from "./releases";
+import { Releases } from "./releases";
 import { scriptsInSequence } from "../components/shell/quote";
 import { runOnHost } from "./remote";
-import { HostAccess, hostAccessByProvider, readStackState } from "./stackState";
+import { HostAccess, hostAccessByProvider, readStackState, StackState } from "./stackState";
 
 /** One app's code-only rollback: its hosts, in the order the flip takes them. */
 export interface CodeFlip {
@@ -76,13 +76,13 @@ interface Fleet {
  * then checks every host keeps the release. Reads only: a `fullDeploy`
  * answer changed nothing.
  */
-export async function prepareCodeFlips(stack: Stack, deployed: Releases, targets: Releases): Promise<{ plan: CodeFlipPlan; fleet?: Fleet }> {
-    const spec = validateConfig(await berthConfig(stack));
+export async function prepareCodeFlips(stack: Stack, config: Record<string, unknown>, deployed: Releases, targets: Releases): Promise<{ plan: CodeFlipPlan; fleet?: Fleet }> {
+    const spec = validateConfig(config);
     const plan = planCodeFlips(deployed, targets, spec.apps);
     if ("fullDeploy" in plan) {
         return { plan };
     }
-    const fleet = await readFleet(stack);
+    const fleet = fleetOf(await readStackState(stack));
     for (const flip of plan.flips) {
         const hosts = flip.hosts.map(({ host }) => host);
         const answers = await Promise.all(hosts.map(async (host) => {
@@ -104,7 +104,9 @@ export async function prepareCodeFlips(stack: Stack, deployed: Releases, targets
  * Throws what failed on which host; the `pulumi up` that follows switches
  * again wherever the flip did not finish.
  */
-export async function flipCode(flips: CodeFlip[], fleet: Fleet, log: (line: string) => void): Promise<void> {
+export async function flipCode(flips: CodeFlip[], fleet: Fleet, log: (line: string) => void): Promise<{ webSeconds: number; seconds: number }> {
+    const started = Date.now();
+    let webDone = started;
     for (const flip of flips) {
         const { app, ref } = flip;
         const layout = appLayout(app.name);
@@ -138,14 +140,17 @@ export async function flipCode(flips: CodeFlip[], fleet: Fleet, log: (line: stri
         for (const host of webHosts) {
             await flipHost(host);
         }
-        await Promise.all([...(last ? [last] : []), ...flip.hosts.filter((host) => !host.web)].map(flipHost));
+        const lastWeb = last ? flipHost(last).then(() => { webDone = Date.now(); }) : Promise.resolve();
+        await Promise.all([lastWeb, ...flip.hosts.filter((host) => !host.web).map(flipHost)]);
     }
+    return { webSeconds: (webDone - started) / 1000, seconds: (Date.now() - started) / 1000 };
 }
 
-async function readFleet(stack: Stack): Promise<Fleet> {
-    const access = new Map([...hostAccessByProvider(await readStackState(stack)).values()].map((host) => [host.host, host]));
-    const outputs = await stack.outputs();
-    const byRole = (outputs.hosts?.value ?? {}) as Record<string, { name?: string; privateAddress?: string }[]>;
+/** Pure: how to reach each host (its docker provider) and its private address (the stack's `hosts` output), from the exported state. */
+export function fleetOf(state: StackState): Fleet {
+    const access = new Map([...hostAccessByProvider(state).values()].map((host) => [host.host, host]));
+    const root = state.resources.find((resource) => resource.type === "pulumi:pulumi:Stack");
+    const byRole = (root?.outputs?.hosts ?? {}) as Record<string, { name?: string; privateAddress?: string }[]>;
     const privateAddress = new Map<string, string>();
     for (const host of Object.values(byRole).flat()) {
         if (host?.name && host.privateAddress) {

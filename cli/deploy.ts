@@ -5,7 +5,7 @@ import { withStackLock } from "./lock";
 import { policyOptions } from "./policyPack";
 import { DeployProgress } from "./progress";
 import { Recovery, recoverInterruptedDeploy } from "./recover";
-import { deployedState, describeChanges, desiredReleases, parseRollbackTo, Releases, rollbackTargets, sameRelease, setReleases } from "./releases";
+import { berthConfig, deployedState, describeChanges, desiredReleases, parseRollbackTo, releasesInConfig, Releases, rollbackTargets, sameRelease, setReleases } from "./releases";
 import { readRepairs } from "./repair";
 import { removeTruncatedStateMetadata } from "./stateFiles";
 import { berthStateDirectory } from "./stateDirectory";
@@ -86,7 +86,8 @@ export async function rollback(stack: Stack, options: DriverOptions & { to?: str
     const to = options.to === undefined ? [] : [options.to].flat();
     return driverRun(stack, to.length > 0 ? `rollback --to ${to.join(",")}` : "rollback", options, async () => {
         const state = await deployedState(stack);
-        const desired = await desiredReleases(stack);
+        const config = await berthConfig(stack);
+        const desired = releasesInConfig(config);
         const targets = rollbackTargets(desired, state, to.length > 0 ? parseRollbackTo(to, desired) : undefined);
         if (Object.keys(targets).length === 0) {
             throw new Error(`stack ${stack.name} has no earlier release to roll back to: it has been deployed once at most`);
@@ -97,7 +98,7 @@ export async function rollback(stack: Stack, options: DriverOptions & { to?: str
             to: wanted,
             execute: async (audit, log) => {
                 log(`rolling back: ${describeChanges(desired, targets).join("; ") || "config already names the previous release"}`);
-                await flipKeptCode(stack, state.deployed, targets, log);
+                await flipKeptCode(stack, config, state.deployed, targets, log);
                 await setReleases(stack, targets);
                 // A failed rollback restores nothing further: what it aimed at was the safe place.
                 return upOrRestore(stack, audit, state.deployed, wanted, undefined, log, options.onEvent);
@@ -113,16 +114,18 @@ export async function rollback(stack: Stack, options: DriverOptions & { to?: str
  * failed flip is reported and left to that `pulumi up`, which switches
  * every host again where it did not finish.
  */
-async function flipKeptCode(stack: Stack, deployed: Releases, targets: Releases, log: (line: string) => void): Promise<void> {
+async function flipKeptCode(stack: Stack, config: Record<string, unknown>, deployed: Releases, targets: Releases, log: (line: string) => void): Promise<void> {
     const started = Date.now();
     try {
-        const { plan, fleet } = await prepareCodeFlips(stack, deployed, targets);
+        const { plan, fleet } = await prepareCodeFlips(stack, config, deployed, targets);
         if ("fullDeploy" in plan) {
             log(`rolling back through pulumi up: ${plan.fullDeploy}`);
             return;
         }
-        await flipCode(plan.flips, fleet!, log);
-        log(`code rolled back on every host in ${((Date.now() - started) / 1000).toFixed(1)} s; recording it in the stack (pulumi up)`);
+        const checked = (Date.now() - started) / 1000;
+        const flipped = await flipCode(plan.flips, fleet!, log);
+        log(`code rolled back on every host in ${flipped.seconds.toFixed(1)} s (web hosts in ${flipped.webSeconds.toFixed(1)} s; ` +
+            `reading the stack and checking that every host keeps the release took ${checked.toFixed(1)} s before); recording it in the stack (pulumi up)`);
     } catch (error) {
         log(`the direct code flip failed after ${((Date.now() - started) / 1000).toFixed(1)} s: ${(error as Error).message}\npulumi up rolls back the rest`);
     }

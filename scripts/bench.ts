@@ -1,16 +1,20 @@
 // npm run bench: deploy timings and availability in the lab, printed as a
 // table. Not a test: it measures, on this machine, with the real engine.
 //   1. berth code path (code.ref v1.0.0 → v1.1.0)
-//   2. berth image rollout (image.tag v1 → v2)
-//   3. naive redeploy, the baseline: every container of the app stopped, then
+//   2. berth code rollback (`berth rollback` back to v1.0.0): wall time until every
+//      host has flipped to the kept release and reloaded; the whole command (with
+//      the pulumi up that records it) is printed below the table
+//   3. berth image rollout (image.tag v1 → v2)
+//   4. naive redeploy, the baseline: every container of the app stopped, then
 //      started again at once (what `docker compose up -d` does to a changed service)
-//   4. steady state: the same load with no deploy, the latency to compare with
+//   5. steady state: the same load with no deploy, the latency to compare with
 // each with the fewest upstream servers nginx had in rotation and healthy
 // (sampled on the load balancer from nginx's own config, back to back).
 // each under the same steady GET/POST load through nginx. Config edits happen
 // before the clock starts; a berth deploy's wall time is one `pulumi up` through
 // the Automation API, from the call until it returns.
 import { EngineEvent } from "@pulumi/pulumi/automation";
+import { rollback } from "../cli/deploy";
 import { DeployProgress, StepReport } from "../cli/progress";
 import { containersOn, createLabStack, LabStack, onLabHost, repositoryLocalStack, takeOverLab, tearDownLab } from "../tests/engine/support/lab";
 import { run } from "../tests/engine/support/processes";
@@ -142,16 +146,38 @@ async function main(): Promise<void> {
         const imageTimeline: Timeline = { steps: [] };
         const codePath = await berthUp(lab, "berth:apps[0].code.ref", "v1.1.0", codeTimeline);
         const codeRow = await measure("berth code path (ref v1.0.0 → v1.1.0)", codePath);
+        const flip: { seconds?: number; webSeconds?: number; checkSeconds?: number; commandSeconds?: number } = {};
+        const codeRollback = async () => {
+            const started = Date.now();
+            const outcome = await rollback(lab.stack, {
+                log: (line) => {
+                    const flipped = /^code rolled back on every host in ([\d.]+) s \(web hosts in ([\d.]+) s; .* took ([\d.]+) s before\)/.exec(line);
+                    if (flipped) {
+                        [flip.seconds, flip.webSeconds, flip.checkSeconds] = flipped.slice(1, 4).map(Number);
+                    }
+                },
+            });
+            flip.commandSeconds = (Date.now() - started) / 1000;
+            if (outcome.to.sample?.codeRef !== "v1.0.0" || flip.seconds === undefined) {
+                throw new Error(`berth rollback did not flip the code back to v1.0.0: ${JSON.stringify(outcome)}`);
+            }
+        };
+        const rollbackRow = await measure("berth code rollback (flip to v1.0.0)", codeRollback);
+        rollbackRow.seconds = flip.seconds!;
         const imageRollout = await berthUp(lab, "berth:apps[0].image.tag", "v2", imageTimeline);
         const imageRow = await measure("berth image rollout (tag v1 → v2)", imageRollout);
-        const rows = [codeRow, imageRow, await measure("naive redeploy (stop all, start all)", naiveRedeploy), steady];
+        const rows = [codeRow, rollbackRow, imageRow, await measure("naive redeploy (stop all, start all)", naiveRedeploy), steady];
         printTimeline("code path", codeTimeline);
         printTimeline("image rollout", imageTimeline);
         console.log("");
         printTable(rows);
-        const berthFailed = rows[0].report.errors + rows[0].report.non2xx + rows[1].report.errors + rows[1].report.non2xx;
-        const naiveFailed = rows[2].report.errors + rows[2].report.non2xx;
-        console.log(`\nfailed requests, berth (both paths) / naive: ${berthFailed} / ${naiveFailed}` +
+        console.log(`\ncode rollback: every host flipped in ${flip.seconds!.toFixed(1)} s (its web hosts in ${flip.webSeconds!.toFixed(1)} s), ` +
+            `after ${flip.checkSeconds!.toFixed(1)} s reading the stack and checking the hosts keep the release; ` +
+            `the whole \`berth rollback\` (lock, checks, flip, the pulumi up that records it) took ${flip.commandSeconds!.toFixed(1)} s`);
+        const failed = (row: Row) => row.report.errors + row.report.non2xx;
+        const berthFailed = failed(codeRow) + failed(rollbackRow) + failed(imageRow);
+        const naiveFailed = failed(rows[3]);
+        console.log(`failed requests, berth (all three) / naive: ${berthFailed} / ${naiveFailed}` +
             (naiveFailed > 0 ? ` = ${(berthFailed / naiveFailed).toFixed(3)}` : ""));
         for (const row of rows) {
             console.log(`${row.deploy}: status codes ${JSON.stringify(row.report.statusCodes)}, connection errors ${row.report.errors}`);

@@ -15,10 +15,10 @@ export const TASK_INPUTS: Record<string, { changed: string; pathspecs: string[][
         pathspecs: [[":(glob)**/migrations/**", ...settingsPathspecs()]],
     },
     collectstatic: {
-        changed: "a non-Python file or a settings file",
-        // Either list changing is enough: non-Python files anywhere (static sources, wherever
+        changed: "a file other than Python code and templates, or a settings file",
+        // Either list changing is enough: any other file anywhere (static sources, wherever
         // STATICFILES_DIRS points), or the settings.
-        pathspecs: [[".", ":(exclude,glob)**/*.py"], settingsPathspecs()],
+        pathspecs: [[".", ":(exclude,glob)**/*.py", ":(exclude,glob)**/templates/**"], settingsPathspecs()],
     },
 };
 

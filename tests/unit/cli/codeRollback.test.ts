@@ -1,5 +1,6 @@
 import { validateConfig } from "../../../components/config";
-import { planCodeFlips } from "../../../cli/codeRollback";
+import { fleetOf, planCodeFlips } from "../../../cli/codeRollback";
+import { stackStateOf } from "../../../cli/stackState";
 
 const spec = validateConfig({
     hosts: [
@@ -44,5 +45,18 @@ describe("rollback's direct code flip", () => {
         expect(planCodeFlips(deployed, { sample: { tag: "v2", codeRef: "v1.1.0" } }, spec.apps)).toEqual({ fullDeploy: "no code ref changes" });
         // One app that cannot flip sends the whole rollback through pulumi up: the hosts never sit half on each path.
         expect(planCodeFlips(deployed, { sample: { tag: "v2", codeRef: "v1.0.0" }, baked: { tag: "v6" } }, spec.apps)).toEqual({ fullDeploy: "baked's image changes (v7 → v6)" });
+    });
+
+    it("reaches each host through its docker provider and health-checks web containers on its private address, both from the state", () => {
+        const fleet = fleetOf(stackStateOf({
+            deployment: {
+                resources: [
+                    { urn: "urn:pulumi:prod::berth::pulumi:pulumi:Stack::berth-prod", type: "pulumi:pulumi:Stack", outputs: { hosts: { web: [{ name: "web-1", address: "203.0.113.11", privateAddress: "10.0.0.11" }], worker: [] } } },
+                    { urn: "urn:pulumi:prod::berth::berth:index:Host$pulumi:providers:docker::web-1-docker", type: "pulumi:providers:docker", id: "3b1f", inputs: { host: "ssh://root@203.0.113.11:22", sshOpts: JSON.stringify(["-o", "BatchMode=yes"]) } },
+                ],
+            },
+        }));
+        expect(fleet.access.get("web-1")?.sshArguments).toEqual(["-o", "BatchMode=yes", "-p", "22", "root@203.0.113.11"]);
+        expect(fleet.privateAddress.get("web-1")).toBe("10.0.0.11");
     });
 });

@@ -50,7 +50,7 @@ describe("the rollout plan", () => {
             "1. check out v3.1.0 into the host volume on web-1, web-2, worker-1",
             "2. run migrate, compress once on web-1 (migrate only if a migration or settings file changed since it last ran there; releaseWhen: always runs it every time)",
             "3. run collectstatic on web-1, web-2, where uWSGI serves the static files to nginx and the app reads them " +
-                "(in parallel, alongside the release tasks; collectstatic only if a non-Python file or a settings file changed since it last ran there; releaseWhen: always runs it every time)",
+                "(in parallel, alongside the release tasks; collectstatic only if a file other than Python code and templates, or a settings file changed since it last ran there; releaseWhen: always runs it every time)",
             "4. web on web-1: switch the code to v3.1.0, touch the uWSGI ini, wait until healthy",
             "5. restart celery worker and beat on worker-1 (warm shutdown; alongside web-2's reload: they serve no requests)",
             "6. web on web-2: switch the code to v3.1.0, touch the uWSGI ini, wait until healthy",

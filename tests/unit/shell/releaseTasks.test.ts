@@ -60,18 +60,18 @@ describe("release tasks only when their inputs changed", () => {
         expect(release("v1", "app:1")).toEqual(["migrate: no earlier run on this host", "collectstatic: no earlier run on this host"]);
         expect(release("v1", "app:1")).toEqual([]);
 
-        commitAndTag("v2", { "shop/views.py": "def index(): pass" });
+        commitAndTag("v2", { "shop/views.py": "def index(): pass", "shop/templates/shop/index.html": "<h1>" });
         expect(release("v2", "app:1")).toEqual([]);
 
         commitAndTag("v3", { "shop/static/shop.css": "a{color:red}", "shop/templates/index.html": "<p>" });
-        expect(release("v3", "app:1")).toEqual(["collectstatic: a non-Python file or a settings file changed"]);
+        expect(release("v3", "app:1")).toEqual(["collectstatic: a file other than Python code and templates, or a settings file changed"]);
 
         commitAndTag("v4", { "shop/migrations/0002_price.py": "2" });
         expect(release("v4", "app:1")).toEqual(["migrate: a migration or settings file changed"]);
 
         // Settings name the installed apps and the static storage: both run.
         commitAndTag("v5", { "site/settings.py": "DEBUG = False\nINSTALLED_APPS = ['shop', 'blog']" });
-        expect(release("v5", "app:1")).toEqual(["migrate: a migration or settings file changed", "collectstatic: a non-Python file or a settings file changed"]);
+        expect(release("v5", "app:1")).toEqual(["migrate: a migration or settings file changed", "collectstatic: a file other than Python code and templates, or a settings file changed"]);
 
         expect(release("v5", "app:2")).toEqual(["migrate: the image changed", "collectstatic: the image changed"]);
     });
