@@ -115,7 +115,8 @@ export async function flipCode(flips: CodeFlip[], fleet: Fleet, log: (line: stri
             if (!access) {
                 throw new Error(`the stack has no connection to ${host}`);
             }
-            return runOnHost(access, script, (app.healthTimeoutSeconds + app.stopGraceSeconds + 30) * 1000);
+            // Every wait the script may make: the reload, a health check per web port, a restart per worker and beat.
+            return runOnHost(access, script, (3 * app.healthTimeoutSeconds + 3 * app.stopGraceSeconds + 60) * 1000);
         };
         const flipHost = async ({ host, web, restart }: HostFlip) => {
             const address = fleet.privateAddress.get(host);
@@ -133,7 +134,7 @@ export async function flipCode(flips: CodeFlip[], fleet: Fleet, log: (line: stri
                 // After a web host's reload its link has moved already: this only restarts.
                 ...(restart.length > 0 || !web ? [flipBackgroundHost(layout, app.name, imageReference(app), ref, restart, app.stopGraceSeconds)] : []),
             ));
-            log(`${app.name} on ${host}: code on ${ref}${web ? ", reloaded and healthy" : ""}${restart.length > 0 ? `, ${restart.join(" and ")} restarted` : ""}`);
+            log(`${app.name} on ${host}: code on ${ref}${web ? ", its web containers reloaded and healthy" : ""}${restart.length > 0 ? `, ${restart.join(" and ")} restarted` : ""}`);
         };
         const webHosts = flip.hosts.filter((host) => host.web);
         const last = webHosts.pop();
@@ -141,7 +142,12 @@ export async function flipCode(flips: CodeFlip[], fleet: Fleet, log: (line: stri
             await flipHost(host);
         }
         const lastWeb = last ? flipHost(last).then(() => { webDone = Date.now(); }) : Promise.resolve();
-        await Promise.all([lastWeb, ...flip.hosts.filter((host) => !host.web).map(flipHost)]);
+        // Every host's script has ended, failed or not, before the pulumi up that follows touches them.
+        const ended = await Promise.allSettled([lastWeb, ...flip.hosts.filter((host) => !host.web).map(flipHost)]);
+        const failures = ended.flatMap((outcome) => (outcome.status === "rejected" ? [(outcome.reason as Error).message] : []));
+        if (failures.length > 0) {
+            throw new Error(failures.join("\n"));
+        }
     }
     return { webSeconds: (webDone - started) / 1000, seconds: (Date.now() - started) / 1000 };
 }

@@ -98,8 +98,9 @@ export async function rollback(stack: Stack, options: DriverOptions & { to?: str
             to: wanted,
             execute: async (audit, log) => {
                 log(`rolling back: ${describeChanges(desired, targets).join("; ") || "config already names the previous release"}`);
-                await flipKeptCode(stack, config, state.deployed, targets, log);
+                // The config first: hosts never run a release the config does not name.
                 await setReleases(stack, targets);
+                await flipKeptCode(stack, config, state.deployed, targets, log);
                 // A failed rollback restores nothing further: what it aimed at was the safe place.
                 return upOrRestore(stack, audit, state.deployed, wanted, undefined, log, options.onEvent);
             },

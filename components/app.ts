@@ -46,8 +46,8 @@ export class App extends pulumi.ComponentResource {
     readonly site: pulumi.Output<SiteSettings>;
     /** The rollout order of an image change, as numbered lines. */
     readonly rolloutPlan: pulumi.Output<string[]>;
-    /** Depend on this to run after the whole app is deployed. */
-    readonly done: pulumi.Resource;
+    /** Depend on these to run after the whole app is deployed. */
+    readonly done: pulumi.Resource[];
 
     constructor(name: string, args: AppArgs, opts?: pulumi.ComponentResourceOptions) {
         // The names (not values) of the plain settings, for the policy pack:

@@ -117,12 +117,12 @@ export function deployStack(config: StackConfig, options: DeployOptions = {}): S
             hosts,
             loadBalancer,
             secrets: config.secrets.apply((secrets) => secrets[appSpec.name] ?? {}),
-            drainAfter: previousApp ? [previousApp.done] : [],
+            drainAfter: previousApp ? previousApp.done : [],
         });
         // Resolves only once the app's last rollout step is done: a failed
         // rollout leaves the outputs of the last good deploy in place, which
         // is what `berth rollback` and `berth deploy` restore.
-        apps[appSpec.name] = app.done.urn.apply(() => pulumi.output({
+        apps[appSpec.name] = pulumi.all(app.done.map((step) => step.urn)).apply(() => pulumi.output({
             url: app.url,
             image: app.image,
             tag: app.tag,
@@ -137,7 +137,7 @@ export function deployStack(config: StackConfig, options: DeployOptions = {}): S
 
     // Once every rollout is done: the whole nginx.conf, each web host on its new container's port.
     const appResources = Object.values(appComponents);
-    loadBalancer.installConfig(appResources.map((app) => app.site), appResources.map((app) => app.done));
+    loadBalancer.installConfig(appResources.map((app) => app.site), appResources.flatMap((app) => app.done));
 
     const lbHost = hosts[spec.loadBalancer.host];
     return {

@@ -109,8 +109,9 @@ function codeRestarts(app: AppSpec): { host: string; roles: ("worker" | "beat")[
 
 /**
  * The steps each path runs, as people read them: an image change replaces
- * containers (the restart steps find nothing to restart), a code change
- * restarts workers and beat (their containers stay).
+ * containers (its restart steps run only with a code change too, and leave
+ * the containers about to be replaced alone), a code change restarts
+ * workers and beat (their containers stay).
  */
 function runsOnPath(step: RolloutStep, path: "image" | "code"): boolean {
     return path === "image" ? step.kind !== "restart" : step.kind !== "pull" && step.kind !== "worker" && step.kind !== "beat";

@@ -41,8 +41,8 @@ export interface RolloutResources {
     webPortByHost: Record<string, pulumi.Output<number>>;
     workers: docker.Container[];
     beat?: docker.Container;
-    /** The last step: depend on it to run after the whole app is deployed. */
-    done: pulumi.Resource;
+    /** The last steps (one per host): depend on them to run after the whole app is deployed. */
+    done: pulumi.Resource[];
 }
 
 /**
@@ -53,12 +53,13 @@ export interface RolloutResources {
 export function createRollout(args: RolloutArgs): RolloutResources {
     const { app } = args;
     const prepared: pulumi.Resource[] = [...args.filesByHost.values()].flatMap((files) => [files.image, files.envFile, ...(files.checkout ? [files.checkout] : [])]);
-    const result: RolloutResources = { staticFiles: [], web: [], webPortByHost: {}, workers: [], done: args.loadBalancer.started };
+    const result: RolloutResources = { staticFiles: [], web: [], webPortByHost: {}, workers: [], done: [args.loadBalancer.started] };
     // Release and static tasks run side by side (both need only the new checkout); the web hosts wait for both.
     const releaseTasks: pulumi.Resource[] = [];
     let previous: pulumi.Resource[] = [...prepared, ...args.drainAfter, args.loadBalancer.started];
     const switched = new Map<string, command.remote.Command>();
     const restarts: command.remote.Command[] = [];
+    const besideLast: { host: string; roles: ("worker" | "beat")[] }[] = [];
 
     for (const step of planRollout(app)) {
         switch (step.kind) {
@@ -79,11 +80,20 @@ export function createRollout(args: RolloutArgs): RolloutResources {
                 result.web.push(web.container);
                 result.webPortByHost[step.host] = web.port;
                 previous = [web.done];
+                // Workers or beat on the last web host itself restart once its own switch has reloaded.
+                const onThisHost = besideLast.find(({ host }) => host === step.host);
+                restarts.push(...(onThisHost?.roles ?? []).map((role) => codeRestartStep(args, role, step.host, switched, [])));
                 break;
             }
             case "restart":
                 // Beside the last web host: both wait for the one before it (or the release tasks).
-                restarts.push(...step.hosts.flatMap(({ host, roles }) => roles.map((role) => codeRestartStep(args, role, host, switched, [...previous, ...releaseTasks]))));
+                for (const { host, roles } of step.hosts) {
+                    if (host === step.beside) {
+                        besideLast.push({ host, roles });
+                        continue;
+                    }
+                    restarts.push(...roles.map((role) => codeRestartStep(args, role, host, switched, [...previous, ...releaseTasks])));
+                }
                 break;
             case "worker": {
                 previous = [...previous, ...restarts];
@@ -104,7 +114,7 @@ export function createRollout(args: RolloutArgs): RolloutResources {
                 break;
         }
     }
-    result.done = previous[previous.length - 1];
+    result.done = previous;
     return result;
 }
 
@@ -194,7 +204,7 @@ function webHostSwap(
 function releaseCommand(args: RolloutArgs, tasks: string[], host: Host): string {
     const { app, layout } = args;
     const whenNeeded = (task: string, run: string) =>
-        app.code && app.releaseWhen === "changed" ? runWhenInputsChanged(layout, task, app.code.ref, imageReference(app), run) : run;
+        app.code && app.releaseWhen === "changed" ? runWhenInputsChanged(layout, task, app.code.ref, imageReference(app), run, app.env.DJANGO_SETTINGS_MODULE) : run;
     return scriptsInSequence(
         ...tasks.map((task) => whenNeeded(task,
             runOneShotTask({

@@ -158,16 +158,18 @@ export function switchReleaseAndReload(layout: AppLayout, ref: string, web: WebC
         ...(web ? [reloaded] : []),
     ].join(" && ");
     const recordSwitch = words("cp", "-f", `${directory}/REVISION`, switchedFile);
-    const link = chain(words("ln", "-sfn", directory, next), words("mv", "-Tf", next, layout.code), words("touch", layout.uwsgiIni));
-    const skip = [`if ${alreadySwitched}; then`, `  echo ${quote(`already switched to ${ref} and reloaded`)}`, "  exit 0", "fi"];
+    // One command per line: under `set -e` a failure inside an `&&` list that is not its last command goes unnoticed.
+    const link = [words("ln", "-sfn", directory, next), words("mv", "-Tf", next, layout.code), words("touch", layout.uwsgiIni)];
+    const skip = [`if ${alreadySwitched}; then`, `  echo ${quote(`already switched to ${ref}${web ? " and reloaded" : ""}`)}`, "  exit 0", "fi"];
     if (!web) {
-        return strictScript(...skip, link, recordSwitch);
+        return strictScript(...skip, ...link, recordSwitch);
     }
     return strictScript(
         ...skip,
-        link,
+        ...link,
         // The app's running web container (none yet on a first deploy: it starts on the new code).
-        `if [ -n "$(${words("docker", "ps", "-q", "--filter", `label=berth.app=${web.appName}`, "--filter", "label=berth.role=web")})" ]; then`,
+        `running=$(${words("docker", "ps", "-q", "--filter", `label=berth.app=${web.appName}`, "--filter", "label=berth.role=web")})`,
+        'if [ -n "$running" ]; then',
         ...web.runtimes.map((runtime) => `  ${startUwsgiReload(`${runtime}/${basename(layout.uwsgiFifo)}`, reload)}`),
         `  deadline=$(( $(date +%s) + ${timeoutSeconds} ))`,
         `  until ${reloaded}; do`,
@@ -260,7 +262,9 @@ function volumeFlags(volumes: AppVolume[]): string[] {
  */
 export function restartRoleUnlessStartedAfterSwitch(appName: string, role: "worker" | "beat", graceSeconds: number, codeLink: string, image: string): string {
     return strictScript(
-        `for name in $(${words("docker", "ps", "--format", "{{.Names}}", "--filter", `label=berth.app=${appName}`, "--filter", `label=berth.role=${role}`)}); do`,
+        // Its own line: a failing `docker ps` stops the script rather than listing nothing.
+        `names=$(${words("docker", "ps", "--format", "{{.Names}}", "--filter", `label=berth.app=${appName}`, "--filter", `label=berth.role=${role}`)})`,
+        "for name in $names; do",
         `  if [ "$(docker inspect -f '{{.Config.Image}}' "$name")" != ${quote(image)} ]; then`,
         `    echo "$name runs another image: the deploy replaces it"`,
         "    continue",

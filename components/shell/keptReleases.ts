@@ -37,8 +37,9 @@ export function flipWebHost(flip: WebHostFlip): string {
     return scriptsInSequence(
         switchReleaseAndReload(flip.layout, flip.ref, { appName: flip.appName, runtimes: flip.runtimes }, flip.timeoutSeconds, flip.reload),
         ...flip.healthUrls.map(({ port, url }) => strictScript(
+            `serving=$(${words("docker", "ps", "-q", "--filter", `label=berth.app=${flip.appName}`, "--filter", "label=berth.role=web", "--filter", `publish=${port}`)})`,
             // (A subshell's `set -e` holds in an if's branch, unlike in its condition.)
-            `if [ -n "$(${words("docker", "ps", "-q", "--filter", `label=berth.app=${flip.appName}`, "--filter", "label=berth.role=web", "--filter", `publish=${port}`)})" ]; then`,
+            'if [ -n "$serving" ]; then',
             `  ( ${waitForHttp(url, flip.domain, flip.timeoutSeconds)} )`,
             "fi",
         )),
@@ -52,7 +53,8 @@ export function flipWebHost(flip: WebHostFlip): string {
  */
 export function flipBackgroundHost(layout: AppLayout, appName: string, image: string, ref: string, roles: ("worker" | "beat")[], graceSeconds: number): string {
     return scriptsInSequence(
-        switchReleaseAndReload(layout, ref, undefined, graceSeconds),
+        // No web container here: no reload to wait for.
+        switchReleaseAndReload(layout, ref, undefined, 0),
         ...roles.map((role) => restartRoleUnlessStartedAfterSwitch(appName, role, graceSeconds, layout.code, image)),
     );
 }

@@ -18,23 +18,36 @@ export function deployedTagsFile(layout: AppLayout): string {
     return `${layout.root}/deployed-image-tags`;
 }
 
+/** The file, in the app's root, listing the code releases (their directory names) deployed on the host, oldest first. */
+export function deployedReleasesFile(layout: AppLayout): string {
+    return `${layout.root}/deployed-code-releases`;
+}
+
 /**
  * Prunes what the host keeps of one app after a successful deploy, and only
- * that app's: its code releases beyond the `keep` most recently fetched
- * (`releases/<ref>/REF` is rewritten by every fetch of the ref, so its
- * modification time orders them), never the one the code link points at;
- * and the images of its repository beyond the `keep` most recently deployed
- * tags (recorded in deployedTagsFile: pull times and build times say
- * nothing of the order they were deployed in). The deployed and the previous
- * release are the two most recent, so `keep` ≥ 2 never prunes them. An image
- * a container still uses stays, and stays listed, for the next prune.
+ * that app's: the images of its repository and its code releases beyond the
+ * `keep` most recently deployed. Both orders are recorded on the host by
+ * this step, which runs only after a rollout succeeded (pull, build and fetch
+ * times say nothing of what was deployed, and a release fetched for a
+ * rollout that failed was never deployed). The deployed and the previous
+ * release are the two most recent, so `keep` ≥ 2 never prunes them; the
+ * release the code link points at is never pruned either. A release never
+ * deployed is pruned; one without its REF (a clone that never finished) is
+ * left alone. An image `docker image rm` refuses (a container still uses it)
+ * stays, listed first for the next prune.
+ *
+ * Housekeeping must not fail a deploy that succeeded: the script runs in its
+ * own shell, and a failure there is reported, not returned.
  */
 export function pruneKeptReleases(kept: KeptReleases): string {
-    const { layout, keep, repository, tag } = kept;
+    const script = strictScript(...pruneImageTags(kept), ...(kept.withReleases ? pruneCodeReleases(kept) : []));
+    return `sh -c ${quote(script)} || echo ${quote(`berth: pruning what ${kept.layout.root} keeps failed (the deploy stands; the next one prunes again)`)} >&2`;
+}
+
+function pruneImageTags({ layout, keep, repository, tag }: KeptReleases): string[] {
     const tags = deployedTagsFile(layout);
-    const releases = `${layout.root}/releases`;
-    return strictScript(
-        // Image tags: the deployed one moves to the end of the list.
+    return [
+        // The deployed tag moves to the end of the list.
         `touch ${quote(tags)}`,
         `{ grep -vxF -e ${quote(tag)} ${quote(tags)} || true; echo ${quote(tag)}; } > ${quote(`${tags}.next`)}`,
         `mv -f ${quote(`${tags}.next`)} ${quote(tags)}`,
@@ -47,7 +60,7 @@ export function pruneKeptReleases(kept: KeptReleases): string {
         `    if ${words("docker", "image", "rm")} ${quote(`${repository}:`)}"$old" >/dev/null 2>&1; then`,
         `      echo ${quote(`pruned image ${repository}:`)}"$old"`,
         "    else",
-        `      echo ${quote(`kept image ${repository}:`)}"$old: a container still uses it"`,
+        `      echo ${quote(`kept image ${repository}:`)}"$old: docker image rm refused it (a container still uses it?)"`,
         // Listed first again: the oldest, pruned by the next deploy once its container is gone.
         `      { echo "$old"; cat ${quote(`${tags}.next`)}; } > ${quote(`${tags}.retry`)}`,
         `      mv -f ${quote(`${tags}.retry`)} ${quote(`${tags}.next`)}`,
@@ -56,18 +69,26 @@ export function pruneKeptReleases(kept: KeptReleases): string {
         `  rm -f ${quote(`${tags}.old`)}`,
         `  mv -f ${quote(`${tags}.next`)} ${quote(tags)}`,
         "fi",
-        ...(kept.withReleases
-            ? [
-                  // Code releases: directory names are releaseDirectory's, [A-Za-z0-9_.-] only.
-                  `current=$(basename "$(readlink ${quote(layout.code)} || true)")`,
-                  "n=0",
-                  `for ref in $(cd ${quote(releases)} && ls -1t -- */REF 2>/dev/null | sed 's,/REF$,,'); do`,
-                  "  n=$((n + 1))",
-                  `  if [ "$n" -le ${keep} ] || [ "$ref" = "$current" ]; then continue; fi`,
-                  `  echo "pruned release $ref"`,
-                  `  rm -rf -- ${quote(releases)}/"$ref"`,
-                  "done",
-              ]
-            : []),
-    );
+    ];
+}
+
+function pruneCodeReleases({ layout, keep }: KeptReleases): string[] {
+    const releases = `${layout.root}/releases`;
+    const deployed = deployedReleasesFile(layout);
+    return [
+        // Directory names are releaseDirectory's, [A-Za-z0-9_.-] only.
+        `current=$(basename "$(readlink ${quote(layout.code)} || true)")`,
+        // A host deployed before berth kept this list: start it from the fetch order, oldest first.
+        `if [ ! -f ${quote(deployed)} ]; then`,
+        `  (cd ${quote(releases)} && ls -1tr -- */REF 2>/dev/null | sed 's,/REF$,,') > ${quote(`${deployed}.next`)} || true`,
+        `  mv -f ${quote(`${deployed}.next`)} ${quote(deployed)}`,
+        "fi",
+        `{ grep -vxF -e "$current" ${quote(deployed)} || true; echo "$current"; } | tail -n ${keep} > ${quote(`${deployed}.next`)}`,
+        `mv -f ${quote(`${deployed}.next`)} ${quote(deployed)}`,
+        `for ref in $(cd ${quote(releases)} && ls -1 -- */REF 2>/dev/null | sed 's,/REF$,,'); do`,
+        `  if [ "$ref" = "$current" ] || grep -qxF -e "$ref" ${quote(deployed)}; then continue; fi`,
+        `  echo "pruned release $ref"`,
+        `  rm -rf -- ${quote(releases)}/"$ref"`,
+        "done",
+    ];
 }

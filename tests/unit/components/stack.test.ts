@@ -351,6 +351,22 @@ describe("a bad config", () => {
     });
 });
 
+describe("an app whose last web host also runs its worker and beat", () => {
+    it("switches that host's code once, and restarts its worker and beat after the switch has reloaded", async () => {
+        const config = JSON.parse(JSON.stringify(labConfig({ ref: "v1.1.0" })));
+        config["berth:sshKeyPath"] = sshKeyPath;
+        config["berth:hosts"][1].roles = ["web", "worker", "beat"];
+        config["berth:apps"][0].hosts = { web: ["web-1", "web-2"], worker: ["web-2"], beat: ["web-2"] };
+        const program = await deploy(config);
+        expect(program.resources.filter((resource) => resource.name === "sample-code-web-2")).toHaveLength(1);
+        for (const role of ["worker", "beat"]) {
+            expect(program.waitsFor(`sample-${role}-restart-web-2`, "sample-code-web-2")).toBe(true);
+            expect(program.waitsFor(`sample-${role}-restart-web-2`, "sample-web-retire-web-1")).toBe(true);
+        }
+        expect(program.waitsFor("sample-worker-web-2", "sample-worker-restart-web-2")).toBe(true);
+    });
+});
+
 describe("the wired order is the rollout plan's", () => {
     /** The resources the component creates for one step of the plan, in their order within it. */
     function stepResources(spec: AppSpec, step: RolloutStep): string[] {

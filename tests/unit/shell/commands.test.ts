@@ -74,8 +74,11 @@ describe("command builders", () => {
             "  echo 'already switched to v2 and reloaded'",
             "  exit 0",
             "fi",
-            "ln -sfn /srv/berth/antisocial/releases/v2 /srv/berth/antisocial/code.berth-next && mv -Tf /srv/berth/antisocial/code.berth-next /srv/berth/antisocial/code && touch /srv/berth/antisocial/uwsgi.ini",
-            "if [ -n \"$(docker ps -q --filter label=berth.app=antisocial --filter label=berth.role=web)\" ]; then",
+            "ln -sfn /srv/berth/antisocial/releases/v2 /srv/berth/antisocial/code.berth-next",
+            "mv -Tf /srv/berth/antisocial/code.berth-next /srv/berth/antisocial/code",
+            "touch /srv/berth/antisocial/uwsgi.ini",
+            "running=$(docker ps -q --filter label=berth.app=antisocial --filter label=berth.role=web)",
+            "if [ -n \"$running\" ]; then",
             "  if [ -p /srv/berth/antisocial/run/web-8001/uwsgi.fifo ]; then timeout 2 sh -c 'printf r > /srv/berth/antisocial/run/web-8001/uwsgi.fifo' || true; fi",
             "  if [ -p /srv/berth/antisocial/run/web-8002/uwsgi.fifo ]; then timeout 2 sh -c 'printf r > /srv/berth/antisocial/run/web-8002/uwsgi.fifo' || true; fi",
             "  deadline=$(( $(date +%s) + 60 ))",
@@ -107,7 +110,8 @@ describe("command builders", () => {
     it("restarts a worker with a grace period unless it started after the code switch", () => {
         expect(restartRoleUnlessStartedAfterSwitch("antisocial", "worker", 30, layout.code, "127.0.0.1:5000/antisocial:v2")).toBe([
             "set -eu",
-            "for name in $(docker ps --format '{{.Names}}' --filter label=berth.app=antisocial --filter label=berth.role=worker); do",
+            "names=$(docker ps --format '{{.Names}}' --filter label=berth.app=antisocial --filter label=berth.role=worker)",
+            "for name in $names; do",
             "  if [ \"$(docker inspect -f '{{.Config.Image}}' \"$name\")\" != 127.0.0.1:5000/antisocial:v2 ]; then",
             "    echo \"$name runs another image: the deploy replaces it\"",
             "    continue",
@@ -180,7 +184,7 @@ describe("the commands in a real shell", () => {
 
         // Switching again to where the host already is (rollback's flip, then the up that records it) moves nothing.
         const switchedAt = lstatSync(local.code).mtimeMs;
-        expect(sh(switchReleaseAndReload(local, "main", undefined, 5))).toBe("already switched to main and reloaded\n");
+        expect(sh(switchReleaseAndReload(local, "main", undefined, 5))).toBe("already switched to main\n");
         expect(lstatSync(local.code).mtimeMs).toBe(switchedAt);
         // A branch that moved is the same directory with another commit: switched (and reloaded) again.
         writeFileSync(join(origin, "app.py"), "VERSION = 3\n");

@@ -4,10 +4,10 @@
 // touched.)
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
-import { existsSync, mkdirSync, readFileSync, readdirSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { appLayout } from "../../../components/render/layout";
-import { deployedTagsFile, pruneKeptReleases } from "../../../components/shell/prune";
+import { deployedReleasesFile, deployedTagsFile, pruneKeptReleases } from "../../../components/shell/prune";
 import { temporaryDirectory } from "../../support/files";
 
 const REPOSITORY = "berth-prune-test.invalid/none";
@@ -36,7 +36,7 @@ describe("pruning what a host keeps of an app", () => {
         return root;
     };
 
-    it("keeps the most recently fetched releases and the linked one, and nothing else of the app's releases", async () => {
+    it("on a host deployed before the list was kept: keeps the linked release and the most recently fetched, up to keepReleases", async () => {
         const root = appRoot();
         ["v1", "v2", "v3", "v4", "v5"].forEach((ref, index) => release(root, ref, 50 - index * 10));
         // A clone in progress has no REF yet: never touched.
@@ -44,8 +44,36 @@ describe("pruning what a host keeps of an app", () => {
         // The code link points at an old one (a rollback to v1 whose fetch did not run again).
         symlinkSync(join(root, "releases", "v1"), join(root, "code"));
         const printed = await runPrune(root, "t1", 2);
-        expect(readdirSync(join(root, "releases")).sort()).toEqual(["v1", "v4", "v5", "v6.berth-tmp"]);
-        expect(printed.split("\n").filter((line) => line.startsWith("pruned release")).sort()).toEqual(["pruned release v2", "pruned release v3"]);
+        expect(readdirSync(join(root, "releases")).sort()).toEqual(["v1", "v5", "v6.berth-tmp"]);
+        expect(printed.split("\n").filter((line) => line.startsWith("pruned release")).sort()).toEqual(["pruned release v2", "pruned release v3", "pruned release v4"]);
+        expect(readFileSync(deployedReleasesFile(appLayout("sample", root)), "utf8")).toBe("v5\nv1\n");
+    });
+
+    it("orders releases by deploy, not by fetch: one fetched for a rollout that failed never pushes out the previous one", async () => {
+        const root = appRoot();
+        const link = (ref: string) => {
+            rmSync(join(root, "code"), { force: true });
+            symlinkSync(join(root, "releases", ref), join(root, "code"));
+        };
+        release(root, "a", 30);
+        link("a");
+        await runPrune(root, "t1", 2);
+        // b is fetched, its rollout fails (no prune runs), then d is deployed.
+        release(root, "b", 20);
+        release(root, "d", 10);
+        link("d");
+        const printed = await runPrune(root, "t2", 2);
+        expect(readdirSync(join(root, "releases")).sort()).toEqual(["a", "d"]);
+        expect(printed).toContain("pruned release b");
+    });
+
+    it("never fails the deploy: a prune that cannot work says so and exits 0", async () => {
+        const root = appRoot();
+        writeFileSync(join(root, "deployed-image-tags.next"), "");
+        mkdirSync(join(root, "deployed-image-tags"));
+        const script = pruneKeptReleases({ layout: appLayout("sample", root), keep: 2, repository: REPOSITORY, tag: "t1", withReleases: false });
+        const { stderr } = await promisify(execFile)("sh", ["-c", script]);
+        expect(stderr).toContain("berth: pruning what");
     });
 
     it("keeps every release when there are no more than keepReleases", async () => {

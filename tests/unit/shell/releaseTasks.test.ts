@@ -13,7 +13,10 @@ describe("release tasks only when their inputs changed", () => {
     const origin = join(scratch, "origin");
     const layout = appLayout("antisocial", join(scratch, "srv"));
     const ranLog = join(scratch, "ran");
-    const sh = (script: string) => execFileSync("/bin/bash", ["-c", script], { encoding: "utf8", cwd: scratch });
+    // `docker image inspect -f {{.Id}} IMAGE` answers an ID made from the reference: which image is
+    // which is all the decision reads (the lab runs it against real images).
+    const fakeBin = join(scratch, "bin");
+    const sh = (script: string) => execFileSync("/bin/bash", ["-c", script], { encoding: "utf8", cwd: scratch, env: { ...process.env, PATH: `${fakeBin}:${process.env.PATH}` } });
     const git = (...args: string[]) => execFileSync("git", ["-c", "user.name=t", "-c", "user.email=t@example.com", ...args], { cwd: origin, encoding: "utf8" });
     const commitAndTag = (tag: string, files: Record<string, string>) => {
         for (const [path, content] of Object.entries(files)) {
@@ -26,10 +29,10 @@ describe("release tasks only when their inputs changed", () => {
         sh(fetchRelease(layout, origin, tag, []));
     };
     /** Runs both tasks for a ref on an image; returns which ran. */
-    const release = (ref: string, image: string, failing = false) => {
+    const release = (ref: string, image: string, failing = false, settingsModule?: string) => {
         const ran: string[] = [];
         for (const task of ["migrate", "collectstatic"]) {
-            const script = runWhenInputsChanged(layout, task, ref, image, failing ? "false" : `echo ${task} >> ${ranLog}`);
+            const script = runWhenInputsChanged(layout, task, ref, image, failing ? "false" : `echo ${task} >> ${ranLog}`, settingsModule);
             let output: string;
             let failed = false;
             try {
@@ -50,6 +53,8 @@ describe("release tasks only when their inputs changed", () => {
     };
 
     beforeAll(() => {
+        mkdirSync(fakeBin);
+        writeFileSync(join(fakeBin, "docker"), '#!/bin/sh\n[ "$1 $2" = "image inspect" ] || exit 2\necho "sha256:id-of-$5"\n', { mode: 0o755 });
         mkdirSync(origin);
         git("init", "--quiet", "--initial-branch=main");
         sh(prepareAppRoot(layout));
@@ -72,6 +77,9 @@ describe("release tasks only when their inputs changed", () => {
         // Settings name the installed apps and the static storage: both run.
         commitAndTag("v5", { "site/settings.py": "DEBUG = False\nINSTALLED_APPS = ['shop', 'blog']" });
         expect(release("v5", "app:1")).toEqual(["migrate: a migration or settings file changed", "collectstatic: a file other than Python code and templates, or a settings file changed"]);
+        // Settings under another name, in the package of DJANGO_SETTINGS_MODULE: both run too.
+        commitAndTag("v5.1", { "config/base.py": "INSTALLED_APPS = ['shop', 'blog', 'news']" });
+        expect(release("v5.1", "app:1", false, "config.base")).toEqual(["migrate: a migration or settings file changed", "collectstatic: a file other than Python code and templates, or a settings file changed"]);
 
         expect(release("v5", "app:2")).toEqual(["migrate: the image changed", "collectstatic: the image changed"]);
     });
@@ -84,8 +92,8 @@ describe("release tasks only when their inputs changed", () => {
     });
 
     it("runs a task whose last commit the new release does not have (history rewritten), and any task it knows nothing of", () => {
-        writeFileSync(taskRecordFile(layout, "migrate"), "app:2 0123456789abcdef0123456789abcdef01234567\n");
-        expect(release("v6", "app:2")).toEqual(["migrate: the commit it last ran for is not in this release"]);
+        writeFileSync(taskRecordFile(layout, "migrate"), "sha256:id-of-app:2 0123456789abcdef0123456789abcdef01234567\n");
+        expect(release("v6", "app:2")).toEqual(["migrate: the commit it last ran for is not in this release's clone"]);
         expect(runWhenInputsChanged(layout, "manage clearsessions", "v6", "app:2", "run-it")).toBe("run-it");
         expect(existsSync(taskRecordFile(layout, "collectstatic"))).toBe(true);
     });
