@@ -57,7 +57,10 @@ describe("failed, interrupted and rolled-back deploys in the lab", () => {
 
         const load = sampleLoad();
         const lines: { line: string; at: number }[] = [];
-        const back = await rollback(lab.stack, { log: (line) => lines.push({ line, at: Date.now() }) });
+        const back = await rollback(lab.stack, { log: (line) => lines.push({ line, at: Date.now() }) }).catch((error: Error) => {
+            // What the flip said before the failure, host by host: the failure alone does not tell.
+            throw new Error(`${error.message}\n--- rollback's log ---\n${lines.map(({ line }) => line).join("\n")}`);
+        });
         const report = await load.stop();
         expect(back.to.sample).toEqual({ tag: "v2", codeRef: "v1.0.0" });
         expect(await servedVersions()).toEqual(BOTH("v2 v1.0.0"));
