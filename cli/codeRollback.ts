@@ -6,11 +6,12 @@ import { AppSpec, validateConfig, webPorts } from "../components/config";
 import { imageReference } from "../components/naming";
 import { hostAndPort } from "../components/render/address";
 import { appLayout, webRuntimeDirectory } from "../components/render/layout";
+import { appHosts, BackgroundRole, backgroundRolesOn } from "../components/rollout/plan";
 import { flipBackgroundHost, flipWebHost, keptReleaseCheck } from "../components/shell/keptReleases";
 import { Releases } from "./releases";
 import { scriptsInSequence } from "../components/shell/quote";
 import { runOnHost } from "./remote";
-import { HostAccess, hostAccessByProvider, readStackState, StackState } from "./stackState";
+import { HostAccess, hostAccessByName, readStackState, StackState } from "./stackState";
 
 /** One app's code-only rollback: its hosts, in the order the flip takes them. */
 export interface CodeFlip {
@@ -24,7 +25,7 @@ export interface CodeFlip {
 export interface HostFlip {
     host: string;
     web: boolean;
-    restart: ("worker" | "beat")[];
+    restart: BackgroundRole[];
 }
 
 export type CodeFlipPlan = { flips: CodeFlip[] } | { fullDeploy: string };
@@ -51,15 +52,10 @@ export function planCodeFlips(deployed: Releases, targets: Releases, apps: AppSp
         if (target.codeRef === now.codeRef) {
             continue;
         }
-        const hosts = [...new Set([...app.hosts.web, ...app.hosts.worker, ...app.hosts.beat])];
         flips.push({
             app,
             ref: target.codeRef,
-            hosts: hosts.map((host) => ({
-                host,
-                web: app.hosts.web.includes(host),
-                restart: [...(app.hosts.worker.includes(host) ? ["worker" as const] : []), ...(app.hosts.beat.includes(host) ? ["beat" as const] : [])],
-            })),
+            hosts: appHosts(app).map((host) => ({ host, web: app.hosts.web.includes(host), restart: backgroundRolesOn(app, host) })),
         });
     }
     return flips.length > 0 ? { flips } : { fullDeploy: "no code ref changes" };
@@ -154,7 +150,7 @@ export async function flipCode(flips: CodeFlip[], fleet: Fleet, log: (line: stri
 
 /** Pure: how to reach each host (its docker provider) and its private address (the stack's `hosts` output), from the exported state. */
 export function fleetOf(state: StackState): Fleet {
-    const access = new Map([...hostAccessByProvider(state).values()].map((host) => [host.host, host]));
+    const access = hostAccessByName(state);
     const root = state.resources.find((resource) => resource.type === "pulumi:pulumi:Stack");
     const byRole = (root?.outputs?.hosts ?? {}) as Record<string, { name?: string; privateAddress?: string }[]>;
     const privateAddress = new Map<string, string>();

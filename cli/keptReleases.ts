@@ -3,10 +3,11 @@
 import { Stack } from "@pulumi/pulumi/automation";
 import { validateConfig } from "../components/config";
 import { appLayout } from "../components/render/layout";
+import { appHosts } from "../components/rollout/plan";
 import { listKeptReleases } from "../components/shell/keptReleases";
 import { berthConfig, deployedState, Releases } from "./releases";
 import { runOnHost } from "./remote";
-import { hostAccessByProvider, readStackState } from "./stackState";
+import { hostAccessByName, readStackState } from "./stackState";
 
 /** What one host keeps of one app. */
 export interface KeptOnHost {
@@ -57,11 +58,11 @@ export function renderKeptReleases(kept: KeptOnHost[], deployed: Releases): stri
 /** Reads every host of every app in the stack's config. */
 export async function readKeptReleases(stack: Stack): Promise<{ kept: KeptOnHost[]; deployed: Releases }> {
     const spec = validateConfig(await berthConfig(stack));
-    const access = new Map([...hostAccessByProvider(await readStackState(stack)).values()].map((host) => [host.host, host]));
+    const access = hostAccessByName(await readStackState(stack));
     const { deployed } = await deployedState(stack);
     const kept: KeptOnHost[] = [];
     for (const app of spec.apps) {
-        for (const host of [...new Set([...app.hosts.web, ...app.hosts.worker, ...app.hosts.beat])]) {
+        for (const host of appHosts(app)) {
             const reach = access.get(host);
             if (reach) {
                 kept.push(parseKeptReleases(host, app.name, await runOnHost(reach, listKeptReleases(appLayout(app.name), app.image.repository))));

@@ -92,6 +92,11 @@ export function hostAccessByProvider(state: StackState): Map<string, HostAccess>
     return result;
 }
 
+/** Every host the stack has a docker provider for, keyed by its berth host name. */
+export function hostAccessByName(state: StackState): Map<string, HostAccess> {
+    return new Map([...hostAccessByProvider(state).values()].map((access) => [access.host, access]));
+}
+
 /**
  * Pure: the host of an ssh:// URL as ssh takes it after `user@`. An IPv6
  * address is bracketed in the URL (`ssh://root@[2001:db8::1]:22`, as

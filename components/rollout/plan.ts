@@ -13,10 +13,23 @@ export type RolloutStep =
     | { kind: "release"; host: string; tasks: string[] }
     | { kind: "static"; hosts: string[]; tasks: string[] }
     | { kind: "web"; host: string }
-    | { kind: "restart"; hosts: { host: string; roles: ("worker" | "beat")[] }[]; beside: string }
+    | { kind: "restart"; hosts: RestartOnHost[]; beside: string }
     | { kind: "worker"; hosts: string[] }
     | { kind: "beat"; host: string }
     | { kind: "prune"; hosts: string[] };
+
+/** The code path's restart on one host: the app's worker and beat containers there. */
+export interface RestartOnHost {
+    host: string;
+    roles: BackgroundRole[];
+}
+
+export type BackgroundRole = "worker" | "beat";
+
+/** The app's worker and beat roles on a host, in that order (none on a host that has neither). */
+export function backgroundRolesOn(app: AppSpec, host: string): BackgroundRole[] {
+    return [...(app.hosts.worker.includes(host) ? ["worker" as const] : []), ...(app.hosts.beat.includes(host) ? ["beat" as const] : [])];
+}
 
 /**
  * Release tasks whose output is read where it lands: they run on every web
@@ -97,14 +110,11 @@ export function planRollout(app: AppSpec): RolloutStep[] {
  * The code path's worker and beat restarts, per host: an app whose code
  * lives in the image has none (its image changes replace the containers).
  */
-function codeRestarts(app: AppSpec): { host: string; roles: ("worker" | "beat")[] }[] {
+function codeRestarts(app: AppSpec): RestartOnHost[] {
     if (!app.code) {
         return [];
     }
-    return unique([...app.hosts.worker, ...app.hosts.beat]).map((host) => ({
-        host,
-        roles: [...(app.hosts.worker.includes(host) ? ["worker" as const] : []), ...(app.hosts.beat.includes(host) ? ["beat" as const] : [])],
-    }));
+    return unique([...app.hosts.worker, ...app.hosts.beat]).map((host) => ({ host, roles: backgroundRolesOn(app, host) }));
 }
 
 /**

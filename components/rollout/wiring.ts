@@ -10,7 +10,7 @@ import { containerNames, imageReference } from "../naming";
 import { hostAndPort } from "../render/address";
 import { AppLayout, webRuntimeDirectory } from "../render/layout";
 import { rolloutNames } from "./names";
-import { planRollout } from "./plan";
+import { planRollout, RestartOnHost } from "./plan";
 import { pruneKeptReleases } from "../shell/prune";
 import { runWhenInputsChanged } from "../shell/releaseTasks";
 import {
@@ -59,7 +59,7 @@ export function createRollout(args: RolloutArgs): RolloutResources {
     let previous: pulumi.Resource[] = [...prepared, ...args.drainAfter, args.loadBalancer.started];
     const switched = new Map<string, command.remote.Command>();
     const restarts: command.remote.Command[] = [];
-    const besideLast: { host: string; roles: ("worker" | "beat")[] }[] = [];
+    const besideLast: RestartOnHost[] = [];
 
     for (const step of planRollout(app)) {
         switch (step.kind) {
