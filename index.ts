@@ -1,5 +1,8 @@
 // berth: one Pulumi program for every stack; the stack's config says where.
 import { deployStack, readStackConfig } from "./stacks";
+import { formatSdkPromiseStacksPlainly } from "./stacks/sdkPromiseStacks";
+
+formatSdkPromiseStacksPlainly();
 
 const deployment = deployStack(readStackConfig());
 

@@ -6,7 +6,7 @@ import { releaseDirectory } from "../components/shell/commands";
 import { words } from "../components/shell/quote";
 import { deployedState, Releases } from "./releases";
 import { runOnHost } from "./remote";
-import { CONTAINER_TYPE, REMOTE_COMMAND_TYPE, hostAccessByProvider, plainStrings, readStackState, resourceName, StackState, StateResource, whyNotPlain } from "./stackState";
+import { CONTAINER_TYPE, REMOTE_COMMAND_TYPE, HostAccess, hostAccessByProvider, plainStrings, readStackState, resourceName, StackState, StateResource, whyNotPlain } from "./stackState";
 
 /** One berth container as its host reports it, compared with the stack's state. */
 export interface ContainerStatus {
@@ -86,19 +86,18 @@ export interface HostReport extends HostListing {
  * recorded: a container missing, replaced by hand (another ID), on another
  * image, a container berth does not know, or a code link on another release.
  */
-export async function readStatus(stack: Stack, state?: StackState): Promise<StatusReport> {
-    state ??= await readStackState(stack);
-    const { deployed } = await deployedState(stack);
-    const hosts: HostReport[] = [];
-    for (const [provider, access] of hostAccessByProvider(state)) {
+export async function readStatus(stack: Stack, known?: StackState): Promise<StatusReport> {
+    const [state, { deployed }] = await Promise.all([known ?? readStackState(stack), deployedState(stack)]);
+    // Every host at once, and nginx beside them: one after another, each host's
+    // SSH connections added up to seconds of every deploy's drift check.
+    const readHost = async ([provider, access]: [string, HostAccess]): Promise<HostReport> => {
         const listing = { host: access.host, provider, containers: await listContainers(access.host, (command) => runOnHost(access, command)) };
-        const codeLinks = new Map<string, string>();
-        for (const app of appsWithCodeOn(state, deployed, listing)) {
-            codeLinks.set(app, (await runOnHost(access, `readlink ${words(appLayout(app).code)} || true`)).trim());
-        }
-        hosts.push({ ...listing, codeLinks });
-    }
-    return statusReport(stack.name, state, deployed, hosts, await readNginx(state));
+        const apps = appsWithCodeOn(state, deployed, listing);
+        const links = await Promise.all(apps.map(async (app) => (await runOnHost(access, `readlink ${words(appLayout(app).code)} || true`)).trim()));
+        return { ...listing, codeLinks: new Map(apps.map((app, index) => [app, links[index]])) };
+    };
+    const [hosts, nginx] = await Promise.all([Promise.all([...hostAccessByProvider(state)].map(readHost)), readNginx(state)]);
+    return statusReport(stack.name, state, deployed, hosts, nginx);
 }
 
 /** nginx's config as the load balancer has it, beside the one the stack installed. */

@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
+import { formatSdkPromiseStacksPlainly } from "../../stacks/sdkPromiseStacks";
 
 /** A resource the program registered, as the engine would have received it. */
 export interface RecordedResource {
@@ -241,26 +242,13 @@ export async function recordProgram<T>(config: Record<string, unknown>, secretKe
     });
 }
 
-/**
- * The SDK records a stack trace on every promise it makes (`debuggablePromise`,
- * for a leak report at process exit), several per resource property. Under jest
- * each such stack was source-mapped frame by frame: most of a mocked run's time,
- * growing with the machine's load. While `run` runs, those stacks are not
- * formatted (the report still names each promise by resource and property);
- * every other error keeps jest's stack.
- */
+/** Runs `run` with the SDK's promise stacks formatted plainly (see stacks/sdkPromiseStacks.ts): under jest, most of a mocked run's time. */
 async function withoutSdkPromiseStacks<T>(run: () => Promise<T>): Promise<T> {
-    const jestPrepareStackTrace = Error.prepareStackTrace;
-    Error.prepareStackTrace = (error, callSites) => {
-        if (callSites[0]?.getFunctionName() === "debuggablePromise") {
-            return `${error}\n    at <not recorded under mocks>`;
-        }
-        return jestPrepareStackTrace ? jestPrepareStackTrace(error, callSites) : `${error}${callSites.map((site) => `\n    at ${site}`).join("")}`;
-    };
+    const restore = formatSdkPromiseStacksPlainly();
     try {
         return await run();
     } finally {
-        Error.prepareStackTrace = jestPrepareStackTrace;
+        restore();
     }
 }
 
