@@ -54,7 +54,8 @@ export async function deploy(stack: Stack, options: DeployOptions = {}): Promise
             from: deployed,
             to: desired,
             execute: async (audit, log) => {
-                const replace = options.repair === false ? [] : await repairsToMake(stack, log);
+                // The outputs read above still hold: recovery's refresh and removals do not run the program.
+                const replace = options.repair === false ? [] : await repairsToMake(stack, deployed, log);
                 return upOrRestore(stack, audit, deployed, desired, deployed, log, options.onEvent, replace);
             },
         };
@@ -65,8 +66,8 @@ export async function deploy(stack: Stack, options: DeployOptions = {}): Promise
  * What drifted from the stack (what `status` reports) and the resources a
  * deploy replaces to converge it. Read after recovery, under the lock.
  */
-async function repairsToMake(stack: Stack, log: (line: string) => void): Promise<string[]> {
-    const { lines, urns } = await readRepairs(stack).catch((error: Error) => {
+async function repairsToMake(stack: Stack, deployed: Releases, log: (line: string) => void): Promise<string[]> {
+    const { lines, urns } = await readRepairs(stack, deployed).catch((error: Error) => {
         throw new Error(`reading the hosts to check for drift failed (\`berth deploy --no-repair\` deploys without the check): ${error.message}`);
     });
     for (const line of lines) {

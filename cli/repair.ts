@@ -1,5 +1,6 @@
 import type { Stack } from "@pulumi/pulumi/automation";
 import { readStackState, resourceName, StackState } from "./stackState";
+import type { Releases } from "./releases";
 import { readStatus, StatusReport } from "./status";
 import { containerReplacementSteps, ContainerRole, rolloutNames } from "../components/rollout/names";
 
@@ -108,10 +109,14 @@ export function repairUrns(repairs: Repair[], state: StackState): string[] {
     return [...new Set(state.resources.filter((resource) => names.has(resourceName(resource.urn))).map((resource) => resource.urn))];
 }
 
-/** What `deploy` would repair now: the hosts read as `status` reads them, the repairs as lines and as URNs to replace. */
-export async function readRepairs(stack: Stack): Promise<{ lines: string[]; urns: string[] }> {
+/**
+ * What `deploy` would repair now: the hosts read as `status` reads them, the
+ * repairs as lines and as URNs to replace. `deployed`: the releases in the
+ * stack's outputs, when the caller has read them already.
+ */
+export async function readRepairs(stack: Stack, deployed?: Releases): Promise<{ lines: string[]; urns: string[] }> {
     const state = await readStackState(stack);
-    const repairs = planRepairs(await readStatus(stack, state), state);
+    const repairs = planRepairs(await readStatus(stack, { state, deployed }), state);
     return { lines: describeRepairs(repairs), urns: repairUrns(repairs, state) };
 }
 

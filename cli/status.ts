@@ -86,8 +86,11 @@ export interface HostReport extends HostListing {
  * recorded: a container missing, replaced by hand (another ID), on another
  * image, a container berth does not know, or a code link on another release.
  */
-export async function readStatus(stack: Stack, known?: StackState): Promise<StatusReport> {
-    const [state, { deployed }] = await Promise.all([known ?? readStackState(stack), deployedState(stack)]);
+export async function readStatus(stack: Stack, known: { state?: StackState; deployed?: Releases } = {}): Promise<StatusReport> {
+    const [state, deployed] = await Promise.all([
+        known.state ?? readStackState(stack),
+        known.deployed ?? deployedState(stack).then((read) => read.deployed),
+    ]);
     // Every host at once, and nginx beside them: one after another, each host's
     // SSH connections added up to seconds of every deploy's drift check.
     const readHost = async ([provider, access]: [string, HostAccess]): Promise<HostReport> => {
