@@ -13,8 +13,8 @@ import { hostAccessByName, readStackState } from "./stackState";
 export interface KeptOnHost {
     host: string;
     app: string;
-    /** Newest fetch first. */
-    releases: { ref: string; commit: string }[];
+    /** Newest deploy first, then those fetched but never deployed (`deployed` false), newest fetch first. */
+    releases: { ref: string; commit: string; deployed: boolean }[];
     /** The release the code link points at. */
     linked?: string;
     /** Deploy order, newest first; `present` false once the image is gone from the host. */
@@ -25,9 +25,9 @@ export interface KeptOnHost {
 export function parseKeptReleases(host: string, app: string, output: string): KeptOnHost {
     const kept: KeptOnHost = { host, app, releases: [], tags: [] };
     for (const line of output.split("\n")) {
-        const [kind, name, detail] = line.trim().split(/\s+/);
+        const [kind, name, detail, how] = line.trim().split(/\s+/);
         if (kind === "release" && name) {
-            kept.releases.push({ ref: name, commit: detail ?? "unknown" });
+            kept.releases.push({ ref: name, commit: detail ?? "unknown", deployed: how !== "fetched" });
         } else if (kind === "linked" && name) {
             kept.linked = name;
         } else if (kind === "tag" && name) {
@@ -46,8 +46,9 @@ export function renderKeptReleases(kept: KeptOnHost[], deployed: Releases): stri
     for (const { host, app, releases, linked, tags } of kept) {
         lines.push(`${app} on ${host}`);
         if (releases.length > 0 || linked) {
-            const described = releases.map(({ ref, commit }) => `${ref} (${ref === linked ? "linked, " : ""}${commit.slice(0, 7)})`);
-            lines.push(`  code releases, newest first: ${described.join(" · ") || "none"}`);
+            const described = releases.map(({ ref, commit, deployed }) =>
+                `${ref} (${ref === linked ? "linked, " : ""}${commit.slice(0, 7)}${deployed || ref === linked ? "" : ", fetched, never deployed"})`);
+            lines.push(`  code releases, newest deploy first: ${described.join(" · ") || "none"}`);
         }
         const described = tags.map(({ tag, present }) => `${tag}${tag === deployed[app]?.tag ? " (deployed)" : ""}${present ? "" : " (image gone from the host)"}`);
         lines.push(`  image tags, newest first: ${described.join(" · ") || "none recorded yet"}`);
@@ -57,17 +58,13 @@ export function renderKeptReleases(kept: KeptOnHost[], deployed: Releases): stri
 
 /** Reads every host of every app in the stack's config. */
 export async function readKeptReleases(stack: Stack): Promise<{ kept: KeptOnHost[]; deployed: Releases }> {
-    const spec = validateConfig(await berthConfig(stack));
-    const access = hostAccessByName(await readStackState(stack));
-    const { deployed } = await deployedState(stack);
-    const kept: KeptOnHost[] = [];
-    for (const app of spec.apps) {
-        for (const host of appHosts(app)) {
-            const reach = access.get(host);
-            if (reach) {
-                kept.push(parseKeptReleases(host, app.name, await runOnHost(reach, listKeptReleases(appLayout(app.name), app.image.repository))));
-            }
-        }
-    }
-    return { kept, deployed };
+    const [config, state, { deployed }] = await Promise.all([berthConfig(stack), readStackState(stack), deployedState(stack)]);
+    const spec = validateConfig(config);
+    const access = hostAccessByName(state);
+    // Every host at once; the report keeps the config's order.
+    const reads = spec.apps.flatMap((app) => appHosts(app).flatMap((host) => {
+        const reach = access.get(host);
+        return reach ? [runOnHost(reach, listKeptReleases(appLayout(app.name), app.image.repository)).then((output) => parseKeptReleases(host, app.name, output))] : [];
+    }));
+    return { kept: await Promise.all(reads), deployed };
 }

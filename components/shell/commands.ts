@@ -26,7 +26,7 @@ export const ROOT_OWNER: FileOwner = { uid: 0, gid: 0 };
 export function prepareAppRoot(layout: AppLayout, owner: FileOwner = ROOT_OWNER, webPorts: number[] = []): string {
     const writable = [layout.staticFiles, layout.runtime, ...webPorts.map((port) => webRuntimeDirectory(layout, port))];
     return chain(
-        words("mkdir", "-p", layout.root, `${layout.root}/releases`, ...writable),
+        words("mkdir", "-p", layout.root, releasesRoot(layout), ...writable),
         words("chmod", "0755", layout.root, ...writable),
         words("chown", `${owner.uid}:${owner.gid}`, ...writable),
     );
@@ -72,8 +72,13 @@ export function installEnvFile(layout: AppLayout, image: string, owner: FileOwne
 }
 
 /** The directory name of a code ref's checkout: refs may contain '/'. */
+/** Where an app's code releases live on a host: one directory per ref (releaseDirectory). */
+export function releasesRoot(layout: AppLayout): string {
+    return `${layout.root}/releases`;
+}
+
 export function releaseDirectory(layout: AppLayout, ref: string): string {
-    return `${layout.root}/releases/${ref.replace(/[^A-Za-z0-9_.-]/g, "_")}`;
+    return `${releasesRoot(layout)}/${ref.replace(/[^A-Za-z0-9_.-]/g, "_")}`;
 }
 
 /** What git checks out for a configured ref: a tag, or the remote branch. */

@@ -1,7 +1,7 @@
 import { ReloadMode } from "../config/types";
 import { AppLayout } from "../render/layout";
-import { releaseDirectory, restartRoleUnlessStartedAfterSwitch, switchReleaseAndReload, waitForHttp } from "./commands";
-import { deployedTagsFile } from "./prune";
+import { releaseDirectory, releasesRoot, restartRoleUnlessStartedAfterSwitch, switchReleaseAndReload, waitForHttp } from "./commands";
+import { deployedReleasesFile, deployedTagsFile } from "./prune";
 import { quote, scriptsInSequence, strictScript, words } from "./quote";
 
 /**
@@ -61,16 +61,24 @@ export function flipBackgroundHost(layout: AppLayout, appName: string, image: st
 
 /**
  * What one host keeps of an app, one fact per line, for `berth releases`:
- * `release <ref> <commit>` newest fetch first, `linked <ref>`, and
+ * `release <ref> <commit> deployed|fetched`, the deployed ones newest deploy
+ * first (the order prune records on the host), then any fetched but never
+ * deployed (a rollout that failed), newest fetch first; `linked <ref>`; and
  * `tag <tag> present|absent` in deploy order, oldest first.
  */
 export function listKeptReleases(layout: AppLayout, repository: string): string {
-    const releases = `${layout.root}/releases`;
+    const releases = releasesRoot(layout);
+    const deployed = deployedReleasesFile(layout);
     const tags = deployedTagsFile(layout);
     return strictScript(
         `if [ -d ${quote(releases)} ]; then`,
-        `  for ref in $(cd ${quote(releases)} && ls -1t -- */REF 2>/dev/null | sed 's,/REF$,,'); do`,
-        `    echo "release $ref $(cat ${quote(releases)}/"$ref"/REVISION 2>/dev/null || echo unknown)"`,
+        `  { if [ -f ${quote(deployed)} ]; then sed 's/$/ deployed/' ${quote(deployed)} | tac; fi`,
+        `    (cd ${quote(releases)} && ls -1t -- */REF 2>/dev/null | sed 's,/REF$, fetched,') || true; } |`,
+        // The first line of each release wins: deployed before fetched.
+        "  awk '!seen[$1]++' | while read -r ref how; do",
+        `    if [ -f ${quote(releases)}/"$ref"/REF ]; then`,
+        `      echo "release $ref $(cat ${quote(releases)}/"$ref"/REVISION 2>/dev/null || echo unknown) $how"`,
+        "    fi",
         "  done",
         "fi",
         `if [ -L ${quote(layout.code)} ]; then echo "linked $(basename "$(readlink ${quote(layout.code)})")"; fi`,

@@ -1,4 +1,5 @@
 import { AppLayout } from "../render/layout";
+import { releasesRoot } from "./commands";
 import { quote, strictScript, words } from "./quote";
 
 /** What one host keeps of an app after a successful deploy. */
@@ -73,7 +74,7 @@ function pruneImageTags({ layout, keep, repository, tag }: KeptReleases): string
 }
 
 function pruneCodeReleases({ layout, keep }: KeptReleases): string[] {
-    const releases = `${layout.root}/releases`;
+    const releases = releasesRoot(layout);
     const deployed = deployedReleasesFile(layout);
     return [
         // Directory names are releaseDirectory's, [A-Za-z0-9_.-] only.

@@ -7,6 +7,7 @@ import { promisify } from "node:util";
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { appLayout } from "../../../components/render/layout";
+import { listKeptReleases } from "../../../components/shell/keptReleases";
 import { deployedReleasesFile, deployedTagsFile, pruneKeptReleases } from "../../../components/shell/prune";
 import { temporaryDirectory } from "../../support/files";
 
@@ -65,6 +66,32 @@ describe("pruning what a host keeps of an app", () => {
         const printed = await runPrune(root, "t2", 2);
         expect(readdirSync(join(root, "releases")).sort()).toEqual(["a", "d"]);
         expect(printed).toContain("pruned release b");
+    });
+
+    it("berth releases lists the kept releases newest deploy first, then one fetched but never deployed", async () => {
+        const root = appRoot();
+        const link = (ref: string) => {
+            rmSync(join(root, "code"), { force: true });
+            symlinkSync(join(root, "releases", ref), join(root, "code"));
+        };
+        // a deployed, then c, then a again (a rollback); b fetched for a rollout that failed, after all of them.
+        release(root, "a", 40);
+        link("a");
+        await runPrune(root, "t1", 5);
+        release(root, "c", 30);
+        link("c");
+        await runPrune(root, "t2", 5);
+        link("a");
+        await runPrune(root, "t3", 5);
+        release(root, "b", 5);
+        writeFileSync(join(root, "releases", "a", "REVISION"), "1111111aaaa\n");
+        const { stdout } = await promisify(execFile)("sh", ["-c", listKeptReleases(appLayout("sample", root), REPOSITORY)]);
+        expect(stdout.split("\n").filter((line) => line.startsWith("release") || line.startsWith("linked"))).toEqual([
+            "release a 1111111aaaa deployed",
+            "release c unknown deployed",
+            "release b unknown fetched",
+            "linked a",
+        ]);
     });
 
     it("never fails the deploy: a prune that cannot work says so and exits 0", async () => {
