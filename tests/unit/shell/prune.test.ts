@@ -28,6 +28,13 @@ function release(root: string, ref: string, minutesAgo: number): void {
     utimesSync(join(directory, "REF"), when, when);
 }
 
+/** A successful deploy of a fetched release: the code link switched to it, then the prune that follows. */
+function deployed(root: string, ref: string, tag: string, keep: number): Promise<string> {
+    rmSync(join(root, "code"), { force: true });
+    symlinkSync(join(root, "releases", ref), join(root, "code"));
+    return runPrune(root, tag, keep);
+}
+
 describe("pruning what a host keeps of an app", () => {
     const base = temporaryDirectory("prune");
     let roots = 0;
@@ -52,37 +59,24 @@ describe("pruning what a host keeps of an app", () => {
 
     it("orders releases by deploy, not by fetch: one fetched for a rollout that failed never pushes out the previous one", async () => {
         const root = appRoot();
-        const link = (ref: string) => {
-            rmSync(join(root, "code"), { force: true });
-            symlinkSync(join(root, "releases", ref), join(root, "code"));
-        };
         release(root, "a", 30);
-        link("a");
-        await runPrune(root, "t1", 2);
+        await deployed(root, "a", "t1", 2);
         // b is fetched, its rollout fails (no prune runs), then d is deployed.
         release(root, "b", 20);
         release(root, "d", 10);
-        link("d");
-        const printed = await runPrune(root, "t2", 2);
+        const printed = await deployed(root, "d", "t2", 2);
         expect(readdirSync(join(root, "releases")).sort()).toEqual(["a", "d"]);
         expect(printed).toContain("pruned release b");
     });
 
     it("berth releases lists the kept releases newest deploy first, then one fetched but never deployed", async () => {
         const root = appRoot();
-        const link = (ref: string) => {
-            rmSync(join(root, "code"), { force: true });
-            symlinkSync(join(root, "releases", ref), join(root, "code"));
-        };
         // a deployed, then c, then a again (a rollback); b fetched for a rollout that failed, after all of them.
         release(root, "a", 40);
-        link("a");
-        await runPrune(root, "t1", 5);
         release(root, "c", 30);
-        link("c");
-        await runPrune(root, "t2", 5);
-        link("a");
-        await runPrune(root, "t3", 5);
+        for (const [ref, tag] of [["a", "t1"], ["c", "t2"], ["a", "t3"]]) {
+            await deployed(root, ref, tag, 5);
+        }
         release(root, "b", 5);
         writeFileSync(join(root, "releases", "a", "REVISION"), "1111111aaaa\n");
         const { stdout } = await promisify(execFile)("sh", ["-c", listKeptReleases(appLayout("sample", root), REPOSITORY)]);
