@@ -71,12 +71,12 @@ export function installEnvFile(layout: AppLayout, image: string, owner: FileOwne
     );
 }
 
-/** The directory name of a code ref's checkout: refs may contain '/'. */
 /** Where an app's code releases live on a host: one directory per ref (releaseDirectory). */
 export function releasesRoot(layout: AppLayout): string {
     return `${layout.root}/releases`;
 }
 
+/** The directory name of a code ref's checkout: refs may contain '/'. */
 export function releaseDirectory(layout: AppLayout, ref: string): string {
     return `${releasesRoot(layout)}/${ref.replace(/[^A-Za-z0-9_.-]/g, "_")}`;
 }
