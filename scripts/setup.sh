@@ -29,7 +29,10 @@ report_optional_plugin digitalocean @pulumi/digitalocean
 ensure_dynamic_provider_script
 
 step "State backend"
-mkdir -p "${PULUMI_BACKEND_URL#file://}"
+if [[ "${PULUMI_BACKEND_URL:-}" == file://* ]]; then
+  state_directory="${PULUMI_BACKEND_URL#file://}"
+  mkdir -p "${state_directory%%\?*}"
+fi
 note "$PULUMI_BACKEND_URL (passphrase for the local stack: \$PULUMI_CONFIG_PASSPHRASE, default berth-local)"
 
 printf '\nberth setup done in %ss\n' "$(( $(date +%s) - started ))"

@@ -29,7 +29,7 @@ export async function createThrowawayStack(programDirectory: string, stackName: 
 
     const stack = await LocalWorkspace.createStack(
         { stackName, workDir: workDirectory },
-        { envVars: { PULUMI_BACKEND_URL: `file://${backendDirectory}`, PULUMI_CONFIG_PASSPHRASE: "throwaway" } },
+        { envVars: { PULUMI_BACKEND_URL: `file://${backendDirectory}?metadata=skip`, PULUMI_CONFIG_PASSPHRASE: "throwaway" } },
     );
     return {
         stack,

@@ -159,7 +159,7 @@ export async function createLabStack(): Promise<LabStack> {
     await symlink(join(repositoryRoot, "node_modules"), join(program, "node_modules"));
     const stack = await LocalWorkspace.createStack(
         { stackName: "local", workDir: program },
-        { envVars: { PULUMI_BACKEND_URL: `file://${backend}`, PULUMI_CONFIG_PASSPHRASE: "berth-local" } },
+        { envVars: { PULUMI_BACKEND_URL: `file://${backend}?metadata=skip`, PULUMI_CONFIG_PASSPHRASE: "berth-local" } },
     );
     await stack.setConfig("berth:sshKeyPath", { value: labKeyPath });
     return {
