@@ -17,7 +17,7 @@ import { HostAccess, hostAccessByName, readStackState, StackState } from "./stac
 export interface CodeFlip {
     app: AppSpec;
     ref: string;
-    /** The app's web hosts, flipped one at a time as the code path reloads them, then the others beside the last web host (they serve no requests). */
+    /** The app's hosts, web hosts first; flipWaves says which go at once. */
     hosts: HostFlip[];
 }
 
@@ -94,11 +94,31 @@ export async function prepareCodeFlips(stack: Stack, config: Record<string, unkn
 }
 
 /**
- * The flip itself, app by app: web hosts one at a time (link, reload, the
- * reload's ready file, one health request per web container), the hosts of
- * workers and beat beside the last web host (they serve no requests).
- * Throws what failed on which host; the `pulumi up` that follows switches
- * again wherever the flip did not finish.
+ * Pure: the order a flip takes an app's hosts in, as waves run one after
+ * another, the hosts of a wave at once. With `reload: touch` a web host
+ * holds its requests while uWSGI reloads, so web hosts go one at a time, as
+ * the code path takes them, and the hosts of workers and beat (they serve no
+ * requests) beside the last one. With `reload: chain` a host keeps serving
+ * through its reload (its workers are replaced one by one): every host at once.
+ */
+export function flipWaves(flip: CodeFlip): HostFlip[][] {
+    if (flip.app.reload === "chain") {
+        return [flip.hosts];
+    }
+    const webHosts = flip.hosts.filter((host) => host.web);
+    const others = flip.hosts.filter((host) => !host.web);
+    if (webHosts.length === 0) {
+        return [others];
+    }
+    return webHosts.map((host, index) => (index === webHosts.length - 1 ? [host, ...others] : [host]));
+}
+
+/**
+ * The flip itself, app by app, in its waves (flipWaves): on a web host the
+ * link, the reload, the reload's ready file and one health request per web
+ * container; on a worker or beat host the link, then each of its containers
+ * restarted with its warm shutdown. Throws what failed on which host; the
+ * `pulumi up` that follows switches again wherever the flip did not finish.
  */
 export async function flipCode(flips: CodeFlip[], fleet: Fleet, log: (line: string) => void): Promise<{ webSeconds: number; seconds: number }> {
     const started = Date.now();
@@ -130,19 +150,18 @@ export async function flipCode(flips: CodeFlip[], fleet: Fleet, log: (line: stri
                 // After a web host's reload its link has moved already: this only restarts.
                 ...(restart.length > 0 || !web ? [flipBackgroundHost(layout, app.name, imageReference(app), ref, restart, app.stopGraceSeconds)] : []),
             ));
+            if (web) {
+                webDone = Math.max(webDone, Date.now());
+            }
             log(`${app.name} on ${host}: code on ${ref}${web ? ", its web containers reloaded and healthy" : ""}${restart.length > 0 ? `, ${restart.join(" and ")} restarted` : ""}`);
         };
-        const webHosts = flip.hosts.filter((host) => host.web);
-        const last = webHosts.pop();
-        for (const host of webHosts) {
-            await flipHost(host);
-        }
-        const lastWeb = last ? flipHost(last).then(() => { webDone = Date.now(); }) : Promise.resolve();
-        // Every host's script has ended, failed or not, before the pulumi up that follows touches them.
-        const ended = await Promise.allSettled([lastWeb, ...flip.hosts.filter((host) => !host.web).map(flipHost)]);
-        const failures = ended.flatMap((outcome) => (outcome.status === "rejected" ? [(outcome.reason as Error).message] : []));
-        if (failures.length > 0) {
-            throw new Error(failures.join("\n"));
+        for (const wave of flipWaves(flip)) {
+            // Every host's script has ended, failed or not, before the next wave (or the pulumi up that follows) touches them.
+            const ended = await Promise.allSettled(wave.map(flipHost));
+            const failures = ended.flatMap((outcome) => (outcome.status === "rejected" ? [(outcome.reason as Error).message] : []));
+            if (failures.length > 0) {
+                throw new Error(failures.join("\n"));
+            }
         }
     }
     return { webSeconds: (webDone - started) / 1000, seconds: (Date.now() - started) / 1000 };

@@ -7,7 +7,8 @@
 //   3. berth image rollout (image.tag v1 → v2)
 //   4. naive redeploy, the baseline: every container of the app stopped, then
 //      started again at once (what `docker compose up -d` does to a changed service)
-//   5. steady state: the same load with no deploy, the latency to compare with
+//   5. and 6. the code path and the code rollback again with `reload: chain`
+//   7. steady state: the same load with no deploy, the latency to compare with
 // each with the fewest upstream servers nginx had in rotation and healthy
 // (sampled on the load balancer from nginx's own config, back to back).
 // each under the same steady GET/POST load through nginx. Config edits happen
@@ -98,6 +99,39 @@ function printTimeline(title: string, timeline: Timeline): void {
     console.log(`  ${seconds(timeline.returnedMs)}          (stack.up returns: the Automation API has read the summary and outputs)`);
 }
 
+/** What `berth rollback` said of its flip, and how long the whole command took. */
+interface FlipFigures {
+    seconds: number;
+    webSeconds: number;
+    checkSeconds: number;
+    commandSeconds: number;
+}
+
+/**
+ * `berth rollback` back to the code release before, under load. The row's
+ * wall time is the flip's (until every host has flipped and reloaded), not
+ * the recording `pulumi up` after it.
+ */
+async function measureCodeRollback(lab: LabStack, label: string): Promise<{ row: Row; flip: FlipFigures }> {
+    let flip: FlipFigures | undefined;
+    const row = await measure(label, async () => {
+        const started = Date.now();
+        let said: number[] | undefined;
+        const outcome = await rollback(lab.stack, {
+            log: (line) => {
+                const flipped = /^code rolled back on every host in ([\d.]+) s \(web hosts in ([\d.]+) s; .* took ([\d.]+) s before\)/.exec(line);
+                said = flipped ? flipped.slice(1, 4).map(Number) : said;
+            },
+        });
+        if (outcome.to.sample?.codeRef !== "v1.0.0" || !said) {
+            throw new Error(`berth rollback did not flip the code back to v1.0.0: ${JSON.stringify(outcome)}`);
+        }
+        flip = { seconds: said[0], webSeconds: said[1], checkSeconds: said[2], commandSeconds: (Date.now() - started) / 1000 };
+    });
+    row.seconds = flip!.seconds;
+    return { row, flip: flip! };
+}
+
 /** The baseline: stop every container of the app on every host at once, then start them all. */
 async function naiveRedeploy(): Promise<void> {
     const hosts = ["web-1", "web-2", "worker-1"] as const;
@@ -146,38 +180,37 @@ async function main(): Promise<void> {
         const imageTimeline: Timeline = { steps: [] };
         const codePath = await berthUp(lab, "berth:apps[0].code.ref", "v1.1.0", codeTimeline);
         const codeRow = await measure("berth code path (ref v1.0.0 → v1.1.0)", codePath);
-        const flip: { seconds?: number; webSeconds?: number; checkSeconds?: number; commandSeconds?: number } = {};
-        const codeRollback = async () => {
-            const started = Date.now();
-            const outcome = await rollback(lab.stack, {
-                log: (line) => {
-                    const flipped = /^code rolled back on every host in ([\d.]+) s \(web hosts in ([\d.]+) s; .* took ([\d.]+) s before\)/.exec(line);
-                    if (flipped) {
-                        [flip.seconds, flip.webSeconds, flip.checkSeconds] = flipped.slice(1, 4).map(Number);
-                    }
-                },
-            });
-            flip.commandSeconds = (Date.now() - started) / 1000;
-            if (outcome.to.sample?.codeRef !== "v1.0.0" || flip.seconds === undefined) {
-                throw new Error(`berth rollback did not flip the code back to v1.0.0: ${JSON.stringify(outcome)}`);
-            }
-        };
-        const rollbackRow = await measure("berth code rollback (flip to v1.0.0)", codeRollback);
-        rollbackRow.seconds = flip.seconds!;
+        const touchRollback = await measureCodeRollback(lab, "berth code rollback (flip to v1.0.0)");
         const imageRollout = await berthUp(lab, "berth:apps[0].image.tag", "v2", imageTimeline);
         const imageRow = await measure("berth image rollout (tag v1 → v2)", imageRollout);
-        const rows = [codeRow, rollbackRow, imageRow, await measure("naive redeploy (stop all, start all)", naiveRedeploy), steady];
+        const naiveRow = await measure("naive redeploy (stop all, start all)", naiveRedeploy);
+
+        // The same code path and rollback with `reload: chain` (uWSGI replaces its workers one at a
+        // time, so a host keeps serving through its reload and the flip takes every host at once).
+        const toChain = await berthUp(lab, "berth:apps[0].reload", "chain", { steps: [] });
+        await toChain();
+        const chainTimeline: Timeline = { steps: [] };
+        const chainCodePath = await berthUp(lab, "berth:apps[0].code.ref", "v1.1.0", chainTimeline);
+        const chainCodeRow = await measure("berth code path, reload: chain", chainCodePath);
+        const chainRollback = await measureCodeRollback(lab, "berth code rollback, reload: chain");
+
+        const berthRows = [codeRow, touchRollback.row, imageRow, chainCodeRow, chainRollback.row];
+        const rows = [...berthRows, naiveRow, steady];
         printTimeline("code path", codeTimeline);
         printTimeline("image rollout", imageTimeline);
+        printTimeline("code path, reload: chain", chainTimeline);
         console.log("");
         printTable(rows);
-        console.log(`\ncode rollback: every host flipped in ${flip.seconds!.toFixed(1)} s (its web hosts in ${flip.webSeconds!.toFixed(1)} s), ` +
-            `after ${flip.checkSeconds!.toFixed(1)} s reading the stack and checking the hosts keep the release; ` +
-            `the whole \`berth rollback\` (lock, checks, flip, the pulumi up that records it) took ${flip.commandSeconds!.toFixed(1)} s`);
+        console.log("");
+        for (const [mode, { flip }] of [["touch", touchRollback], ["chain", chainRollback]] as const) {
+            console.log(`code rollback (reload: ${mode}): every host flipped in ${flip.seconds.toFixed(1)} s (its web hosts in ${flip.webSeconds.toFixed(1)} s), ` +
+                `after ${flip.checkSeconds.toFixed(1)} s reading the stack and checking the hosts keep the release; ` +
+                `the whole \`berth rollback\` (lock, checks, flip, the pulumi up that records it) took ${flip.commandSeconds.toFixed(1)} s`);
+        }
         const failed = (row: Row) => row.report.errors + row.report.non2xx;
-        const berthFailed = failed(codeRow) + failed(rollbackRow) + failed(imageRow);
-        const naiveFailed = failed(rows[3]);
-        console.log(`failed requests, berth (all three) / naive: ${berthFailed} / ${naiveFailed}` +
+        const berthFailed = berthRows.reduce((sum, row) => sum + failed(row), 0);
+        const naiveFailed = failed(naiveRow);
+        console.log(`failed requests, berth (all ${berthRows.length}) / naive: ${berthFailed} / ${naiveFailed}` +
             (naiveFailed > 0 ? ` = ${(berthFailed / naiveFailed).toFixed(3)}` : ""));
         for (const row of rows) {
             console.log(`${row.deploy}: status codes ${JSON.stringify(row.report.statusCodes)}, connection errors ${row.report.errors}`);

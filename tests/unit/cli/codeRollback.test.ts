@@ -1,5 +1,5 @@
 import { validateConfig } from "../../../components/config";
-import { fleetOf, planCodeFlips } from "../../../cli/codeRollback";
+import { CodeFlip, fleetOf, flipWaves, planCodeFlips } from "../../../cli/codeRollback";
 import { stackStateOf } from "../../../cli/stackState";
 
 const spec = validateConfig({
@@ -36,6 +36,22 @@ describe("rollback's direct code flip", () => {
                 { host: "worker-1", web: false, restart: ["worker", "beat"] },
             ],
         }]);
+    });
+
+    it("takes web hosts one at a time with reload: touch, the worker and beat hosts beside the last; every host at once with reload: chain", () => {
+        const [app] = spec.apps;
+        const flip = (reload: "touch" | "chain"): CodeFlip => {
+            const plan = planCodeFlips(deployed, { sample: { tag: "v2", codeRef: "v1.0.0" } }, [{ ...app, reload }]);
+            if (!("flips" in plan)) {
+                throw new Error(plan.fullDeploy);
+            }
+            return plan.flips[0];
+        };
+        const hostNames = (waves: { host: string }[][]) => waves.map((wave) => wave.map(({ host }) => host));
+        expect(hostNames(flipWaves(flip("touch")))).toEqual([["web-1"], ["web-2", "worker-1"]]);
+        expect(hostNames(flipWaves(flip("chain")))).toEqual([["web-1", "web-2", "worker-1"]]);
+        // An app with no web host to wait for: its worker and beat hosts at once.
+        expect(hostNames(flipWaves({ ...flip("touch"), hosts: flip("touch").hosts.filter(({ web }) => !web) }))).toEqual([["worker-1"]]);
     });
 
     it("leaves to a full deploy what a link flip cannot roll back, saying why", () => {
