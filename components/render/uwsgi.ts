@@ -35,6 +35,11 @@ export function renderUwsgiIni(settings: UwsgiSettings): string {
                   "; chain reload: workers are replaced one at a time, each loading the new code itself",
                   "lazy-apps = true",
                   `touch-chain-reload = ${settings.iniPath}`,
+                  "; the master resolved the code link once (its chdir, and Python's finder for '.'):",
+                  "; each new worker imports through the link itself, and enters it, so it runs the",
+                  "; release the link points at now",
+                  `pythonpath = ${settings.codeDirectory}`,
+                  `hook-pre-app = chdir:${settings.codeDirectory}`,
                   "; the first worker runs the new code (the others follow one by one)",
                   `hook-accepting1 = write:${settings.readyPath} ready`,
               ]

@@ -1,5 +1,5 @@
 import { ChildProcess, execFileSync, spawn } from "node:child_process";
-import { existsSync, mkdirSync, statSync, utimesSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, renameSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
 import { connect } from "node:net";
 import { join } from "node:path";
 import { renderUwsgiIni, UwsgiSettings } from "../../../components/render/uwsgi";
@@ -32,6 +32,8 @@ describe("renderUwsgiIni", () => {
         const ini = renderUwsgiIni({ ...settings, reload: "chain" });
         expect(ini).toContain("lazy-apps = true\ntouch-chain-reload = /srv/berth/antisocial/uwsgi.ini\n");
         expect(ini).toContain("hook-accepting1 = write:/srv/berth/antisocial/uwsgi.ready ready\n");
+        // Each new worker imports through the code link and enters it: the master resolved it once.
+        expect(ini).toContain("pythonpath = /srv/berth/antisocial/code\nhook-pre-app = chdir:/srv/berth/antisocial/code\n");
         expect(ini).not.toContain("touch-reload =");
     });
 });
@@ -118,24 +120,34 @@ describe("the rendered ini in a real uWSGI", () => {
         uwsgi = undefined;
     }, 60_000);
 
-    it.each(["touch", "chain"] as const)("serves the app and reloads new code when the ini is touched (%s)", async (reload) => {
-        writeApp("hello", [
-            "import pathlib",
-            "VERSION = (pathlib.Path(__file__).parent / 'VERSION').read_text()",
-            "def application(environ, start_response):",
-            "    start_response('200 OK', [('Content-Type', 'text/plain')])",
-            "    return [VERSION.encode()]",
-        ]);
-        writeFileSync(join(codeDirectory, "VERSION"), "one");
+    it.each(["touch", "chain"] as const)("serves the app and reloads the release the code link points at when the ini is touched (%s)", async (reload) => {
+        // Two releases and a code link, as on a berth host: the switch moves the link.
+        const releases = join(directory, `releases-${reload}`);
+        const link = join(directory, `code-${reload}`);
+        for (const version of ["one", "two"]) {
+            mkdirSync(join(releases, version), { recursive: true });
+            writeFileSync(join(releases, version, "hello.py"), [
+                "import pathlib",
+                "VERSION = (pathlib.Path(__file__).parent / 'VERSION').read_text()",
+                "def application(environ, start_response):",
+                "    start_response('200 OK', [('Content-Type', 'text/plain')])",
+                "    return [VERSION.encode()]",
+                "",
+            ].join("\n"));
+            writeFileSync(join(releases, version, "VERSION"), version);
+        }
+        rmSync(link, { force: true });
+        symlinkSync(join(releases, "one"), link);
         const port = await freePort();
-        writeFileSync(iniPath, renderUwsgiIni({ ...settings, reload, httpPort: port, codeDirectory, iniPath, readyPath, fifoPath, wsgiModule: "hello:application" }));
+        writeFileSync(iniPath, renderUwsgiIni({ ...settings, reload, httpPort: port, codeDirectory: link, iniPath, readyPath, fifoPath, wsgiModule: "hello:application" }));
 
         uwsgi = startUwsgi();
         const url = `http://127.0.0.1:${port}/`;
         await waitForAnswer(url, "one");
 
-        // New code on disk is not served until the ini is touched.
-        writeFileSync(join(codeDirectory, "VERSION"), "two");
+        // The link moved (atomically, as berth moves it): not served until the ini is touched.
+        symlinkSync(join(releases, "two"), `${link}.next`);
+        renameSync(`${link}.next`, link);
         expect((await httpRequest(url)).body).toBe("one");
         // Touch as berth does; a second after the ini was written, so its mtime changes.
         await new Promise((resolve) => setTimeout(resolve, 1100));
