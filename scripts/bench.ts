@@ -7,7 +7,8 @@
 //   3. berth image rollout (image.tag v1 → v2)
 //   4. naive redeploy, the baseline: every container of the app stopped, then
 //      started again at once (what `docker compose up -d` does to a changed service)
-//   5. steady state: the same load with no deploy, the latency to compare with
+//   5. and 6. the code path and the code rollback again with `reload: chain`
+//   7. steady state: the same load with no deploy, the latency to compare with
 // each with the fewest upstream servers nginx had in rotation and healthy
 // (sampled on the load balancer from nginx's own config, back to back).
 // each under the same steady GET/POST load through nginx. Config edits happen
@@ -179,22 +180,33 @@ async function main(): Promise<void> {
         const imageTimeline: Timeline = { steps: [] };
         const codePath = await berthUp(lab, "berth:apps[0].code.ref", "v1.1.0", codeTimeline);
         const codeRow = await measure("berth code path (ref v1.0.0 → v1.1.0)", codePath);
-        const codeRollback = await measureCodeRollback(lab, "berth code rollback (flip to v1.0.0)");
+        const touchRollback = await measureCodeRollback(lab, "berth code rollback (flip to v1.0.0)");
         const imageRollout = await berthUp(lab, "berth:apps[0].image.tag", "v2", imageTimeline);
         const imageRow = await measure("berth image rollout (tag v1 → v2)", imageRollout);
         const naiveRow = await measure("naive redeploy (stop all, start all)", naiveRedeploy);
 
-        const berthRows = [codeRow, codeRollback.row, imageRow];
+        // The same code path and rollback with `reload: chain` (uWSGI replaces its workers one at a
+        // time, so a host keeps serving through its reload and the flip takes every host at once).
+        const toChain = await berthUp(lab, "berth:apps[0].reload", "chain", { steps: [] });
+        await toChain();
+        const chainTimeline: Timeline = { steps: [] };
+        const chainCodePath = await berthUp(lab, "berth:apps[0].code.ref", "v1.1.0", chainTimeline);
+        const chainCodeRow = await measure("berth code path, reload: chain", chainCodePath);
+        const chainRollback = await measureCodeRollback(lab, "berth code rollback, reload: chain");
+
+        const berthRows = [codeRow, touchRollback.row, imageRow, chainCodeRow, chainRollback.row];
         const rows = [...berthRows, naiveRow, steady];
         printTimeline("code path", codeTimeline);
         printTimeline("image rollout", imageTimeline);
+        printTimeline("code path, reload: chain", chainTimeline);
         console.log("");
         printTable(rows);
         console.log("");
-        const { flip } = codeRollback;
-        console.log(`code rollback: every host flipped in ${flip.seconds.toFixed(1)} s (its web hosts in ${flip.webSeconds.toFixed(1)} s), ` +
-            `after ${flip.checkSeconds.toFixed(1)} s reading the stack and checking the hosts keep the release; ` +
-            `the whole \`berth rollback\` (lock, checks, flip, the pulumi up that records it) took ${flip.commandSeconds.toFixed(1)} s`);
+        for (const [mode, { flip }] of [["touch", touchRollback], ["chain", chainRollback]] as const) {
+            console.log(`code rollback (reload: ${mode}): every host flipped in ${flip.seconds.toFixed(1)} s (its web hosts in ${flip.webSeconds.toFixed(1)} s), ` +
+                `after ${flip.checkSeconds.toFixed(1)} s reading the stack and checking the hosts keep the release; ` +
+                `the whole \`berth rollback\` (lock, checks, flip, the pulumi up that records it) took ${flip.commandSeconds.toFixed(1)} s`);
+        }
         const failed = (row: Row) => row.report.errors + row.report.non2xx;
         const berthFailed = berthRows.reduce((sum, row) => sum + failed(row), 0);
         const naiveFailed = failed(naiveRow);

@@ -21,6 +21,8 @@ export interface AppLayout {
     uwsgiReady: string;
     /** uWSGI's master FIFO: a reload written here starts at once (a touch is noticed within a second). */
     uwsgiFifo: string;
+    /** uWSGI's stats server (HTTP on a unix socket): which workers run, and whether each accepts requests. */
+    uwsgiStats: string;
     /** Settings and secrets, mode 0600, sourced by the image's entrypoint. */
     envFile: string;
     /** collectstatic's output (owned by the app's user, written only by release tasks), served by nginx and read by the app's static storage. */
@@ -53,6 +55,7 @@ export function appLayout(appName: string, root = `${BERTH_ROOT_DIRECTORY}/${app
         runtime: `${root}/run`,
         uwsgiReady: `${root}/run/uwsgi.ready`,
         uwsgiFifo: `${root}/run/uwsgi.fifo`,
+        uwsgiStats: `${root}/run/uwsgi.stats`,
         envFile: `${root}/env`,
         staticFiles: `${root}/static`,
     };

@@ -17,6 +17,8 @@ export interface UwsgiSettings {
     readyPath: string;
     /** uWSGI's master FIFO, which berth pokes right after touching the ini. */
     fifoPath: string;
+    /** uWSGI's stats server socket: berth's gate reads the workers of a chain reload there. */
+    statsPath: string;
     /** Seconds after which a stuck worker is recycled. */
     harakiriSeconds: number;
     /** collectstatic's output on this host, served at `/static/` (nginx proxies it here). */
@@ -40,8 +42,12 @@ export function renderUwsgiIni(settings: UwsgiSettings): string {
                   "; release the link points at now",
                   `pythonpath = ${settings.codeDirectory}`,
                   `hook-pre-app = chdir:${settings.codeDirectory}`,
-                  "; the first worker runs the new code (the others follow one by one)",
-                  `hook-accepting1 = write:${settings.readyPath} ready`,
+                  "; the container started and accepts requests (a chain reload never re-executes",
+                  "; the master, so this runs once); after a reload berth reads the workers here,",
+                  "; and rewrites the ready file once every one of them is new and accepting",
+                  `hook-accepting1-once = write:${settings.readyPath} ready`,
+                  `stats = ${settings.statsPath}`,
+                  "stats-http = true",
               ]
             : [
                   "; touch the ini to reload the app in place with the new code",

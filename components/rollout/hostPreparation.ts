@@ -85,6 +85,7 @@ export function prepareAppHost(name: string, args: PrepareHostArgs): PreparedHos
                   iniPath: layout.uwsgiIni,
                   readyPath: layout.uwsgiReady,
                   fifoPath: layout.uwsgiFifo,
+                  statsPath: layout.uwsgiStats,
                   harakiriSeconds: 60,
                   staticDirectory: layout.staticFiles,
               }),

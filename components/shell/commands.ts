@@ -127,7 +127,7 @@ export function startUwsgiReload(fifoPath: string, reload: ReloadMode): string {
 /** The web containers of an app on a host that a code switch reloads. */
 export interface WebContainersOnHost {
     appName: string;
-    /** Their runtime directories on the host (webRuntimeDirectory): uWSGI FIFOs and ready files. */
+    /** Their runtime directories on the host (webRuntimeDirectory): uWSGI FIFOs, ready files, stats sockets. */
     runtimes: string[];
 }
 
@@ -137,11 +137,48 @@ export function switchedRevisionFile(layout: AppLayout): string {
 }
 
 /**
+ * Shell functions that read a chain reload's progress from uWSGI's stats
+ * server (`stats-http` on a unix socket in the runtime directory):
+ *
+ * - `uwsgi_workers SOCKET` prints each worker's `"pid":N "accepting":0|1`
+ *   (the workers' part of the stats; nothing if no uWSGI answers there);
+ * - `workers_replaced SOCKET BEFORE` holds when none of the pids in BEFORE
+ *   (an earlier `uwsgi_workers`) is still a worker and every worker accepts
+ *   requests: the chain is over, every worker runs the new code. An empty
+ *   BEFORE (no uWSGI answered) holds at once.
+ *
+ * A chain reload's own "ready" (the first new worker accepting) comes while
+ * the other workers still serve the old release; this is its end.
+ */
+export function chainReloadProgressFunctions(): string[] {
+    return [
+        `uwsgi_workers() { curl -fsS --max-time 2 --unix-socket "$1" http://uwsgi/ 2>/dev/null | sed -n '/"workers":/,$p' | grep -o '"pid":[0-9]*\\|"accepting":[0-9]*' | tr '\\n' ' '; }`,
+        "workers_replaced() {",
+        '  [ -n "$2" ] || return 0',
+        '  now=$(uwsgi_workers "$1")',
+        '  [ -n "$now" ] || return 1',
+        `  case "$now" in *'"accepting":0'*) return 1 ;; esac`,
+        "  for worker in $2; do",
+        `    case "$worker" in '"pid":'*) case " $now" in *" $worker "*) return 1 ;; esac ;; esac`,
+        "  done",
+        "}",
+    ];
+}
+
+/**
  * Points the app's `code` link at a release, atomically, then touches the
  * uWSGI ini so uWSGI reloads in place with the new code. Where the app's web
- * container runs, it waits until uWSGI has finished the reload: uWSGI
- * rewrites the ready file when the reloaded app accepts requests again, so
- * "a ready file newer than the ini" means the new code serves.
+ * container runs, it waits until uWSGI has finished the reload, so that
+ * from then on every request runs the new code:
+ *
+ * - `touch`: uWSGI re-executes and rewrites the ready file when the
+ *   reloaded app accepts requests again ("a ready file newer than the ini");
+ * - `chain`: uWSGI replaces its workers one at a time; the reload is over
+ *   when none of the workers from before it is left and every worker
+ *   accepts requests (chainReloadProgressFunctions). berth then rewrites
+ *   the ready file itself. A container started before berth enabled the
+ *   stats socket answers nothing there: its first new worker's ready file
+ *   is the gate, as before.
  *
  * Idempotent: a host whose link already points at the release, switched
  * and reloaded to the release's commit (switchedRevisionFile, written only
@@ -155,12 +192,12 @@ export function switchReleaseAndReload(layout: AppLayout, ref: string, web: WebC
     const next = `${layout.code}.berth-next`;
     const switchedFile = switchedRevisionFile(layout);
     const readyFiles = web ? web.runtimes.map((runtime) => `${runtime}/${basename(layout.uwsgiReady)}`) : [];
-    const reloaded = `[ -n "$(${words("find", ...readyFiles, "-newer", layout.uwsgiIni)} 2>/dev/null)" ]`;
+    const readyNewerThanIni = `[ -n "$(${words("find", ...readyFiles, "-newer", layout.uwsgiIni)} 2>/dev/null)" ]`;
     const alreadySwitched = [
         `[ "$(readlink ${quote(layout.code)} || true)" = ${quote(directory)} ]`,
         `[ -s ${quote(switchedFile)} ]`,
         `[ "$(cat ${quote(`${directory}/REVISION`)})" = "$(cat ${quote(switchedFile)})" ]`,
-        ...(web ? [reloaded] : []),
+        ...(web ? [readyNewerThanIni] : []),
     ].join(" && ");
     const recordSwitch = words("cp", "-f", `${directory}/REVISION`, switchedFile);
     // One command per line: under `set -e` a failure inside an `&&` list that is not its last command goes unnoticed.
@@ -169,8 +206,19 @@ export function switchReleaseAndReload(layout: AppLayout, ref: string, web: WebC
     if (!web) {
         return strictScript(...skip, ...link, recordSwitch);
     }
+    const chain = reload === "chain";
+    const statsSockets = web.runtimes.map((runtime) => `${runtime}/${basename(layout.uwsgiStats)}`);
+    // chain: the workers before the switch, read before anything moves.
+    const workersBefore = chain ? [...chainReloadProgressFunctions(), ...statsSockets.map((socket, index) => `workers_before_${index}=$(uwsgi_workers ${quote(socket)})`)] : [];
+    const reloaded = chain
+        ? [
+              ...statsSockets.map((socket, index) => `workers_replaced ${quote(socket)} "$workers_before_${index}"`),
+              `{ [ -n "${statsSockets.map((_, index) => `$workers_before_${index}`).join("")}" ] || ${readyNewerThanIni}; }`,
+          ].join(" && ")
+        : readyNewerThanIni;
     return strictScript(
         ...skip,
+        ...workersBefore,
         ...link,
         // The app's running web container (none yet on a first deploy: it starts on the new code).
         `running=$(${words("docker", "ps", "-q", "--filter", `label=berth.app=${web.appName}`, "--filter", "label=berth.role=web")})`,
@@ -181,6 +229,8 @@ export function switchReleaseAndReload(layout: AppLayout, ref: string, web: WebC
         `    if [ "$(date +%s)" -ge "$deadline" ]; then echo ${quote(`uWSGI did not finish reloading ${ref} within ${timeoutSeconds}s`)} >&2; exit 1; fi`,
         "    sleep 0.2",
         "  done",
+        // chain: the reload is over, say so where the next switch looks (touch: uWSGI wrote it).
+        ...(chain ? [`  ${words("touch", "-c", ...readyFiles)}`] : []),
         "fi",
         recordSwitch,
     );

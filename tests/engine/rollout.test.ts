@@ -1,10 +1,12 @@
 // berth's central claims, on the real engine against the lab, each deploy
 // under a steady GET/POST load through nginx: an image change is an ordered,
 // health-gated rolling replacement; a code change takes the touch-reload
-// fast path; a deploy without changes touches nothing.
+// fast path (and, with reload: chain, the chain-reload one, rolled back by a
+// flip of every host at once); a deploy without changes touches nothing.
 import { EventLog, onlySpan, StepSpan, stepSpans } from "./support/engine";
 import { hostKeyFingerprint, parseHostKey } from "../../components/ssh/hostKeys";
 import { sampleCapacity } from "./support/capacity";
+import { deploy, rollback } from "../../cli/deploy";
 import { containerIdsOn, createLabStack, LabStack, onLabHost, replaceLabHostKey, runningContainer, takeOverLab, tearDownLab } from "./support/lab";
 import { expectNoFailedRequests, sampleLoad, servedVersions } from "./support/sample";
 
@@ -121,6 +123,34 @@ describe("rollouts in the lab under load", () => {
         expect(changes.same).toBeGreaterThan(40);
         expect(log.steps().filter((step) => step.op !== "same" && step.op !== "read")).toEqual([]);
     }, 5 * 60_000);
+
+    it("with reload: chain, takes a code change and its rollback (every host flipped at once) without a failed request", async () => {
+        const load = sampleLoad();
+        await lab.stack.setConfig("berth:apps[0].reload", { value: "chain" }, true);
+        expect((await deploy(lab.stack)).result).toBe("succeeded");
+        expect(await onLabHost("web-1", "grep -c '^touch-chain-reload' /srv/berth/sample/uwsgi.ini")).toMatch(/^1\s*$/);
+
+        // The code path: uWSGI replaces its workers one at a time, no container step.
+        await lab.stack.setConfig("berth:apps[0].code.ref", { value: "v1.0.0" }, true);
+        const log = new EventLog();
+        const forward = await lab.stack.up({ onEvent: log.onEvent });
+        expect(forward.summary.result).toBe("succeeded");
+        expect(stepSpans(log).filter((span) => span.type === CONTAINER && span.op !== "same")).toEqual([]);
+        // A chain reload is done when none of the workers from before it is left: from then on,
+        // every worker of both hosts serves the new release.
+        expect(await servedVersions()).toEqual({ "web-1": "v2 v1.0.0", "web-2": "v2 v1.0.0" });
+        expect(await onLabHost("web-1", "docker logs --since 10m $(docker ps -q --filter label=berth.app=sample --filter label=berth.role=web) 2>&1 | grep -c 'chain reloading complete'")).toMatch(/^[1-9]/);
+
+        // Back to v1.1.0 (kept on every host): a direct flip of every host at once.
+        const lines: string[] = [];
+        const back = await rollback(lab.stack, { log: (line) => lines.push(line) }).catch((error: Error) => {
+            throw new Error(`${error.message}\n--- rollback's log ---\n${lines.join("\n")}`);
+        });
+        expect(back.to.sample).toEqual({ tag: "v2", codeRef: "v1.1.0" });
+        expect(lines.filter((line) => /^code rolled back on every host in [\d.]+ s/.test(line))).toHaveLength(1);
+        expect(await servedVersions()).toEqual({ "web-1": "v2 v1.1.0", "web-2": "v2 v1.1.0" });
+        expectNoFailedRequests(await load.stop());
+    }, 10 * 60_000);
 
     it("keeps the last keepReleases code releases and image tags on each host, and prunes the older ones", async () => {
         await lab.stack.setConfig("berth:apps[0].keepReleases", { value: "2" }, true);

@@ -162,6 +162,7 @@ describe("the sample app under the image contract", () => {
                 iniPath: layout.uwsgiIni,
                 readyPath: layout.uwsgiReady,
                 fifoPath: layout.uwsgiFifo,
+                statsPath: layout.uwsgiStats,
                 harakiriSeconds: 60,
                 staticDirectory: layout.staticFiles,
             }),

@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, renameSync, rmSync, statSync, symlinkSync, utime
 import { connect } from "node:net";
 import { join } from "node:path";
 import { renderUwsgiIni, UwsgiSettings } from "../../../components/render/uwsgi";
-import { startUwsgiReload } from "../../../components/shell/commands";
+import { chainReloadProgressFunctions, startUwsgiReload } from "../../../components/shell/commands";
 import { httpRequest } from "../../engine/support/http";
 import { freePort } from "../../engine/support/network";
 import { temporaryDirectory } from "../../support/files";
@@ -19,6 +19,7 @@ const settings: UwsgiSettings = {
     iniPath: "/srv/berth/antisocial/uwsgi.ini",
     readyPath: "/srv/berth/antisocial/uwsgi.ready",
     fifoPath: "/srv/berth/antisocial/uwsgi.fifo",
+    statsPath: "/srv/berth/antisocial/uwsgi.stats",
     harakiriSeconds: 60,
     staticDirectory: "/srv/berth/antisocial/static",
 };
@@ -31,12 +32,18 @@ describe("renderUwsgiIni", () => {
     it("renders chain reload with lazy-apps", () => {
         const ini = renderUwsgiIni({ ...settings, reload: "chain" });
         expect(ini).toContain("lazy-apps = true\ntouch-chain-reload = /srv/berth/antisocial/uwsgi.ini\n");
-        expect(ini).toContain("hook-accepting1 = write:/srv/berth/antisocial/uwsgi.ready ready\n");
+        // Ready once, at start (a chain never re-executes the master); berth reads a reload's workers from the stats server.
+        expect(ini).toContain("hook-accepting1-once = write:/srv/berth/antisocial/uwsgi.ready ready\nstats = /srv/berth/antisocial/uwsgi.stats\nstats-http = true\n");
         // Each new worker imports through the code link and enters it: the master resolved it once.
         expect(ini).toContain("pythonpath = /srv/berth/antisocial/code\nhook-pre-app = chdir:/srv/berth/antisocial/code\n");
         expect(ini).not.toContain("touch-reload =");
     });
 });
+
+/** Runs `script` after berth's chain-reload progress functions, in a POSIX shell, with `args` as $0, $1, ...: its output. */
+function chainProgress(script: string, ...args: string[]): string {
+    return execFileSync("sh", ["-c", [...chainReloadProgressFunctions(), script].join("\n"), ...args], { encoding: "utf8" });
+}
 
 /** A GET with the path exactly as given, on a raw socket: the whole answer, headers and body. */
 function rawGet(port: number, path: string): Promise<string> {
@@ -56,6 +63,7 @@ describe("the rendered ini in a real uWSGI", () => {
     const iniPath = join(directory, "uwsgi.ini");
     const readyPath = join(directory, "uwsgi.ready");
     const fifoPath = join(directory, "uwsgi.fifo");
+    const statsPath = join(directory, "uwsgi.stats");
     let uwsgi: ChildProcess | undefined;
     let output = "";
 
@@ -100,7 +108,7 @@ describe("the rendered ini in a real uWSGI", () => {
             "    return [b'from the app: ' + environ['PATH_INFO'].encode()]",
         ]);
         const port = await freePort();
-        writeFileSync(iniPath, renderUwsgiIni({ ...settings, httpPort: port, codeDirectory, iniPath, readyPath, fifoPath, staticDirectory, wsgiModule: "fallback:application" }));
+        writeFileSync(iniPath, renderUwsgiIni({ ...settings, httpPort: port, codeDirectory, iniPath, readyPath, fifoPath, statsPath, staticDirectory, wsgiModule: "fallback:application" }));
         uwsgi = startUwsgi();
         const base = `http://127.0.0.1:${port}`;
         await waitForAnswer(`${base}/static/css/site.css`, "body { color: teal; }");
@@ -139,7 +147,7 @@ describe("the rendered ini in a real uWSGI", () => {
         rmSync(link, { force: true });
         symlinkSync(join(releases, "one"), link);
         const port = await freePort();
-        writeFileSync(iniPath, renderUwsgiIni({ ...settings, reload, httpPort: port, codeDirectory: link, iniPath, readyPath, fifoPath, wsgiModule: "hello:application" }));
+        writeFileSync(iniPath, renderUwsgiIni({ ...settings, reload, httpPort: port, codeDirectory: link, iniPath, readyPath, fifoPath, statsPath, wsgiModule: "hello:application" }));
 
         uwsgi = startUwsgi();
         const url = `http://127.0.0.1:${port}/`;
@@ -149,6 +157,11 @@ describe("the rendered ini in a real uWSGI", () => {
         symlinkSync(join(releases, "two"), `${link}.next`);
         renameSync(`${link}.next`, link);
         expect((await httpRequest(url)).body).toBe("one");
+        // chain: berth reads the workers before it touches (switchReleaseAndReload).
+        const workersBefore = reload === "chain" ? chainProgress("uwsgi_workers \"$0\"", statsPath) : "";
+        if (reload === "chain") {
+            expect(workersBefore).toMatch(/^"pid":\d+ "accepting":1 "pid":\d+ "accepting":1 $/);
+        }
         // Touch as berth does; a second after the ini was written, so its mtime changes.
         await new Promise((resolve) => setTimeout(resolve, 1100));
         const now = new Date();
@@ -156,12 +169,16 @@ describe("the rendered ini in a real uWSGI", () => {
         // ... and start the reload at once through the master FIFO, as berth does.
         const started = Date.now();
         execFileSync("sh", ["-c", startUwsgiReload(fifoPath, reload)]);
-        // uWSGI rewrites the ready file when the reload has taken (berth's reload gate):
-        // from then on, requests run the new code.
+        // berth's reload gate. touch: uWSGI rewrites the ready file when the re-executed
+        // instance accepts requests. chain: none of the workers from before is left, and
+        // every worker accepts requests. From then on, every request runs the new code.
+        const reloaded = reload === "touch"
+            ? () => existsSync(readyPath) && statSync(readyPath).mtimeMs > statSync(iniPath).mtimeMs
+            : () => chainProgress("if workers_replaced \"$0\" \"$1\"; then echo replaced; fi", statsPath, workersBefore) === "replaced\n";
         const deadline = Date.now() + 20_000;
-        while (!(existsSync(readyPath) && statSync(readyPath).mtimeMs > statSync(iniPath).mtimeMs)) {
+        while (!reloaded()) {
             if (Date.now() > deadline) {
-                throw new Error(`uWSGI did not rewrite ${readyPath} after the touch; it said:\n${output.slice(-2000)}`);
+                throw new Error(`uWSGI did not finish the ${reload} reload after the touch; it said:\n${output.slice(-2000)}`);
             }
             await new Promise((resolve) => setTimeout(resolve, 100));
         }
@@ -169,13 +186,13 @@ describe("the rendered ini in a real uWSGI", () => {
         // (a reload of this small app takes about a second either way).
         expect(Date.now() - started).toBeLessThan(reload === "touch" ? 1900 : 5000);
         expect(output).not.toMatch(/reloading uWSGI[\s\S]*reloading uWSGI/);
-        if (reload === "touch") {
-            // A touch-reload re-executes the whole instance: every request from now on runs the new code.
-            expect((await httpRequest(url)).body).toBe("two");
-        } else {
-            // A chain reload replaces workers one at a time: old and new serve side by side until it ends.
-            await waitForAnswer(url, "two");
+        // Every worker runs the new code (a chain's first new worker alone would leave the
+        // old ones answering "one" for a second or more).
+        const answers = new Set<string>();
+        for (let request = 0; request < 20; request++) {
+            answers.add((await httpRequest(url)).body);
         }
+        expect([...answers]).toEqual(["two"]);
 
         // SIGTERM (docker stop) shuts uWSGI down gracefully: it exits by itself, promptly.
         // Known race, left alone: a SIGTERM within about a second of a touch-reload can

@@ -91,6 +91,23 @@ describe("command builders", () => {
         ].join("\n"));
     });
 
+    it("with reload: chain, reads each container's workers before the link moves and waits until all of them are new", () => {
+        const script = switchReleaseAndReload(layout, "v2", { appName: "antisocial", runtimes: ["/srv/berth/antisocial/run/web-8001", "/srv/berth/antisocial/run/web-8002"] }, 60, "chain").split("\n");
+        const line = (text: string) => script.indexOf(text);
+        const before = line("workers_before_0=$(uwsgi_workers /srv/berth/antisocial/run/web-8001/uwsgi.stats)");
+        expect(before).toBeGreaterThan(0);
+        expect(line("workers_before_1=$(uwsgi_workers /srv/berth/antisocial/run/web-8002/uwsgi.stats)")).toBe(before + 1);
+        expect(line("mv -Tf /srv/berth/antisocial/code.berth-next /srv/berth/antisocial/code")).toBeGreaterThan(before + 1);
+        expect(script).toContain("  if [ -p /srv/berth/antisocial/run/web-8001/uwsgi.fifo ]; then timeout 2 sh -c 'printf c > /srv/berth/antisocial/run/web-8001/uwsgi.fifo' || true; fi");
+        // Every container that answered is replaced; one that never answered (started without stats) falls back to its ready file.
+        expect(script).toContain(
+            "  until workers_replaced /srv/berth/antisocial/run/web-8001/uwsgi.stats \"$workers_before_0\" && workers_replaced /srv/berth/antisocial/run/web-8002/uwsgi.stats \"$workers_before_1\" && " +
+                "{ [ -n \"$workers_before_0$workers_before_1\" ] || [ -n \"$(find /srv/berth/antisocial/run/web-8001/uwsgi.ready /srv/berth/antisocial/run/web-8002/uwsgi.ready -newer /srv/berth/antisocial/uwsgi.ini 2>/dev/null)\" ]; }; do",
+        );
+        // Done: the ready files say so, for the next switch's "already reloaded" check; then the switch is recorded.
+        expect(line("  touch -c /srv/berth/antisocial/run/web-8001/uwsgi.ready /srv/berth/antisocial/run/web-8002/uwsgi.ready")).toBe(line("cp -f /srv/berth/antisocial/releases/v2/REVISION /srv/berth/antisocial/switched-revision") - 2);
+    });
+
     it("runs a release task once, with the new release's code", () => {
         expect(runOneShotTask({
             containerName: "antisocial-release-manage",
