@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { credentialIn } from "./config/patterns";
 import { AppSpec } from "./config/types";
-import { PreparedHost, prepareAppHost } from "./rollout/hostPreparation";
+import { appUwsgiIni, PreparedHost, prepareAppHost } from "./rollout/hostPreparation";
 import { createRollout } from "./rollout/wiring";
 import { Host } from "./host";
 import { LoadBalancer, siteSettings } from "./loadBalancer";
@@ -64,6 +64,7 @@ export class App extends pulumi.ComponentResource {
             .output(args.secrets ?? {})
             .apply((secrets) => renderEnvFile({ ...spec.env, ...secrets }));
         const containerFingerprint = envFile.apply((content) => fingerprint(spec.image.repository, spec.image.tag, content));
+        const webContainerFingerprint = containerFingerprint.apply((containers) => fingerprint(containers, appUwsgiIni(spec, layout)));
 
         const filesByHost = new Map<string, PreparedHost>();
         for (const hostName of appHosts(spec)) {
@@ -77,7 +78,7 @@ export class App extends pulumi.ComponentResource {
             }));
         }
 
-        const rollout = createRollout({ name, app: spec, layout, filesByHost, loadBalancer: args.loadBalancer, containerFingerprint, drainAfter: args.drainAfter ?? [], parent: this });
+        const rollout = createRollout({ name, app: spec, layout, filesByHost, loadBalancer: args.loadBalancer, containerFingerprint, webContainerFingerprint, drainAfter: args.drainAfter ?? [], parent: this });
         this.done = rollout.done;
 
         const port = args.loadBalancer.publicPort;

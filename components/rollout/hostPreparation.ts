@@ -10,6 +10,30 @@ import { imageReference } from "../naming";
 import { rolloutNames } from "./names";
 import { fetchRelease, installEnvFile, installFileFromStdin, prepareAppRoot } from "../shell/commands";
 
+/**
+ * The app's uWSGI ini, the same on every web host. Part of the web
+ * containers' fingerprint: a running uWSGI does not take every change of it
+ * in place (a chain reload keeps the master's settings), so a change of it
+ * replaces the web containers, host by host, health-gated.
+ */
+export function appUwsgiIni(app: AppSpec, layout: AppLayout): string {
+    return renderUwsgiIni({
+        appName: app.name,
+        httpPort: WEB_CONTAINER_PORT,
+        codeDirectory: app.code ? layout.code : IMAGE_CODE_DIRECTORY,
+        wsgiModule: app.wsgiModule,
+        processes: app.processes,
+        threads: app.threads,
+        reload: app.reload,
+        iniPath: layout.uwsgiIni,
+        readyPath: layout.uwsgiReady,
+        fifoPath: layout.uwsgiFifo,
+        statsPath: layout.uwsgiStats,
+        harakiriSeconds: 60,
+        staticDirectory: layout.staticFiles,
+    });
+}
+
 /** What one host holds for an app before any container of the new version starts. */
 export interface PreparedHost {
     host: Host;
@@ -74,21 +98,7 @@ export function prepareAppHost(name: string, args: PrepareHostArgs): PreparedHos
         ? new command.remote.Command(resourceName("uwsgi-ini"), {
               connection,
               create: installFileFromStdin(layout.uwsgiIni, "0644"),
-              stdin: renderUwsgiIni({
-                  appName: app.name,
-                  httpPort: WEB_CONTAINER_PORT,
-                  codeDirectory: app.code ? layout.code : IMAGE_CODE_DIRECTORY,
-                  wsgiModule: app.wsgiModule,
-                  processes: app.processes,
-                  threads: app.threads,
-                  reload: app.reload,
-                  iniPath: layout.uwsgiIni,
-                  readyPath: layout.uwsgiReady,
-                  fifoPath: layout.uwsgiFifo,
-                  statsPath: layout.uwsgiStats,
-                  harakiriSeconds: 60,
-                  staticDirectory: layout.staticFiles,
-              }),
+              stdin: appUwsgiIni(app, layout),
           }, { parent, dependsOn: [volume] })
         : undefined;
 

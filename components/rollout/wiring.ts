@@ -27,6 +27,8 @@ export interface RolloutArgs {
     loadBalancer: LoadBalancer;
     /** Changes whenever the containers must be replaced: image, settings, secrets. */
     containerFingerprint: pulumi.Output<string>;
+    /** The same for the web containers, which also run the uWSGI ini. */
+    webContainerFingerprint: pulumi.Output<string>;
     /** The first drain waits for these: apps roll through one nginx one at a time. */
     drainAfter: pulumi.Resource[];
     parent: pulumi.Resource;
@@ -154,7 +156,7 @@ function webHostSwap(
     // The steps before a web host's new container run together or not at all: a clear or stop
     // step created without the port step re-running would stop the serving container. So a new
     // swap mode (whose steps are new) replaces the web containers, in the new mode.
-    const beforeNewContainer = [args.containerFingerprint, app.swap];
+    const beforeNewContainer = [args.webContainerFingerprint, app.swap];
     const { step: portStep, port } = webPortStep(args, hostName, previous, beforeNewContainer);
     const makeWay = app.swap === "drain-first"
         ? stopStep(args, files.host, "web", "stop", [drainStep(args, hostName, [portStep], beforeNewContainer)], pulumi.output({ allOfRole: true, publishing: webPorts(app), ...oldNames(app, "web") }), beforeNewContainer)
@@ -389,8 +391,9 @@ function containerBase(args: RolloutArgs, host: Host, role: "web" | "worker" | "
         labels: [
             { label: "berth.app", value: app.name },
             { label: "berth.role", value: role },
-            // Settings and secrets live in the env file; a change of them must replace the container.
-            { label: "berth.fingerprint", value: args.containerFingerprint },
+            // Settings and secrets live in the env file (and the web containers' uWSGI settings in
+            // the ini): a change of them must replace the container.
+            { label: "berth.fingerprint", value: role === "web" ? args.webContainerFingerprint : args.containerFingerprint },
         ],
         restart: "unless-stopped",
         memory: app.memoryMb,

@@ -16,7 +16,7 @@ writeFileSync(sshKeyPath, "-----BEGIN OPENSSH PRIVATE KEY-----\nnot-a-real-key\n
 
 const SECRET_KEY = "django-secret-that-must-stay-secret";
 
-function labConfig(overrides: { tag?: string; ref?: string; swap?: string; apps?: unknown[] } = {}): Record<string, unknown> {
+function labConfig(overrides: { tag?: string; ref?: string; swap?: string; processes?: number; apps?: unknown[] } = {}): Record<string, unknown> {
     const sample = {
         name: "sample",
         domain: "sample.localhost",
@@ -24,6 +24,7 @@ function labConfig(overrides: { tag?: string; ref?: string; swap?: string; apps?
         code: { repository: "http://172.30.0.2:8081/sample.git", ref: overrides.ref ?? "v1.0.0" },
         webPort: 8001,
         ...(overrides.swap ? { swap: overrides.swap } : {}),
+        ...(overrides.processes ? { processes: overrides.processes } : {}),
         hosts: { web: ["web-1", "web-2"], worker: ["worker-1"], beat: ["worker-1"] },
         env: { DJANGO_SETTINGS_MODULE: "sample.settings" },
     };
@@ -260,11 +261,13 @@ describe("what a change touches", () => {
     let newRef: RecordedProgram;
     let newTag: RecordedProgram;
     let drainFirst: RecordedProgram;
+    let moreProcesses: RecordedProgram;
     beforeAll(async () => {
         lab = await deploy(labConfig({ tag: "v1", ref: "v1.0.0" })); // the defaults: shares the run above
         newRef = await deploy(labConfig({ ref: "v1.1.0" }));
         newTag = await deploy(labConfig({ tag: "v2" }));
         drainFirst = await deploy(labConfig({ swap: "drain-first" }));
+        moreProcesses = await deploy(labConfig({ processes: 4 }));
     });
 
     it("a code ref change leaves every container and drain untouched and moves the code steps", () => {
@@ -281,6 +284,19 @@ describe("what a change touches", () => {
         const images = (program: RecordedProgram) => program.ofType(CONTAINER).filter((container) => container.name.startsWith("sample-")).map((container) => container.inputs.image);
         expect(images(after)).toEqual(Array(4).fill("172.30.0.2:5000/berth/sample:v2"));
         expect(triggersOf(after, "sample-web-port-")).not.toEqual(triggersOf(before, "sample-web-port-"));
+        expect(triggersOf(after, "sample-code-")).toEqual(triggersOf(before, "sample-code-"));
+    });
+
+    it("a uWSGI settings change replaces the web containers (a chain reload would keep the old ones), and touches no worker", () => {
+        const [before, after] = [lab, moreProcesses];
+        const label = (program: RecordedProgram, name: string) =>
+            (program.named(name).inputs.labels as { label: string; value: string }[]).find((entry) => entry.label === "berth.fingerprint")!.value;
+        expect(after.named("sample-uwsgi-ini-web-1").inputs.stdin).toContain("processes = 4\n");
+        expect(label(after, "sample-web-web-1")).not.toEqual(label(before, "sample-web-web-1"));
+        expect(triggersOf(after, "sample-web-port-")).not.toEqual(triggersOf(before, "sample-web-port-"));
+        expect(triggersOf(after, "sample-web-clear-")).toEqual(triggersOf(after, "sample-web-port-"));
+        const workerInputs = (program: RecordedProgram) => containerInputs(program).filter((inputs) => !inputs.includes("sample-web-"));
+        expect(workerInputs(after)).toEqual(workerInputs(before));
         expect(triggersOf(after, "sample-code-")).toEqual(triggersOf(before, "sample-code-"));
     });
 
