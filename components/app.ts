@@ -64,7 +64,8 @@ export class App extends pulumi.ComponentResource {
             .output(args.secrets ?? {})
             .apply((secrets) => renderEnvFile({ ...spec.env, ...secrets }));
         const containerFingerprint = envFile.apply((content) => fingerprint(spec.image.repository, spec.image.tag, content));
-        const webContainerFingerprint = containerFingerprint.apply((containers) => fingerprint(containers, appUwsgiIni(spec, layout)));
+        const uwsgiIni = appUwsgiIni(spec, layout);
+        const webContainerFingerprint = containerFingerprint.apply((containers) => fingerprint(containers, uwsgiIni));
 
         const filesByHost = new Map<string, PreparedHost>();
         for (const hostName of appHosts(spec)) {
@@ -73,6 +74,7 @@ export class App extends pulumi.ComponentResource {
                 layout,
                 host: args.hosts[hostName],
                 envFile,
+                uwsgiIni,
                 isWebHost: spec.hosts.web.includes(hostName),
                 parent: this,
             }));

@@ -53,6 +53,8 @@ export interface PrepareHostArgs {
     host: Host;
     /** The rendered env file: settings and secrets. */
     envFile: pulumi.Output<string>;
+    /** The rendered uWSGI ini (appUwsgiIni), installed on web hosts: the one the web containers' fingerprint holds. */
+    uwsgiIni: string;
     isWebHost: boolean;
     parent: pulumi.Resource;
 }
@@ -98,7 +100,7 @@ export function prepareAppHost(name: string, args: PrepareHostArgs): PreparedHos
         ? new command.remote.Command(resourceName("uwsgi-ini"), {
               connection,
               create: installFileFromStdin(layout.uwsgiIni, "0644"),
-              stdin: appUwsgiIni(app, layout),
+              stdin: args.uwsgiIni,
           }, { parent, dependsOn: [volume] })
         : undefined;
 
