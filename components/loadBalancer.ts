@@ -1,14 +1,19 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as docker from "@pulumi/docker";
 import * as command from "@pulumi/command";
-import { AppSpec } from "./config/types";
+import { AppSpec, TlsSpec } from "./config/types";
 import { Host } from "./host";
 import { containerNames } from "./naming";
-import { appLayout, BERTH_ROOT_DIRECTORY, NGINX_DIRECTORY } from "./render/layout";
+import { ACME_WEBROOT, appLayout, BERTH_ROOT_DIRECTORY, certificateFiles, NGINX_DIRECTORY } from "./render/layout";
 import { appHosts } from "./rollout/plan";
-import { DOWN_PAGE, renderDownPage, renderNginxConf, SiteSettings, UpstreamServer, upstreamServerLine, upstreamServerMarker } from "./render/nginx";
-import { installFileFromStdin, installNginxConf, nextWebPort, setUpstreamServer, setUpstreamServerDrained } from "./shell/commands";
-import { chain, words } from "./shell/quote";
+import {
+    DOWN_PAGE, HttpsSettings, NginxSettings, renderDownPage, renderNginxConf, SiteSettings, UpstreamServer, upstreamServerLine, upstreamServerMarker,
+} from "./render/nginx";
+import { ensureAcmeChallengeServed, installFileFromStdin, installNginxConf, nextWebPort, setUpstreamServer, setUpstreamServerDrained } from "./shell/commands";
+import {
+    AcmeClientSettings, obtainCertificate, prepareTlsDirectories, RENEW_CRON_FILE, RENEW_SCRIPT, renderRenewCron, renderRenewScript, testAndReloadNginx,
+} from "./shell/certificates";
+import { chain, quote, words } from "./shell/quote";
 
 export interface LoadBalancerArgs {
     /** The host nginx runs on. */
@@ -22,6 +27,16 @@ export interface LoadBalancerArgs {
     publicPort?: number;
     /** nginx image. Default `nginx:1.27-bookworm`. */
     image?: string;
+    /** Port nginx listens on for HTTPS when any app has TLS. Default 443. */
+    httpsPort?: number;
+    /** Port users reach HTTPS on (HTTP redirects there). Default `httpsPort`. */
+    publicHttpsPort?: number;
+    /** The ACME CA and HTTPS settings (`berth:tls`). */
+    tls: TlsSpec;
+    /** The CA bundle of the ACME directory's own HTTPS listener, for a private CA. */
+    acmeDirectoryCa?: string;
+    /** Per app with a provided certificate, its private key (a secret). */
+    providedKeys: pulumi.Input<Record<string, string>>;
 }
 
 
@@ -39,7 +54,12 @@ export class LoadBalancer extends pulumi.ComponentResource {
     readonly publicPort: number;
     /** Depend on this to run after nginx runs (with the config of the last deploy, or a first one). */
     readonly started: docker.Container;
+    /** Depend on this to edit the live config: nginx runs, and serves ACME challenges if any app needs them. */
+    readonly ready: pulumi.Resource;
     private readonly name: string;
+    private readonly https: HttpsSettings;
+    /** The steps that put each HTTPS site's certificate on the host: the config that serves them comes after. */
+    private readonly certificates: pulumi.Resource[] = [];
 
     constructor(name: string, args: LoadBalancerArgs, opts?: pulumi.ComponentResourceOptions) {
         super("berth:index:LoadBalancer", name, {}, opts);
@@ -47,7 +67,16 @@ export class LoadBalancer extends pulumi.ComponentResource {
         this.host = args.host;
         this.httpPort = httpPort;
         this.publicPort = args.publicPort ?? httpPort;
+        const httpsPort = args.httpsPort ?? 443;
+        this.https = {
+            port: httpsPort,
+            publicPort: args.publicHttpsPort ?? httpsPort,
+            hstsMaxAgeSeconds: args.tls.hstsMaxAgeSeconds,
+            ocspStapling: args.tls.ocspStapling,
+        };
         const onHost = { parent: this, provider: args.host.dockerProvider };
+        const httpsApps = args.apps.filter((app) => app.tls.mode !== "off");
+        const acmeApps = args.apps.filter((app) => app.tls.mode === "acme");
 
         this.name = name;
 
@@ -57,7 +86,7 @@ export class LoadBalancer extends pulumi.ComponentResource {
         const files = new command.remote.Command(`${name}-files`, {
             connection: args.host.connection,
             create: chain(
-                words("mkdir", "-p", NGINX_DIRECTORY),
+                words("mkdir", "-p", NGINX_DIRECTORY, ACME_WEBROOT),
                 ...(appsElsewhere.length > 0 ? [words("rm", "-rf", "--", ...appsElsewhere.map((app) => appLayout(app.name).root))] : []),
                 installFileFromStdin(`${NGINX_DIRECTORY}/${DOWN_PAGE}`, "0644"),
             ),
@@ -69,9 +98,10 @@ export class LoadBalancer extends pulumi.ComponentResource {
         const initialConfig = new command.remote.Command(`${name}-initial-config`, {
             connection: args.host.connection,
             create: `[ -f ${NGINX_DIRECTORY}/nginx.conf ] || { ${installFileFromStdin(`${NGINX_DIRECTORY}/nginx.conf`, "0644")}; }`,
+            // No HTTPS yet: no certificate is on the host before nginx answers its challenges.
             stdin: pulumi
                 .all(args.apps.map((app) => siteSettings(app, args.hosts, Object.fromEntries(app.hosts.web.map((host) => [host, app.webPort])))))
-                .apply((sites) => renderNginxConf({ httpPort, downPageDirectory: NGINX_DIRECTORY, sites })),
+                .apply((sites) => renderNginxConf(this.nginxSettings(sites.map(({ tls, ...site }) => site)))),
         }, { parent: this, dependsOn: [files], ignoreChanges: ["stdin"] });
 
         const nginxImage = args.image ?? "nginx:1.27-bookworm";
@@ -86,7 +116,8 @@ export class LoadBalancer extends pulumi.ComponentResource {
             // when the host's provider is not known yet; dependsOn keeps the pull first (pulumi-docker#293).
             image: nginxImage,
             command: ["nginx", "-g", "daemon off;", "-c", `${NGINX_DIRECTORY}/nginx.conf`],
-            ports: [{ internal: httpPort, external: httpPort }],
+            // Publishing 443 once the first app has TLS replaces this container, once (ports are fixed at its start).
+            ports: [{ internal: httpPort, external: httpPort }, ...(httpsApps.length > 0 ? [{ internal: httpsPort, external: httpsPort }] : [])],
             // nginx's own files, read-only (the apps' static files are proxied from their web hosts).
             volumes: [{ hostPath: BERTH_ROOT_DIRECTORY, containerPath: BERTH_ROOT_DIRECTORY, readOnly: true }],
             restart: "unless-stopped",
@@ -96,7 +127,73 @@ export class LoadBalancer extends pulumi.ComponentResource {
             stopSignal: "SIGQUIT", // nginx's graceful shutdown
         }, { ...onHost, dependsOn: [initialConfig, image] });
 
+        // A config from a berth before HTTPS answers no ACME challenge: add the challenge locations to it.
+        this.ready = acmeApps.length === 0 ? this.started : new command.remote.Command(`${name}-acme-challenge`, {
+            connection: args.host.connection,
+            create: ensureAcmeChallengeServed(NGINX_DIRECTORY, containerNames.nginx, httpPort, ACME_WEBROOT),
+        }, { parent: this, dependsOn: [this.started] });
+
+        if (acmeApps.length > 0) {
+            this.obtainCertificates(acmeApps, args, onHost);
+        }
+        for (const app of args.apps) {
+            if (app.tls.mode === "provided") {
+                this.installProvidedCertificate(app, app.tls.certificate, args);
+            }
+        }
         this.registerOutputs({});
+    }
+
+    /** The ACME client's image, one step per domain that obtains its certificate, and the renewal cron job. */
+    private obtainCertificates(acmeApps: AppSpec[], args: LoadBalancerArgs, onHost: pulumi.CustomResourceOptions): void {
+        const client: AcmeClientSettings = {
+            directory: args.tls.acme.directory,
+            email: args.tls.acme.email,
+            clientImage: args.tls.acme.clientImage,
+            directoryCa: args.acmeDirectoryCa !== undefined,
+            nginxContainer: containerNames.nginx,
+        };
+        const image = new docker.RemoteImage(`${this.name}-acme-client-image`, { name: client.clientImage, keepLocally: true }, onHost);
+        const obtained = acmeApps.map((app) => new command.remote.Command(`${this.name}-certificate-${app.name}`, {
+            connection: this.host.connection,
+            create: obtainCertificate(client, app.domain, args.tls.renewDaysBefore),
+            stdin: args.acmeDirectoryCa ?? "",
+        }, { parent: this, dependsOn: [this.ready, image] }));
+        this.certificates.push(...obtained);
+        const domains = acmeApps.map((app) => app.domain.toLowerCase());
+        const minute = hostMinute(this.host.hostName);
+        this.certificates.push(new command.remote.Command(`${this.name}-certificate-renewal`, {
+            connection: this.host.connection,
+            create: chain(
+                installFileFromStdin(RENEW_SCRIPT, "0700"),
+                `umask 022 && printf '%s' ${quote(renderRenewCron(minute % 60, Math.floor(minute / 60)))} > ${quote(`${RENEW_CRON_FILE}.berth-tmp`)}`,
+                words("mv", "-f", `${RENEW_CRON_FILE}.berth-tmp`, RENEW_CRON_FILE),
+            ),
+            delete: words("rm", "-f", RENEW_CRON_FILE, RENEW_SCRIPT),
+            stdin: renderRenewScript(client, domains, args.tls.renewDaysBefore),
+        }, { parent: this, dependsOn: obtained }));
+    }
+
+    /** A certificate the user provides: its key (a secret, 0600) and chain onto the host; nginx reloads if it already serves them. */
+    private installProvidedCertificate(app: AppSpec, chainPem: string, args: LoadBalancerArgs): void {
+        const { certificateFile, keyFile } = certificateFiles(app.name, app.domain, "provided");
+        const key = new command.remote.Command(`${this.name}-certificate-key-${app.name}`, {
+            connection: this.host.connection,
+            create: chain(prepareTlsDirectories(), installFileFromStdin(keyFile, "0600")),
+            stdin: pulumi.secret(pulumi.output(args.providedKeys).apply((keys) => keys[app.name] ?? "")),
+        }, { parent: this, dependsOn: [this.ready] });
+        this.certificates.push(new command.remote.Command(`${this.name}-certificate-${app.name}`, {
+            connection: this.host.connection,
+            create: chain(
+                installFileFromStdin(certificateFile, "0600"),
+                `if ${words("grep", "-qF", certificateFile, `${NGINX_DIRECTORY}/nginx.conf`)}; then ${testAndReloadNginx(containerNames.nginx)}; fi`,
+            ),
+            stdin: chainPem.endsWith("\n") ? chainPem : `${chainPem}\n`,
+        }, { parent: this, dependsOn: [key] }));
+    }
+
+    private nginxSettings(sites: SiteSettings[]): NginxSettings {
+        return { httpPort: this.httpPort, downPageDirectory: NGINX_DIRECTORY, acmeWebroot: ACME_WEBROOT, https: this.https, sites };
     }
 
     /**
@@ -105,12 +202,12 @@ export class LoadBalancer extends pulumi.ComponentResource {
      * with a reload. Returns the installing step.
      */
     installConfig(sites: pulumi.Input<SiteSettings>[], dependsOn: pulumi.Resource[]): command.remote.Command {
-        const config = pulumi.all(sites).apply((all) => renderNginxConf({ httpPort: this.httpPort, downPageDirectory: NGINX_DIRECTORY, sites: all }));
+        const config = pulumi.all(sites).apply((all) => renderNginxConf(this.nginxSettings(all)));
         return new command.remote.Command(`${this.name}-config`, {
             connection: this.host.connection,
             create: installNginxConf(NGINX_DIRECTORY, containerNames.nginx),
             stdin: config,
-        }, { parent: this, dependsOn: [this.started, ...dependsOn] });
+        }, { parent: this, dependsOn: [this.ready, ...this.certificates, ...dependsOn] });
     }
 
     /** The command that prints the port a host's new web container of the app starts on (see nextWebPort). */
@@ -137,5 +234,15 @@ export function siteSettings(app: AppSpec, hosts: Record<string, Host>, portByHo
             appName: app.name,
             domain: app.domain,
             servers: app.hosts.web.map((hostName, index) => ({ hostName, address: addresses[index], port: ports[index], drained: false })),
+            ...(app.tls.mode === "off" ? {} : { tls: certificateFiles(app.name, app.domain, app.tls.mode) }),
         }));
+}
+
+/** A minute of the day (0-719, half a day) from the host's name: each load balancer renews at its own time. */
+function hostMinute(hostName: string): number {
+    let hash = 0;
+    for (const character of hostName) {
+        hash = (hash * 31 + character.charCodeAt(0)) % 720;
+    }
+    return hash;
 }

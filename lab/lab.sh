@@ -12,13 +12,18 @@ LAB_SERVICES="berth-lab-services"
 LAB_SERVICES_IP="172.30.0.2"
 LAB_REGISTRY_PUSH="127.0.0.1:5000"
 LAB_REGISTRY_PULL="$LAB_SERVICES_IP:5000"
+# Pebble, the lab's ACME CA (in the services container): its directory, and
+# the CA of its own HTTPS listener, copied out for berth:tls.acme.caCertificatesFile.
+LAB_ACME_DIRECTORY="https://$LAB_SERVICES_IP:14000/dir"
+LAB_ACME_CA_FILE="$LAB_STATE/acme/directory-ca.pem"
+LAB_LOAD_BALANCER_IP="172.30.0.14"
 
 # name, lab address, SSH port on 127.0.0.1, extra published ports.
 LAB_HOSTS=(
   "web-1    172.30.0.11 2201"
   "web-2    172.30.0.12 2202"
   "worker-1 172.30.0.13 2203"
-  "lb-1     172.30.0.14 2204 127.0.0.1:8080:80"
+  "lb-1     172.30.0.14 2204 127.0.0.1:8080:80 127.0.0.1:8443:443"
   "data-1   172.30.0.15 2205"
 )
 

@@ -30,6 +30,7 @@ build_lab_images() {
   build_image berth-lab/host:bookworm "$BERTH_ROOT/lab/images/host"
   build_image berth-lab/services:bookworm "$BERTH_ROOT/lab/images/services"
   build_image berth/nginx:bookworm "$BERTH_ROOT/lab/images/nginx"
+  build_image berth/lego:bookworm "$BERTH_ROOT/lab/images/lego"
   build_image berth/postgres:15 "$BERTH_ROOT/lab/images/postgres"
   build_image berth/redis:7 "$BERTH_ROOT/lab/images/redis"
   local sample="$BERTH_ROOT/examples/sample-app/image"
@@ -41,7 +42,7 @@ build_lab_images() {
   local notes="$BERTH_ROOT/examples/notes-app"
   build_image berth/notes:v1 "$notes" VERSION=v1
   build_image berth/notes:v2 "$notes" VERSION=v2
-  note "built host, services, nginx, postgres, redis, sample v1 v2 v3, notes v1 v2"
+  note "built host, services, nginx, lego, postgres, redis, sample v1 v2 v3, notes v1 v2"
 }
 
 ensure_lab_network() {
@@ -69,14 +70,19 @@ lab_isolation_flags() {
   echo "$LAB_ISOLATION_FLAGS"
 }
 
-# lab_container_is_ours CONTAINER DESTINATION SOURCE: the container runs and
-# mounts SOURCE at DESTINATION. A lab another checkout brought up mounts that
+# lab_container_is_ours CONTAINER DESTINATION SOURCE IMAGE: the container runs
+# the current build of IMAGE and mounts SOURCE at DESTINATION. One started
+# from an older build of the image is recreated (its Dockerfile changed). A lab another checkout brought up mounts that
 # checkout's lab/.state (its SSH key, its git repositories): this one cannot
 # use it, so it is recreated from scratch, as lab:down would (what that
 # checkout deployed on it goes; its local stack must deploy again).
 lab_container_is_ours() {
-  local container=$1 destination=$2 source=$3
+  local container=$1 destination=$2 source=$3 image=$4
   [ "$(docker inspect -f '{{.State.Running}}' "$container" 2>/dev/null)" = true ] || return 1
+  if [ "$(docker inspect -f '{{.Image}}' "$container")" != "$(docker image inspect -f '{{.Id}}' "$image")" ]; then
+    note "$container runs an older build of $image: recreating it"
+    return 1
+  fi
   local mounted
   mounted=$(docker inspect -f "{{range .Mounts}}{{if eq .Destination \"$destination\"}}{{.Source}}{{end}}{{end}}" "$container")
   if [ "$mounted" != "$source" ]; then
@@ -98,15 +104,16 @@ lab_container_is_ours() {
 }
 
 ensure_lab_services() {
-  step "Lab services: registry and git daemon"
+  step "Lab services: registry, git daemon, ACME CA (Pebble)"
   mkdir -p "$LAB_STATE/git"
-  if lab_container_is_ours "$LAB_SERVICES" /srv/git "$LAB_STATE/git"; then
+  if lab_container_is_ours "$LAB_SERVICES" /srv/git "$LAB_STATE/git" berth-lab/services:bookworm; then
     note "running"
   else
     docker rm -f "$LAB_SERVICES" >/dev/null 2>&1 || true
     docker run -d --name "$LAB_SERVICES" --hostname services --restart unless-stopped \
       --network "$LAB_NETWORK" --ip "$LAB_SERVICES_IP" -p "$LAB_REGISTRY_PUSH:5000" \
       -v berth-lab-registry:/var/lib/docker-registry -v "$LAB_STATE/git:/srv/git:ro" \
+      -e LAB_ACME_TARGET="$LAB_LOAD_BALANCER_IP" \
       berth-lab/services:bookworm >/dev/null
     note "started"
   fi
@@ -115,12 +122,20 @@ ensure_lab_services() {
     sleep 1; waited=$((waited + 1))
     [ "$waited" -lt 30 ] || die "the lab registry did not answer on $LAB_REGISTRY_PUSH; see: docker logs $LAB_SERVICES"
   done
+  mkdir -p "$(dirname "$LAB_ACME_CA_FILE")"
+  docker exec "$LAB_SERVICES" cat /etc/pebble/ca.pem >"$LAB_ACME_CA_FILE.next" && mv -f "$LAB_ACME_CA_FILE.next" "$LAB_ACME_CA_FILE"
+  waited=0
+  until docker exec "$LAB_SERVICES" curl -fsS --cacert /etc/pebble/ca.pem "$LAB_ACME_DIRECTORY" >/dev/null 2>&1; do
+    sleep 1; waited=$((waited + 1))
+    [ "$waited" -lt 30 ] || die "Pebble did not answer on $LAB_ACME_DIRECTORY; see: docker exec $LAB_SERVICES cat /var/log/pebble.log"
+  done
+  note "ACME directory $LAB_ACME_DIRECTORY (its listener's CA: $LAB_ACME_CA_FILE)"
 }
 
 push_lab_images() {
   step "Images into the lab registry"
   local image
-  for image in berth/nginx:bookworm berth/postgres:15 berth/redis:7 berth/sample:v1 berth/sample:v2 berth/sample:v3 berth/notes:v1 berth/notes:v2; do
+  for image in berth/nginx:bookworm berth/lego:bookworm berth/postgres:15 berth/redis:7 berth/sample:v1 berth/sample:v2 berth/sample:v3 berth/notes:v1 berth/notes:v2; do
     docker tag "$image" "$LAB_REGISTRY_PUSH/$image"
     docker push -q "$LAB_REGISTRY_PUSH/$image" >/dev/null || die "pushing $image to $LAB_REGISTRY_PUSH failed"
   done
@@ -137,12 +152,14 @@ publish_sample_code() {
   note "git://$LAB_SERVICES_IP/sample.git (tags: $(git --git-dir "$LAB_STATE/git/sample.git" tag | tr '\n' ' '))"
 }
 
-# ensure_lab_host NAME ADDRESS SSH_PORT [PUBLISH]
+# ensure_lab_host NAME ADDRESS SSH_PORT [PUBLISH...]
 ensure_lab_host() {
-  local name=$1 address=$2 ssh_port=$3 publish=${4:-}
+  local name=$1 address=$2 ssh_port=$3
+  shift 3
   local container
   container=$(lab_container "$name")
-  if lab_container_is_ours "$container" /lab/authorized_keys "$LAB_STATE/ssh/authorized_keys"; then
+  if lab_container_is_ours "$container" /lab/authorized_keys "$LAB_STATE/ssh/authorized_keys" berth-lab/host:bookworm \
+    && lab_host_publishes "$container" "$@"; then
     note "$name: running"
     return
   fi
@@ -153,7 +170,8 @@ ensure_lab_host() {
   fi
   docker rm -f "$container" >/dev/null 2>&1 || true
   local ports=(-p "127.0.0.1:$ssh_port:22")
-  [ -z "$publish" ] || ports+=(-p "$publish")
+  local publish
+  for publish in "$@"; do ports+=(-p "$publish"); done
   # shellcheck disable=SC2046 # the isolation flags are several words
   docker run -d --name "$container" --hostname "$name" --restart unless-stopped \
     --network "$LAB_NETWORK" --ip "$address" "${ports[@]}" \
@@ -163,6 +181,21 @@ ensure_lab_host() {
     -e LAB_REGISTRY="$LAB_REGISTRY_PULL" \
     berth-lab/host:bookworm >/dev/null || die "starting lab host $name failed"
   note "$name: started ($address, ssh 127.0.0.1:$ssh_port)"
+}
+
+# lab_host_publishes CONTAINER [PUBLISH...]: the container publishes each
+# HOST_ADDRESS:HOST_PORT:CONTAINER_PORT (a lab from before a port was added is recreated).
+lab_host_publishes() {
+  local container=$1 publish
+  shift
+  for publish in "$@"; do
+    local address=${publish%%:*} rest=${publish#*:}
+    local host_port=${rest%%:*} container_port=${rest#*:}
+    docker port "$container" "$container_port/tcp" 2>/dev/null | grep -qx "$address:$host_port" || {
+      note "$container does not publish $publish: recreating it"
+      return 1
+    }
+  done
 }
 
 # record_lab_host_key NAME ADDRESS SSH_PORT: the host's ed25519 key, read over
@@ -217,6 +250,6 @@ write_lab_addresses() {
     hosts+=("{\"name\":\"$1\",\"address\":\"127.0.0.1\",\"sshPort\":$3,\"privateAddress\":\"$2\"}")
   done
   local IFS=,
-  printf '{"sshKeyPath":"%s","registry":"%s","nginx":"http://127.0.0.1:8080","hosts":[%s]}\n' \
-    "$LAB_SSH_KEY" "$LAB_REGISTRY_PULL" "${hosts[*]}" >"$LAB_STATE/lab.json"
+  printf '{"sshKeyPath":"%s","registry":"%s","nginx":"http://127.0.0.1:8080","nginxHttps":"https://127.0.0.1:8443","acmeDirectory":"%s","acmeCaFile":"%s","hosts":[%s]}\n' \
+    "$LAB_SSH_KEY" "$LAB_REGISTRY_PULL" "$LAB_ACME_DIRECTORY" "$LAB_ACME_CA_FILE" "${hosts[*]}" >"$LAB_STATE/lab.json"
 }

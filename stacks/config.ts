@@ -1,8 +1,8 @@
-import { accessSync, constants, statSync } from "node:fs";
+import { accessSync, constants, readFileSync, statSync } from "node:fs";
 import { homedir } from "node:os";
 import { resolve } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import { AppSecrets, BerthSpec, RawConfig, validateStackConfig } from "../components/config";
+import { AppSecrets, BerthSpec, ConfigError, RawConfig, validateStackConfig } from "../components/config";
 
 const NAMESPACE = "berth:";
 
@@ -13,6 +13,8 @@ export interface StackConfig {
     sshKeyPath: string;
     /** Per app, secret settings (`berth:secrets`), merged into the app's env file. Validated; a secret Output. */
     secrets: pulumi.Output<AppSecrets>;
+    /** The PEM at `berth:tls.acme.caCertificatesFile`, read and checked, when set and any app uses the ACME CA. */
+    acmeDirectoryCa?: string;
 }
 
 /**
@@ -33,7 +35,26 @@ export function readStackConfig(values: Record<string, string> = pulumi.runtime.
         }
     }
     const { spec, sshKeyPath, secrets } = validateStackConfig(raw, keyFileProblem);
-    return { spec, sshKeyPath: expandHome(sshKeyPath), secrets: pulumi.secret(secrets) };
+    const caFile = spec.tls.acme.caCertificatesFile;
+    const acmeDirectoryCa = caFile && spec.apps.some((app) => app.tls.mode === "acme") ? readCaCertificates(caFile) : undefined;
+    return { spec, sshKeyPath: expandHome(sshKeyPath), secrets: pulumi.secret(secrets), ...(acmeDirectoryCa ? { acmeDirectoryCa } : {}) };
+}
+
+/** The ACME directory's CA bundle: a readable file of PEM certificates, or a ConfigError naming the key. */
+function readCaCertificates(configuredPath: string): string {
+    const path = resolve(expandHome(configuredPath));
+    const propertyPath = "berth:tls.acme.caCertificatesFile";
+    let text: string;
+    try {
+        text = readFileSync(path, "utf8");
+    } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        throw new ConfigError([{ propertyPath, reason: `cannot be read (${code ?? String(error)}): ${path}; must be a PEM file of the CA that signed the ACME directory's HTTPS certificate` }]);
+    }
+    if (!/-----BEGIN CERTIFICATE-----[\s\S]+-----END CERTIFICATE-----/.test(text) || /PRIVATE KEY-----/.test(text)) {
+        throw new ConfigError([{ propertyPath, reason: `${path} must hold PEM certificates (-----BEGIN CERTIFICATE-----) and no private key` }]);
+    }
+    return text;
 }
 
 /** As `Config.getObject` reads a value: JSON when it parses, the plain text otherwise (a string key). */

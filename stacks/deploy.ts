@@ -3,7 +3,7 @@ import { resolve } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { App } from "../components/app";
 import { Host } from "../components/host";
-import { Role, ROLES } from "../components/config/types";
+import { AppSecrets, AppSpec, Role, ROLES } from "../components/config/types";
 import { LoadBalancer } from "../components/loadBalancer";
 import { StackConfig } from "./config";
 import { DropletFleet } from "./digitalocean/fleet";
@@ -103,7 +103,12 @@ export function deployStack(config: StackConfig, options: DeployOptions = {}): S
         apps: spec.apps,
         httpPort: spec.loadBalancer.httpPort,
         publicPort: spec.loadBalancer.publicPort,
+        httpsPort: spec.loadBalancer.httpsPort,
+        publicHttpsPort: spec.loadBalancer.publicHttpsPort,
         image: spec.loadBalancer.image,
+        tls: spec.tls,
+        acmeDirectoryCa: config.acmeDirectoryCa,
+        providedKeys: config.secrets.apply((secrets) => providedCertificateKeys(spec.apps, secrets)),
     });
 
     // Apps pull and release in parallel, but their web rollouts go one after
@@ -116,7 +121,7 @@ export function deployStack(config: StackConfig, options: DeployOptions = {}): S
             spec: appSpec,
             hosts,
             loadBalancer,
-            secrets: config.secrets.apply((secrets) => secrets[appSpec.name] ?? {}),
+            secrets: config.secrets.apply((secrets) => envFileSecrets(appSpec, secrets)),
             drainAfter: previousApp ? previousApp.done : [],
         });
         // Resolves only once the app's last rollout step is done: a failed
@@ -164,4 +169,24 @@ function hostsByRole(hosts: Host[]): pulumi.Output<Record<Role, HostOutputs[]>> 
             .map((host) => pulumi.output({ name: host.hostName, address: host.address, privateAddress: host.privateAddress }));
     }
     return pulumi.output(byRole) as pulumi.Output<Record<Role, HostOutputs[]>>;
+}
+
+/** An app's secrets for its env file: all but the key of a provided certificate, which only nginx's host gets. */
+export function envFileSecrets(app: AppSpec, secrets: AppSecrets): Record<string, string> {
+    const settings = { ...(secrets[app.name] ?? {}) };
+    if (app.tls.mode === "provided") {
+        delete settings[app.tls.keySecret];
+    }
+    return settings;
+}
+
+/** Per app with a provided certificate, its key (from `berth:secrets`). */
+export function providedCertificateKeys(apps: AppSpec[], secrets: AppSecrets): Record<string, string> {
+    const keys: Record<string, string> = {};
+    for (const app of apps) {
+        if (app.tls.mode === "provided") {
+            keys[app.name] = secrets[app.name]?.[app.tls.keySecret] ?? "";
+        }
+    }
+    return keys;
 }

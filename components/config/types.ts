@@ -107,12 +107,50 @@ export interface AppSpec {
     memoryMb: number;
     /** Celery worker concurrency, given to worker containers as BERTH_WORKER_CONCURRENCY. Default 2. */
     workerConcurrency: number;
+    /** HTTPS for `domain`: off, a certificate from the ACME CA (`berth:tls.acme`), or one the user provides. Default: `acme` in production, `off` otherwise. */
+    tls: AppTlsSpec;
     /**
      * The numeric ids the app's containers run as (the image's non-root USER).
      * Default: unset, the image's own USER, which must then be root (berth
      * checks before the first container starts).
      */
     user?: { uid: number; gid: number };
+}
+
+export type AppTlsSpec =
+    | { mode: "off" }
+    | { mode: "acme" }
+    /** A certificate chain (PEM, leaf first) and the name of the `berth:secrets.<app>` entry holding its key (kept out of the env file). */
+    | { mode: "provided"; certificate: string; keySecret: string };
+
+/** Stack-wide HTTPS settings (`berth:tls`). */
+export interface TlsSpec {
+    acme: AcmeSpec;
+    /** Renew a certificate from the ACME CA when fewer days than this are left. 1–89, default 30. */
+    renewDaysBefore: number;
+    /** `Strict-Transport-Security` max-age in seconds on every HTTPS site; 0 (default): no HSTS. */
+    hstsMaxAgeSeconds: number;
+    /** OCSP stapling, for a CA that still runs OCSP (Let's Encrypt ended it in 2025). Default false. */
+    ocspStapling: boolean;
+}
+
+export const LETS_ENCRYPT_DIRECTORY = "https://acme-v02.api.letsencrypt.org/directory";
+export const LETS_ENCRYPT_STAGING_DIRECTORY = "https://acme-staging-v02.api.letsencrypt.org/directory";
+export const DEFAULT_ACME_CLIENT_IMAGE = "goacme/lego:v4.21.0";
+
+export interface AcmeSpec {
+    /** RFC 8555 directory URL (https). `letsencrypt` and `letsencrypt-staging` name Let's Encrypt's. Default Let's Encrypt. */
+    directory: string;
+    /** The ACME account's e-mail (expiry notices). Required when any app uses the ACME CA. */
+    email: string;
+    /**
+     * A PEM file (on the deploying machine) of the CA that signed the ACME
+     * directory's own HTTPS certificate, for a private CA (the lab's Pebble).
+     * Default: none, the client's system roots.
+     */
+    caCertificatesFile?: string;
+    /** The ACME client's image (lego's CLI as its entrypoint). Default `goacme/lego:v4.21.0`. */
+    clientImage: string;
 }
 
 /** The two host ports an app's web containers take turns on: the new one starts on the port the old one does not use. */
@@ -129,6 +167,10 @@ export interface LoadBalancerSpec {
     publicPort: number;
     /** nginx image, `repository[:tag][@sha256:digest]`. Default `nginx:1.27-bookworm`. */
     image: string;
+    /** Port nginx listens on for HTTPS, on its host, when any app has TLS. Default 443. */
+    httpsPort: number;
+    /** Port users reach HTTPS on (the lab: 8443): HTTP redirects there. Default `httpsPort`. */
+    publicHttpsPort: number;
 }
 
 /**
@@ -145,6 +187,7 @@ export interface BerthSpec {
     hosts: HostSpec[];
     loadBalancer: LoadBalancerSpec;
     apps: AppSpec[];
+    tls: TlsSpec;
     /** Set when the stack creates its hosts on DigitalOcean (`berth:digitalocean`). */
     digitalocean?: DigitalOceanSpec;
 }

@@ -9,8 +9,9 @@ import {
 import { checkDigitalOceanReferences, readDigitalOcean } from "./digitalocean";
 import { ConfigReader, keyPath } from "./reader";
 import { formatHostKey, HOST_KEY_TYPES, parseHostKey } from "../ssh/hostKeys";
-import { NGINX_DIRECTORY } from "../render/layout";
+import { NGINX_DIRECTORY, TLS_DIRECTORY } from "../render/layout";
 import { readSecrets } from "./secrets";
+import { checkTls, readAppTls, readTls } from "./tls";
 import { AppSecrets, AppSpec, BerthSpec, CodeSpec, HostSpec, LoadBalancerSpec, RELEASE_WHEN, RELOAD_MODES, Role, ROLES, SWAP_MODES, webPorts } from "./types";
 
 /** What references to a host need to know: listed (`berth:hosts`) or a droplet berth creates. */
@@ -29,6 +30,8 @@ export interface RawConfig {
     hosts?: unknown;
     loadBalancer?: unknown;
     apps?: unknown;
+    /** `berth:tls`: the ACME CA and how nginx serves HTTPS. */
+    tls?: unknown;
     /** `berth:digitalocean`: when set, berth creates droplets and adds them to the hosts. */
     digitalocean?: unknown;
     /** Keys berth does not know (`berth:prodution`): reported, never ignored. */
@@ -36,12 +39,12 @@ export interface RawConfig {
 }
 
 /** The `berth:*` keys, in the order the README lists them. */
-const TOP_LEVEL_KEYS = ["production", "sshKeyPath", "secrets", "hosts", "loadBalancer", "apps", "digitalocean"] as const;
+const TOP_LEVEL_KEYS = ["production", "sshKeyPath", "secrets", "hosts", "loadBalancer", "apps", "tls", "digitalocean"] as const;
 const HOST_KEYS = ["name", "address", "privateAddress", "sshPort", "sshUser", "roles", "hostKey"] as const;
-const LOAD_BALANCER_KEYS = ["host", "httpPort", "publicPort", "image"] as const;
+const LOAD_BALANCER_KEYS = ["host", "httpPort", "publicPort", "httpsPort", "publicHttpsPort", "image"] as const;
 const APP_KEYS = [
     "name", "domain", "image", "code", "webPort", "swap", "wsgiModule", "hosts", "release", "releaseWhen", "reload", "processes", "threads",
-    "healthPath", "healthTimeoutSeconds", "stopGraceSeconds", "keepReleases", "env", "memoryMb", "workerConcurrency", "user",
+    "healthPath", "healthTimeoutSeconds", "stopGraceSeconds", "keepReleases", "env", "memoryMb", "workerConcurrency", "tls", "user",
 ] as const;
 const PORT = { min: 1, max: 65535 };
 /** Largest uid/gid Linux accepts. */
@@ -103,10 +106,12 @@ export function validateStackConfig(raw: RawConfig, keyFileProblem?: KeyFileChec
         checkDigitalOceanReferences(reader, digitalocean, apps, loadBalancer);
     }
     const secrets = readSecrets(reader, raw.secrets, apps.map((app) => app.name).filter(Boolean));
+    const tls = readTls(reader, raw.tls, production);
+    checkTls(reader, tls, apps, secrets, new Date());
     if (reader.problems.length > 0) {
         throw new ConfigError(reader.problems);
     }
-    const spec: BerthSpec = digitalocean ? { production, hosts, loadBalancer, apps, digitalocean } : { production, hosts, loadBalancer, apps };
+    const spec: BerthSpec = digitalocean ? { production, hosts, loadBalancer, apps, tls, digitalocean } : { production, hosts, loadBalancer, apps, tls };
     return { spec, sshKeyPath, secrets };
 }
 
@@ -234,10 +239,16 @@ function readLoadBalancer(reader: ConfigReader, value: unknown, hosts: KnownHost
     if (production && image && isImageReference(image) && !isPinnedImageReference(image)) {
         reader.problem("berth:loadBalancer.image", `must name a version in a production stack: a tag other than latest (like nginx:1.27-bookworm) or a digest (got ${JSON.stringify(image)})`);
     }
+    const httpsPort = reader.integer(raw.httpsPort, "berth:loadBalancer.httpsPort", 443, PORT);
+    if (httpsPort === httpPort) {
+        reader.problem("berth:loadBalancer.httpsPort", `must differ from berth:loadBalancer.httpPort (${httpPort}): nginx serves HTTP and HTTPS on two ports`);
+    }
     return {
         host,
         httpPort,
         publicPort: reader.integer(raw.publicPort, "berth:loadBalancer.publicPort", httpPort, PORT),
+        httpsPort,
+        publicHttpsPort: reader.integer(raw.publicHttpsPort, "berth:loadBalancer.publicHttpsPort", httpsPort, PORT),
         image,
     };
 }
@@ -288,7 +299,7 @@ function readApps(reader: ConfigReader, value: unknown, hosts: KnownHost[], prod
 }
 
 /** Names whose host directory (`/srv/berth/<name>`) berth uses for itself. */
-const RESERVED_APP_NAMES = ["nginx"];
+const RESERVED_APP_NAMES = ["nginx", "tls"];
 
 function readApp(reader: ConfigReader, raw: Record<string, unknown>, path: string, hosts: KnownHost[], production: boolean): AppSpec {
     reader.knownKeys(raw, path, APP_KEYS);
@@ -296,7 +307,7 @@ function readApp(reader: ConfigReader, raw: Record<string, unknown>, path: strin
     if (name && !NAME.test(name)) {
         reader.problem(`${path}.name`, `must be ${NAME_RULE} (got ${JSON.stringify(name)})`);
     } else if (RESERVED_APP_NAMES.includes(name)) {
-        reader.problem(`${path}.name`, `must not be ${RESERVED_APP_NAMES.map((reserved) => JSON.stringify(reserved)).join(" or ")}: berth keeps nginx's own files in ${NGINX_DIRECTORY}, beside the apps' directories`);
+        reader.problem(`${path}.name`, `must not be ${RESERVED_APP_NAMES.map((reserved) => JSON.stringify(reserved)).join(" or ")}: berth keeps nginx's own files and certificates in ${NGINX_DIRECTORY} and ${TLS_DIRECTORY}, beside the apps' directories`);
     }
     const domain = readAddress(reader, raw.domain, `${path}.domain`);
 
@@ -358,6 +369,7 @@ function readApp(reader: ConfigReader, raw: Record<string, unknown>, path: strin
         env,
         memoryMb: reader.integer(raw.memoryMb, `${path}.memoryMb`, 512, { min: 64, max: 65536 }),
         workerConcurrency: reader.integer(raw.workerConcurrency, `${path}.workerConcurrency`, 2, { min: 1, max: 64 }),
+        tls: readAppTls(reader, raw.tls, `${path}.tls`, production),
         ...readUser(reader, raw.user, `${path}.user`),
     };
 }
@@ -465,6 +477,11 @@ function checkPortCollisions(reader: ConfigReader, apps: AppSpec[], hosts: Known
         reader.problem("berth:loadBalancer.httpPort", `port ${loadBalancer.httpPort} on host ${JSON.stringify(loadBalancer.host)} is already used by ${nginxOwner}; nginx must listen on another port`);
     }
     taken.set(`${loadBalancer.host}:${loadBalancer.httpPort}`, "nginx");
+    const httpsOwner = taken.get(`${loadBalancer.host}:${loadBalancer.httpsPort}`);
+    if (loadBalancer.host && httpsOwner && apps.some((app) => app.tls.mode !== "off")) {
+        reader.problem("berth:loadBalancer.httpsPort", `port ${loadBalancer.httpsPort} on host ${JSON.stringify(loadBalancer.host)} is already used by ${httpsOwner}; nginx must listen for HTTPS on another port`);
+    }
+    taken.set(`${loadBalancer.host}:${loadBalancer.httpsPort}`, "nginx (HTTPS)");
     apps.forEach((app, index) => {
         if (!app.webPort) {
             return;

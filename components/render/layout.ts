@@ -44,6 +44,23 @@ export const BERTH_ROOT_DIRECTORY = "/srv/berth";
 /** Where nginx's config and "site is down" page live on the load balancer host. */
 export const NGINX_DIRECTORY = `${BERTH_ROOT_DIRECTORY}/nginx`;
 
+/**
+ * HTTPS on the load balancer host: the ACME client's directory (its account
+ * and the certificates it obtained), provided certificates, and the webroot
+ * nginx answers http-01 challenges from. Keys are 0600, their directories
+ * 0700; nginx's master (root) reads them through the read-only mount.
+ */
+export const TLS_DIRECTORY = `${BERTH_ROOT_DIRECTORY}/tls`;
+export const ACME_WEBROOT = `${TLS_DIRECTORY}/webroot`;
+export const ACME_CLIENT_DIRECTORY = `${TLS_DIRECTORY}/acme`;
+export const PROVIDED_CERTIFICATES_DIRECTORY = `${TLS_DIRECTORY}/provided`;
+
+/** Where an app's certificate chain and key are: the ACME client names its files after the domain. */
+export function certificateFiles(appName: string, domain: string, mode: "acme" | "provided"): { certificateFile: string; keyFile: string } {
+    const base = mode === "acme" ? `${ACME_CLIENT_DIRECTORY}/certificates/${domain.toLowerCase()}` : `${PROVIDED_CERTIFICATES_DIRECTORY}/${appName}`;
+    return { certificateFile: `${base}.crt`, keyFile: `${base}.key` };
+}
+
 /** Where the code is when it is baked into the image (no `code` config): the image contract's `/app`. */
 export const IMAGE_CODE_DIRECTORY = "/app";
 

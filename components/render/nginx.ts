@@ -12,14 +12,40 @@ export interface SiteSettings {
     appName: string;
     domain: string;
     servers: UpstreamServer[];
+    /** Set when the site is served over HTTPS (HTTP then redirects, but for the ACME challenge path). */
+    tls?: SiteCertificate;
+}
+
+/** Where a site's certificate (the full chain, leaf first) and its key are, on the host and in nginx's container. */
+export interface SiteCertificate {
+    certificateFile: string;
+    keyFile: string;
+}
+
+/** How nginx serves HTTPS, for every site that has a certificate. */
+export interface HttpsSettings {
+    /** Port nginx listens on for HTTPS, on its host (443). */
+    port: number;
+    /** Port users reach it on (the lab: 8443): where HTTP redirects to. */
+    publicPort: number;
+    /** `Strict-Transport-Security` max-age; 0: no HSTS header. */
+    hstsMaxAgeSeconds: number;
+    /** Staple OCSP responses (only for CAs that still run OCSP; Let's Encrypt ended it in 2025). */
+    ocspStapling: boolean;
 }
 
 export interface NginxSettings {
     httpPort: number;
     /** Directory holding the "site is down" page. */
     downPageDirectory: string;
+    /** Directory ACME clients write http-01 challenge files into (`.well-known/acme-challenge/<token>`). */
+    acmeWebroot: string;
+    https: HttpsSettings;
     sites: SiteSettings[];
 }
+
+/** The comment on the challenge location: berth finds it to know a live config answers ACME challenges. */
+export const ACME_CHALLENGE_MARKER = "# berth: ACME http-01 challenges";
 
 export const DOWN_PAGE = "berth-down.html";
 
@@ -67,11 +93,22 @@ export function renderNginxConf(settings: NginxSettings): string {
         "    gzip_min_length 256;",
         `    gzip_types ${GZIP_TYPES.join(" ")};`,
         "",
-        "    # Requests for unknown host names get nothing.",
+        ...(sites.some((site) => site.tls) ? tlsProtocolSettings(settings.https).map((line) => `    ${line}`) : []),
+        "    # Requests for unknown host names get nothing, but for ACME challenges:",
+        "    # a domain new to the config gets its certificate before its site is served.",
         "    server {",
         `        listen ${settings.httpPort} default_server;`,
-        "        return 444;",
+        ...acmeChallengeLocation(settings.acmeWebroot).map((line) => `        ${line}`),
+        "        location / {",
+        "            return 444;",
+        "        }",
         "    }",
+        ...(sites.some((site) => site.tls) ? [
+            "    server {",
+            `        listen ${settings.https.port} ssl default_server;`,
+            "        ssl_reject_handshake on;",
+            "    }",
+        ] : []),
     ];
     for (const site of sites) {
         lines.push("", ...renderSite(site, settings).map((line) => `    ${line}`.trimEnd()));
@@ -129,19 +166,95 @@ export function upstreamName(appName: string): string {
     return `berth_${appName.replace(/-/g, "_")}`;
 }
 
+/**
+ * The TLS settings of Mozilla's "intermediate" configuration (server side
+ * TLS guidelines 5.7, without the DHE suites, which 6.0 dropped too: no
+ * dhparam file to keep), for every HTTPS site.
+ */
+function tlsProtocolSettings(https: HttpsSettings): string[] {
+    return [
+        "# HTTPS: Mozilla's intermediate TLS configuration.",
+        "ssl_protocols TLSv1.2 TLSv1.3;",
+        "ssl_ecdh_curve X25519:prime256v1:secp384r1;",
+        `ssl_ciphers ${INTERMEDIATE_CIPHERS.join(":")};`,
+        "ssl_prefer_server_ciphers off;",
+        "ssl_session_timeout 1d;",
+        "ssl_session_cache shared:berth_tls:10m;",
+        "ssl_session_tickets off;",
+        ...(https.ocspStapling ? ["ssl_stapling on;", "ssl_stapling_verify on;", "resolver 1.1.1.1 9.9.9.9 valid=300s;", "resolver_timeout 5s;"] : []),
+        "",
+    ];
+}
+
+const INTERMEDIATE_CIPHERS = [
+    "ECDHE-ECDSA-AES128-GCM-SHA256", "ECDHE-RSA-AES128-GCM-SHA256", "ECDHE-ECDSA-AES256-GCM-SHA384",
+    "ECDHE-RSA-AES256-GCM-SHA384", "ECDHE-ECDSA-CHACHA20-POLY1305", "ECDHE-RSA-CHACHA20-POLY1305",
+];
+
+/** Where http-01 challenge files are served from, in every server on the HTTP port. */
+function acmeChallengeLocation(webroot: string): string[] {
+    return [
+        `location ^~ /.well-known/acme-challenge/ { ${ACME_CHALLENGE_MARKER}`,
+        `    root ${webroot};`,
+        "    default_type text/plain;",
+        "    access_log off;",
+        "}",
+    ];
+}
+
 function renderSite(site: SiteSettings, settings: NginxSettings): string[] {
     const upstream = upstreamName(site.appName);
     const servers = [...site.servers].sort((left, right) => left.hostName.localeCompare(right.hostName));
-    return [
+    const head = [
         `# app ${site.appName}`,
         `upstream ${upstream} {`,
         ...servers.map((server) => `    ${upstreamServerLine(site.appName, server)}`),
         "}",
         "",
+    ];
+    if (!site.tls) {
+        return [
+            ...head,
+            "server {",
+            `    listen ${settings.httpPort};`,
+            `    server_name ${site.domain};`,
+            "",
+            ...acmeChallengeLocation(settings.acmeWebroot).map((line) => `    ${line}`),
+            "",
+            ...siteLocations(upstream, settings),
+            "}",
+        ];
+    }
+    const https = settings.https;
+    const portSuffix = https.publicPort === 443 ? "" : `:${https.publicPort}`;
+    return [
+        ...head,
         "server {",
         `    listen ${settings.httpPort};`,
         `    server_name ${site.domain};`,
         "",
+        ...acmeChallengeLocation(settings.acmeWebroot).map((line) => `    ${line}`),
+        "    location / {",
+        `        return 301 https://$host${portSuffix}$request_uri;`,
+        "    }",
+        "}",
+        "",
+        "server {",
+        // `listen ... http2` (not the `http2` directive of nginx 1.25.1+): Debian bookworm's nginx is 1.22.
+        `    listen ${https.port} ssl http2;`,
+        `    server_name ${site.domain};`,
+        `    ssl_certificate ${site.tls.certificateFile};`,
+        `    ssl_certificate_key ${site.tls.keyFile};`,
+        ...(https.hstsMaxAgeSeconds > 0 ? [`    add_header Strict-Transport-Security "max-age=${https.hstsMaxAgeSeconds}" always;`] : []),
+        "",
+        ...siteLocations(upstream, settings),
+        "}",
+    ];
+}
+
+/** What a site's server serves: its static files and app through the upstream, and the "down" page. */
+function siteLocations(upstream: string, settings: NginxSettings): string[] {
+    return [
         "    # Static files come from the web hosts (uWSGI's static-map over the files",
         "    # collected there): this host holds none of the app's image, settings or secrets.",
         "    location /static/ {",
@@ -158,7 +271,6 @@ function renderSite(site: SiteSettings, settings: NginxSettings): string[] {
         `        root ${settings.downPageDirectory};`,
         "        internal;",
         "    }",
-        "}",
     ];
 }
 

@@ -55,10 +55,10 @@ export interface RolloutResources {
 export function createRollout(args: RolloutArgs): RolloutResources {
     const { app } = args;
     const prepared: pulumi.Resource[] = [...args.filesByHost.values()].flatMap((files) => [files.image, files.envFile, ...(files.checkout ? [files.checkout] : [])]);
-    const result: RolloutResources = { staticFiles: [], web: [], webPortByHost: {}, workers: [], done: [args.loadBalancer.started] };
+    const result: RolloutResources = { staticFiles: [], web: [], webPortByHost: {}, workers: [], done: [args.loadBalancer.ready] };
     // Release and static tasks run side by side (both need only the new checkout); the web hosts wait for both.
     const releaseTasks: pulumi.Resource[] = [];
-    let previous: pulumi.Resource[] = [...prepared, ...args.drainAfter, args.loadBalancer.started];
+    let previous: pulumi.Resource[] = [...prepared, ...args.drainAfter, args.loadBalancer.ready];
     const switched = new Map<string, command.remote.Command>();
     const restarts: command.remote.Command[] = [];
     const besideLast: RestartOnHost[] = [];

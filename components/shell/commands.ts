@@ -1,6 +1,7 @@
 import { posix } from "node:path";
 import { ReloadMode } from "../config/types";
 import { AppLayout, webRuntimeDirectory } from "../render/layout";
+import { ACME_CHALLENGE_MARKER } from "../render/nginx";
 import { chain, quote, strictScript, words } from "./quote";
 
 const basename = posix.basename;
@@ -39,7 +40,7 @@ export function prepareAppRoot(layout: AppLayout, owner: FileOwner = ROOT_OWNER,
  * group, the file is root's and that group may read it (mode 0640): an app
  * running as a non-root user reads its env file but cannot change it.
  */
-export function installFileFromStdin(path: string, mode: "0600" | "0640" | "0644", group?: number): string {
+export function installFileFromStdin(path: string, mode: "0600" | "0640" | "0644" | "0700", group?: number): string {
     const temporary = `${path}.berth-tmp`;
     return chain(
         "umask 077",
@@ -403,6 +404,33 @@ export function removeContainerNotStartedByBerth(name: string, appName: string, 
  */
 export function installNginxConf(confDirectory: string, containerName: string): string {
     return strictScript(words("cat") + " > " + quote(`${confDirectory}/nginx.conf.next`), ...testSwapAndReload(confDirectory, containerName));
+}
+
+/**
+ * Makes a live nginx.conf from a berth before HTTPS answer ACME http-01
+ * challenges: every server on the HTTP port gets the challenge location,
+ * and the catch-all's `return 444` moves into `location /` (at server level
+ * it would answer before any location). A config that has them (marked
+ * ACME_CHALLENGE_MARKER) is left alone; the rest of the file is untouched,
+ * so the upstream lines the rollout edits stay as they are.
+ */
+export function ensureAcmeChallengeServed(confDirectory: string, containerName: string, httpPort: number, webroot: string): string {
+    const conf = `${confDirectory}/nginx.conf`;
+    const listen = `^ *listen ${httpPort}\\( default_server\\)\\?;$`;
+    return strictScript(
+        `if ${words("grep", "-qF", ACME_CHALLENGE_MARKER, conf)}; then echo "nginx serves ACME challenges"; exit 0; fi`,
+        `${words(
+            "sed",
+            "-e", "s/^\\( *\\)return 444;$/\\1location \\/ { return 444; }/",
+            "-e", `/${listen}/a\\    location ^~ /.well-known/acme-challenge/ { ${ACME_CHALLENGE_MARKER}`,
+            "-e", `/${listen}/a\\        root ${webroot};`,
+            "-e", `/${listen}/a\\        default_type text/plain;`,
+            "-e", `/${listen}/a\\    }`,
+            conf,
+        )} > ${quote(`${conf}.next`)}`,
+        ...testSwapAndReload(confDirectory, containerName),
+        `echo "nginx serves ACME challenges: added to the config of an earlier berth"`,
+    );
 }
 
 /**

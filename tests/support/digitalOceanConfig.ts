@@ -20,6 +20,7 @@ export function digitalOceanConfig(overrides: { web?: number; digitalocean?: Rec
             ...overrides.digitalocean,
         },
         loadBalancer: { host: "lb-1" },
+        tls: { acme: { email: "ops@example.com" } },
         apps: overrides.apps ?? [
             {
                 name: "antisocial",

@@ -173,6 +173,8 @@ describe("berth status of nginx on the load balancer", () => {
     const installed = renderNginxConf({
         httpPort: 80,
         downPageDirectory: "/srv/berth/nginx",
+        acmeWebroot: "/srv/berth/tls/webroot",
+        https: { port: 443, publicPort: 443, hstsMaxAgeSeconds: 0, ocspStapling: false },
         sites: [{ appName: "sample", domain: "sample.example.com", servers: [
             { hostName: "web-1", address: "10.0.0.1", port: 8001, drained: false },
             { hostName: "web-2", address: "10.0.0.2", port: 8001, drained: false },

@@ -23,6 +23,7 @@ function stack(production: boolean, env: Record<string, string>): RawConfig {
             { name: "lb-1", address: "203.0.113.14", privateAddress: "10.10.0.14", roles: ["loadbalancer"] },
         ],
         loadBalancer: { host: "lb-1" },
+        tls: { acme: { email: "ops@example.com" } },
         apps: [{
             name: "sample",
             domain: "sample.example.com",
@@ -141,6 +142,7 @@ describe("through the whole program, as plain `pulumi up` runs it", () => {
             "berth:hosts": raw.hosts,
             "berth:loadBalancer": raw.loadBalancer,
             "berth:apps": raw.apps,
+            "berth:tls": raw.tls,
         };
         let caught: unknown;
         const { recorded } = await recordProgram(config, [], () => {

@@ -6,6 +6,8 @@ function validLabConfig(): RawConfig {
     return {
         hosts: labHostsConfig(),
         loadBalancer: { host: "lb-1" },
+        // A production variant of this config gets HTTPS from Let's Encrypt by default: its account's e-mail.
+        tls: { acme: { email: "ops@example.com" } },
         apps: [
             {
                 name: "antisocial",
@@ -24,7 +26,7 @@ describe("validateConfig", () => {
     it("applies every default to a valid config", () => {
         const spec = validateConfig(validLabConfig());
         expect(spec.production).toBe(false);
-        expect(spec.loadBalancer).toEqual({ host: "lb-1", httpPort: 80, publicPort: 80, image: "nginx:1.27-bookworm" });
+        expect(spec.loadBalancer).toEqual({ host: "lb-1", httpPort: 80, publicPort: 80, httpsPort: 443, publicHttpsPort: 443, image: "nginx:1.27-bookworm" });
         expect(spec.hosts[2]).toEqual({
             name: "worker-1", address: "127.0.0.1", privateAddress: "127.0.0.1", sshPort: 2203, sshUser: "root", roles: ["worker", "beat"],
         });
@@ -49,6 +51,7 @@ describe("validateConfig", () => {
             env: { DJANGO_SETTINGS_MODULE: "antisocial.settings" },
             memoryMb: 512,
             workerConcurrency: 2,
+            tls: { mode: "off" },
         });
     });
 
@@ -138,7 +141,7 @@ describe("validateConfig", () => {
         (raw.hosts as Record<string, unknown>[])[0].role = "web";
         expect(problemsOf(raw)).toEqual([
             "berth:hosts[0].role: is not a known setting; allowed: name, address, privateAddress, sshPort, sshUser, roles, hostKey",
-            "berth:apps[0].webport: is not a known setting; allowed: name, domain, image, code, webPort, swap, wsgiModule, hosts, release, releaseWhen, reload, processes, threads, healthPath, healthTimeoutSeconds, stopGraceSeconds, keepReleases, env, memoryMb, workerConcurrency, user",
+            "berth:apps[0].webport: is not a known setting; allowed: name, domain, image, code, webPort, swap, wsgiModule, hosts, release, releaseWhen, reload, processes, threads, healthPath, healthTimeoutSeconds, stopGraceSeconds, keepReleases, env, memoryMb, workerConcurrency, tls, user",
         ]);
     });
 

@@ -8,6 +8,8 @@ import { temporaryDirectory } from "../../support/files";
 const twoApps: NginxSettings = {
     httpPort: 80,
     downPageDirectory: "/srv/berth/nginx",
+    acmeWebroot: "/srv/berth/tls/webroot",
+    https: { port: 443, publicPort: 443, hstsMaxAgeSeconds: 0, ocspStapling: false },
     sites: [
         {
             appName: "feed-reader",
