@@ -1,7 +1,8 @@
 import { Stack } from "@pulumi/pulumi/automation";
 import { containerNames } from "../components/naming";
 import { appLayout, NGINX_DIRECTORY } from "../components/render/layout";
-import { drainedUpstreamServers, withEveryUpstreamServerUp } from "../components/render/nginx";
+import { drainedUpstreamServers, servedCertificates, withEveryUpstreamServerUp } from "../components/render/nginx";
+import { certificateExpiries, RENEW_LOG } from "../components/shell/certificates";
 import { releaseDirectory } from "../components/shell/commands";
 import { words } from "../components/shell/quote";
 import { deployedState, Releases } from "./releases";
@@ -37,14 +38,31 @@ export interface NginxStatus {
     /** Upstream servers marked `down` on the host: `app@host`. */
     drained: string[];
     drift: string[];
+    /** Each HTTPS domain's certificate and when it expires (when the live config serves any). */
+    certificates?: CertificateStatus[];
 }
 
-/** What status read of nginx: its config on the host ("" when missing) and the config the stack installed (undefined when the state does not record it readably). */
+export interface CertificateStatus {
+    domain: string;
+    /** undefined: the file is missing on the host. */
+    expires?: Date;
+}
+
+/**
+ * What status read of nginx: its config on the host ("" when missing), the
+ * config the stack installed (undefined when the state does not record it
+ * readably), and the expiry of each certificate file the live config names.
+ */
 export interface NginxReading {
     host: string;
     live: string;
     expected?: string;
+    /** Certificate file → its `notAfter`, for the files that exist. */
+    certificateExpiry?: Record<string, Date>;
 }
+
+/** A certificate this close to expiry is drift: renewals (30 days before) have failed for weeks. */
+const CERTIFICATE_WARNING_DAYS = 14;
 
 export interface StatusReport {
     stack: string;
@@ -112,7 +130,24 @@ export async function readNginx(state: StackState): Promise<NginxReading | undef
     }
     const installed = state.resources.find((resource) => resource.type === REMOTE_COMMAND_TYPE && resourceName(resource.urn) === "nginx-config");
     const live = await runOnHost(access, `cat ${words(`${NGINX_DIRECTORY}/nginx.conf`)} 2>/dev/null || true`);
-    return { host: access.host, live, expected: installed ? plainStrings(installed, "stdin")[0] : undefined };
+    const reading: NginxReading = { host: access.host, live, expected: installed ? plainStrings(installed, "stdin")[0] : undefined };
+    const files = [...new Set(servedCertificates(live).map((served) => served.certificateFile))];
+    if (files.length > 0) {
+        reading.certificateExpiry = parseCertificateExpiries(await runOnHost(access, certificateExpiries(files)));
+    }
+    return reading;
+}
+
+/** Pure: `<file> notAfter=<date>` lines (certificateExpiries) as file → date. */
+export function parseCertificateExpiries(output: string): Record<string, Date> {
+    const expiries: Record<string, Date> = {};
+    for (const line of output.split("\n")) {
+        const match = /^(\S+) notAfter=(.+)$/.exec(line.trim());
+        if (match && !Number.isNaN(Date.parse(match[2]))) {
+            expiries[match[1]] = new Date(match[2]);
+        }
+    }
+    return expiries;
 }
 
 /**
@@ -120,7 +155,7 @@ export async function readNginx(state: StackState): Promise<NginxReading | undef
  * left `down` (a drain no undrain followed) is drift: that host gets no
  * requests. So is any other difference from the config the stack installed.
  */
-export function nginxStatus(reading: NginxReading): NginxStatus {
+export function nginxStatus(reading: NginxReading, now: Date = new Date()): NginxStatus {
     if (reading.live.trim() === "") {
         return { host: reading.host, drained: [], drift: ["nginx.conf is missing on the load balancer"] };
     }
@@ -129,7 +164,22 @@ export function nginxStatus(reading: NginxReading): NginxStatus {
     if (reading.expected !== undefined && withEveryUpstreamServerUp(reading.live) !== reading.expected) {
         drift.push("nginx.conf differs from the one the stack installed (edited on the host?)");
     }
-    return { host: reading.host, drained, drift };
+    const served = servedCertificates(reading.live);
+    if (served.length === 0) {
+        return { host: reading.host, drained, drift };
+    }
+    const certificates = served.map(({ domain, certificateFile }) => ({ domain, expires: reading.certificateExpiry?.[certificateFile] }));
+    for (const { domain, expires } of certificates) {
+        const daysLeft = expires ? Math.floor((expires.getTime() - now.getTime()) / 86_400_000) : undefined;
+        if (daysLeft === undefined) {
+            drift.push(`the certificate for ${domain} is missing on the load balancer`);
+        } else if (daysLeft < 0) {
+            drift.push(`the certificate for ${domain} expired on ${expires!.toISOString().slice(0, 10)}`);
+        } else if (daysLeft < CERTIFICATE_WARNING_DAYS) {
+            drift.push(`the certificate for ${domain} expires in ${daysLeft} days: renewals are failing (see ${RENEW_LOG})`);
+        }
+    }
+    return { host: reading.host, drained, drift, certificates };
 }
 
 /** Pure: the apps whose code link status reads on a host: those deployed with a code ref that the stack has a container of there. */
@@ -292,6 +342,10 @@ export function renderStatus(report: StatusReport): string {
     }
     if (report.nginx) {
         lines.push(`${report.nginx.host}: nginx ${report.nginx.drained.length === 0 ? "has every upstream server up" : `has ${report.nginx.drained.join(", ")} drained`}`);
+        for (const certificate of report.nginx.certificates ?? []) {
+            const expiry = certificate.expires ? `expires ${certificate.expires.toISOString().slice(0, 10)}` : "missing";
+            lines.push(`${report.nginx.host}: certificate for ${certificate.domain} ${expiry}`);
+        }
     }
     if (report.unchecked.length > 0) {
         lines.push("not compared with the stack:", ...report.unchecked.map((line) => `  ${line}`));

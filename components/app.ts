@@ -83,8 +83,7 @@ export class App extends pulumi.ComponentResource {
         const rollout = createRollout({ name, app: spec, layout, filesByHost, loadBalancer: args.loadBalancer, containerFingerprint, webContainerFingerprint, drainAfter: args.drainAfter ?? [], parent: this });
         this.done = rollout.done;
 
-        const port = args.loadBalancer.publicPort;
-        this.url = pulumi.output(`http://${spec.domain}${port === 80 ? "" : `:${port}`}/`);
+        this.url = pulumi.output(args.loadBalancer.siteUrl(spec));
         this.image = pulumi.output(imageReference(spec));
         this.tag = pulumi.output(spec.image.tag);
         this.codeRef = pulumi.output(spec.code?.ref);

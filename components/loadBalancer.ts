@@ -210,6 +210,12 @@ export class LoadBalancer extends pulumi.ComponentResource {
         }, { parent: this, dependsOn: [this.ready, ...this.certificates, ...dependsOn] });
     }
 
+    /** Where users reach an app: https on the public HTTPS port when it has TLS, http otherwise. */
+    siteUrl(app: AppSpec): string {
+        const [scheme, port, standard] = app.tls.mode === "off" ? ["http", this.publicPort, 80] : ["https", this.https.publicPort, 443];
+        return `${scheme}://${app.domain}${port === standard ? "" : `:${port}`}/`;
+    }
+
     /** The command that prints the port a host's new web container of the app starts on (see nextWebPort). */
     nextWebPortCommand(appName: string, hostName: string, ports: [number, number], which: "next" | "current" = "next"): string {
         return nextWebPort(NGINX_DIRECTORY, upstreamServerMarker(appName, hostName), ports, which);

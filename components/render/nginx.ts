@@ -130,6 +130,11 @@ export function drainedUpstreamServers(config: string): string[] {
     return [...config.matchAll(/ down; # (\S+@\S+)$/gm)].map((match) => match[1]);
 }
 
+/** Every HTTPS server's domain and certificate file, as the config names them (in file order). */
+export function servedCertificates(config: string): { domain: string; certificateFile: string }[] {
+    return [...config.matchAll(/^\s*server_name (\S+);\n\s*ssl_certificate (\S+);$/gm)].map((match) => ({ domain: match[1], certificateFile: match[2] }));
+}
+
 /** The port an app's server line on a host points at (its serving web container's), if the config has the line. */
 export function upstreamServerPort(config: string, appName: string, hostName: string): number | undefined {
     const marker = upstreamServerMarker(appName, hostName);

@@ -56,10 +56,14 @@ function acmeClient(settings: AcmeClientSettings, domain: string, ...command: st
     );
 }
 
-/** nginx tests its live config, then reloads: new certificates are served, open connections live on. */
+/**
+ * nginx tests its live config, then reloads: new certificates are served,
+ * open connections live on. A refusal's reason goes to stderr; the reload's
+ * "signal process started" notice does not.
+ */
 export function testAndReloadNginx(containerName: string): string {
     const conf = `${NGINX_DIRECTORY}/nginx.conf`;
-    return `${words("docker", "exec", containerName, "nginx", "-t", "-q", "-c", conf)} && ${words("docker", "exec", containerName, "nginx", "-s", "reload", "-c", conf)}`;
+    return `${words("docker", "exec", containerName, "nginx", "-t", "-q", "-c", conf)} && ${words("docker", "exec", containerName, "nginx", "-s", "reload", "-c", conf)} 2>/dev/null`;
 }
 
 /**
@@ -114,7 +118,10 @@ export function renderRenewScript(settings: AcmeClientSettings, domains: string[
         `# cron runs it twice a day (${RENEW_CRON_FILE}); \`${RENEW_SCRIPT} --force\` renews every one now.`,
         "set -u",
         `days=${renewDaysBefore}`,
-        `[ "\${1:-}" != --force ] || days=100000`,
+        // From cron, lego sleeps a random while (up to 8 minutes) before it renews, as CAs ask of
+        // automated clients; `--force` is someone waiting: no sleep.
+        "sleep_flag=",
+        `[ "\${1:-}" != --force ] || { days=100000; sleep_flag=--no-random-sleep; }`,
         `log() { printf '%s %s\\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$*"; }`,
         `exec 9> ${quote(LOCK_FILE)}`,
         "flock 9",
@@ -125,7 +132,7 @@ export function renderRenewScript(settings: AcmeClientSettings, domains: string[
         const { certificateFile } = certificateFiles("", domain, "acme");
         lines.push(
             `before=$(sha256sum < ${quote(certificateFile)} 2>/dev/null || true)`,
-            `if ${acmeClient(settings, domain, "renew")} --days "$days" > ${quote(`${CLIENT_LOG}.renew`)} 2>&1; then`,
+            `if ${acmeClient(settings, domain, "renew")} --days "$days" $sleep_flag > ${quote(`${CLIENT_LOG}.renew`)} 2>&1; then`,
             `  if [ "$before" != "$(sha256sum < ${quote(certificateFile)})" ]; then`,
             `    log ${quote(`renewed ${domain}:`)} "$(openssl x509 -enddate -noout -in ${quote(certificateFile)})"`,
             "    changed=1",

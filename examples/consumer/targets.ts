@@ -25,7 +25,8 @@ export interface BerthOutputs {
 export interface UptimeTarget {
     /** Unique and stable: `app-<name>` or `host-<name>`, so checks are not replaced when others come and go. */
     name: string;
-    type: "http" | "ping";
+    /** DigitalOcean's uptime check types: `https` for an app behind berth's TLS, `http` without it, `ping` for a host. */
+    type: "http" | "https" | "ping";
     target: string;
 }
 
@@ -36,7 +37,10 @@ export interface UptimeTarget {
  * outputs always give the same checks.
  */
 export function uptimeTargets(outputs: BerthOutputs): UptimeTarget[] {
-    const targets: UptimeTarget[] = Object.keys(outputs.apps).map((app) => ({ name: `app-${app}`, type: "http" as const, target: outputs.apps[app].url }));
+    const targets: UptimeTarget[] = Object.keys(outputs.apps).map((app) => {
+        const url = outputs.apps[app].url;
+        return { name: `app-${app}`, type: url.startsWith("https://") ? "https" as const : "http" as const, target: url };
+    });
     const hosts = new Map<string, string>();
     for (const list of Object.values(outputs.hosts)) {
         for (const host of list ?? []) {

@@ -22,9 +22,10 @@ interface WrittenFile {
 /**
  * Packages every host needs: Docker from the distribution (Debian and Ubuntu
  * ship `docker.io`), git for code checkouts into the host volume, curl for
- * health checks from the host, ca-certificates for HTTPS clones.
+ * health checks from the host, ca-certificates for HTTPS clones, and for the
+ * load balancer's certificates openssl (expiry checks) and cron (renewal).
  */
-export const HOST_PACKAGES = ["ca-certificates", "curl", "docker.io", "git"];
+export const HOST_PACKAGES = ["ca-certificates", "cron", "curl", "docker.io", "git", "openssl"];
 
 /**
  * sshd drop-in. Debian and Ubuntu read `sshd_config.d/*.conf` before the main

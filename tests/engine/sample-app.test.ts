@@ -252,7 +252,7 @@ describe("the sample app under the image contract", () => {
         const version = await httpRequest(url("/version"));
         expect(version.status).toBe(200);
         expect(version.headers["content-type"]).toBe("application/json");
-        expect(JSON.parse(version.body)).toEqual({ image_tag: imageTag, code_ref: "v1.0.0", revision, host: "web-1" });
+        expect(JSON.parse(version.body)).toEqual({ image_tag: imageTag, code_ref: "v1.0.0", revision, host: "web-1", scheme: "http" });
 
         const visit = await httpRequest(url("/visits"), { method: "POST" });
         expect(visit.status).toBe(201);

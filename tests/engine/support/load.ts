@@ -21,7 +21,7 @@ export interface RunningLoad {
 export interface LoadOptions {
     /** e.g. http://127.0.0.1:8080 */
     url: string;
-    /** Host header: nginx picks the app by it. */
+    /** Host header: nginx picks the app by it. Over https, also the TLS server name (SNI). */
     host: string;
     /** Requests per second, all connections together: a steady rate, not a flood. */
     rate: number;
@@ -47,6 +47,7 @@ export function startLoad(options: LoadOptions): RunningLoad {
             duration: options.maxSeconds ?? 15 * 60,
             timeout: 10,
             headers: { host: options.host },
+            ...(options.url.startsWith("https:") ? { servername: options.host } : {}),
             requests: options.requests.map((request) => ({
                 method: request.method,
                 path: request.path,

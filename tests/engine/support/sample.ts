@@ -3,10 +3,10 @@
 import { httpRequest } from "./http";
 import { LoadReport, startLoad } from "./load";
 
-/** A steady GET/POST load on the sample app through the lab's nginx. */
-export function sampleLoad() {
+/** A steady GET/POST load on the sample app through the lab's nginx (over HTTPS: 8443, with the domain as SNI). */
+export function sampleLoad(scheme: "http" | "https" = "http") {
     return startLoad({
-        url: "http://127.0.0.1:8080",
+        url: scheme === "http" ? "http://127.0.0.1:8080" : "https://127.0.0.1:8443",
         host: "sample.localhost",
         rate: 40,
         requests: [

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { appsWithCodeOn, HostContainer, HostReport, nginxStatus, renderStatus, statusReport } from "../../../cli/status";
+import { appsWithCodeOn, HostContainer, HostReport, nginxStatus, parseCertificateExpiries, renderStatus, statusReport } from "../../../cli/status";
 import { renderNginxConf } from "../../../components/render/nginx";
 import { stackStateOf, StateResource } from "../../../cli/stackState";
 
@@ -196,6 +196,44 @@ describe("berth status of nginx on the load balancer", () => {
         const live = installed.replace("client_max_body_size 40m;", "client_max_body_size 1g;");
         expect(nginxStatus({ host: "lb-1", live, expected: installed }).drift).toEqual(["nginx.conf differs from the one the stack installed (edited on the host?)"]);
         expect(nginxStatus({ host: "lb-1", live: "", expected: installed }).drift).toEqual(["nginx.conf is missing on the load balancer"]);
+    });
+
+    describe("with HTTPS sites", () => {
+        const https = renderNginxConf({
+            httpPort: 80, downPageDirectory: "/srv/berth/nginx", acmeWebroot: "/srv/berth/tls/webroot",
+            https: { port: 443, publicPort: 443, hstsMaxAgeSeconds: 0, ocspStapling: false },
+            sites: ["shop", "blog"].map((appName) => ({
+                appName, domain: `${appName}.example.com`,
+                servers: [{ hostName: "web-1", address: "10.0.0.1", port: appName === "shop" ? 8001 : 8003, drained: false }],
+                tls: { certificateFile: `/srv/berth/tls/acme/certificates/${appName}.example.com.crt`, keyFile: `/srv/berth/tls/acme/certificates/${appName}.example.com.key` },
+            })),
+        });
+        const now = new Date("2026-12-06T00:00:00Z");
+
+        it("reads each certificate's expiry from openssl's output, and shows it", () => {
+            const expiry = parseCertificateExpiries([
+                "/srv/berth/tls/acme/certificates/shop.example.com.crt notAfter=Mar  6 10:00:00 2027 GMT",
+                "/srv/berth/tls/acme/certificates/blog.example.com.crt notAfter=Dec 16 10:00:00 2026 GMT",
+                "",
+            ].join("\n"));
+            const status = nginxStatus({ host: "lb-1", live: https, expected: https, certificateExpiry: expiry }, now);
+            expect(status.certificates).toEqual([
+                { domain: "blog.example.com", expires: new Date("2026-12-16T10:00:00Z") },
+                { domain: "shop.example.com", expires: new Date("2027-03-06T10:00:00Z") },
+            ]);
+            // Ten days left: renewals (30 days before) have failed for weeks.
+            expect(status.drift).toEqual(["the certificate for blog.example.com expires in 10 days: renewals are failing (see /srv/berth/tls/renew.log)"]);
+            const rendered = renderStatus(statusReport("prod", { resources: [], pendingOperations: [] }, {}, [], { host: "lb-1", live: https, expected: https, certificateExpiry: expiry }));
+            expect(rendered).toContain("lb-1: certificate for shop.example.com expires 2027-03-06");
+        });
+
+        it("reports a missing and an expired certificate as drift", () => {
+            const expiry = parseCertificateExpiries("/srv/berth/tls/acme/certificates/shop.example.com.crt notAfter=Nov  1 00:00:00 2026 GMT\n");
+            expect(nginxStatus({ host: "lb-1", live: https, expected: https, certificateExpiry: expiry }, now).drift).toEqual([
+                "the certificate for blog.example.com is missing on the load balancer",
+                "the certificate for shop.example.com expired on 2026-11-01",
+            ]);
+        });
     });
 
     it("puts nginx's drift into the report's drift lines", () => {

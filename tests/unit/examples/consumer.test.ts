@@ -77,13 +77,13 @@ describe("the example consumer (examples/consumer)", () => {
     it("turns them into one check per app and per host (pure)", () => {
         const address = (host: string) => mockDropletAddresses(`digitalocean-droplet-${host}`).address;
         expect(uptimeTargets(outputs)).toEqual([
-            { name: "app-antisocial", type: "http", target: "http://antisocial.example.com/" },
+            { name: "app-antisocial", type: "https", target: "https://antisocial.example.com/" },
             { name: "host-lb-1", type: "ping", target: address("lb-1") },
             { name: "host-web-1", type: "ping", target: address("web-1") },
             { name: "host-web-2", type: "ping", target: address("web-2") },
             { name: "host-worker-1", type: "ping", target: address("worker-1") },
         ]);
-        expect(releaseSummary(outputs)).toEqual(["antisocial: http://antisocial.example.com/ -> 198.51.100.10 (image 2026.11.1, code v2026.11.1)"]);
+        expect(releaseSummary(outputs)).toEqual(["antisocial: https://antisocial.example.com/ -> 198.51.100.10 (image 2026.11.1, code v2026.11.1)"]);
     });
 
     it("creates the checks and alerts through a StackReference", async () => {

@@ -242,7 +242,7 @@ describe("the prod stack on DigitalOcean, under mocks", () => {
         expect(await valueOf(outputs.loadBalancer)).toEqual({ host: "lb-1", address: addressesOf("lb-1").address, httpPort: 80, reservedIp: "198.51.100.10" });
         const app = await valueOf(outputs.apps.antisocial);
         expect(app.upstreamServers).toEqual([`${addressesOf("web-1").privateAddress}:8001`, `${addressesOf("web-2").privateAddress}:8001`]);
-        expect(app.url).toBe("http://antisocial.example.com/");
+        expect(app.url).toBe("https://antisocial.example.com/");
     });
 });
 

@@ -64,7 +64,8 @@ def healthz(request):
 
 @require_GET
 def version(request):
-    return JsonResponse({"image_tag": _image_tag(), "code_ref": CODE_REF, "revision": REVISION, "host": _host()})
+    # scheme: "https" behind berth's nginx over HTTPS (X-Forwarded-Proto, SECURE_PROXY_SSL_HEADER).
+    return JsonResponse({"image_tag": _image_tag(), "code_ref": CODE_REF, "revision": REVISION, "host": _host(), "scheme": request.scheme})
 
 
 @csrf_exempt

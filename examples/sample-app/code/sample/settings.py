@@ -39,6 +39,9 @@ if "*" not in ALLOWED_HOSTS:
     # Docker's health check asks from inside the container.
     ALLOWED_HOSTS += ["127.0.0.1", "localhost"]
 
+# nginx terminates HTTPS and says so in X-Forwarded-Proto (it sets the header on every request).
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
 INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "counter",
