@@ -7,6 +7,7 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { readStatus, renderStatus } from "../../cli/status";
 import { EventLog, onlySpan, stepSpans } from "./support/engine";
 import { createLabStack, LabStack, onLabHost, setSampleRef, setSampleTag, takeOverLab, tearDownLab } from "./support/lab";
 import { curlLab, pebbleRootFile, servedCertificate } from "./support/https";
@@ -134,6 +135,11 @@ describe("HTTPS from an ACME CA, in the lab", () => {
         const renewLog = await onLabHost("lb-1", "tail -n 2 /srv/berth/tls/renew.log");
         expect(renewLog).toMatch(/^\S+Z renewed sample\.localhost: notAfter=.*\n\S+Z nginx reloaded with the new certificates\n$/);
         expect((await onLabHost("lb-1", "docker inspect -f '{{.Id}} {{.State.StartedAt}}' berth-nginx")).trim()).toBe(nginxBefore);
+        // berth status reads the served certificate's expiry on the host.
+        const status = await readStatus(lab.stack);
+        expect(status.nginx?.certificates).toEqual([{ domain: "sample.localhost", expires: new Date(after.validTo) }]);
+        expect(renderStatus(status)).toContain(`lb-1: certificate for sample.localhost expires ${new Date(after.validTo).toISOString().slice(0, 10)}`);
+        expect(status.drift).toEqual([]);
     }, 5 * 60_000);
 
     it("rolls an image change and takes a code change over HTTPS without a failed request", async () => {
