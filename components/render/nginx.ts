@@ -217,32 +217,24 @@ function renderSite(site: SiteSettings, settings: NginxSettings): string[] {
         "}",
         "",
     ];
-    if (!site.tls) {
-        return [
-            ...head,
-            "server {",
-            `    listen ${settings.httpPort};`,
-            `    server_name ${site.domain};`,
-            "",
-            ...acmeChallengeLocation(settings.acmeWebroot).map((line) => `    ${line}`),
-            "",
-            ...siteLocations(upstream, settings),
-            "}",
-        ];
-    }
-    const https = settings.https;
-    const portSuffix = https.publicPort === 443 ? "" : `:${https.publicPort}`;
-    return [
-        ...head,
+    // The server on the HTTP port: challenges from the webroot, then `body`.
+    const httpServer = (body: string[]) => [
         "server {",
         `    listen ${settings.httpPort};`,
         `    server_name ${site.domain};`,
         "",
         ...acmeChallengeLocation(settings.acmeWebroot).map((line) => `    ${line}`),
-        "    location / {",
-        `        return 301 https://$host${portSuffix}$request_uri;`,
-        "    }",
+        ...body,
         "}",
+    ];
+    if (!site.tls) {
+        return [...head, ...httpServer(["", ...siteLocations(upstream, settings)])];
+    }
+    const https = settings.https;
+    const portSuffix = https.publicPort === 443 ? "" : `:${https.publicPort}`;
+    return [
+        ...head,
+        ...httpServer(["    location / {", `        return 301 https://$host${portSuffix}$request_uri;`, "    }"]),
         "",
         "server {",
         // `listen ... http2` (not the `http2` directive of nginx 1.25.1+): Debian bookworm's nginx is 1.22.
