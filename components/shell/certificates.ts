@@ -83,7 +83,7 @@ export function obtainCertificate(settings: AcmeClientSettings, domain: string, 
             ? `umask 022; cat > ${quote(`${ACME_DIRECTORY_CA}.next`)}; mv -f ${quote(`${ACME_DIRECTORY_CA}.next`)} ${quote(ACME_DIRECTORY_CA)}`
             : `cat > /dev/null; rm -f ${quote(ACME_DIRECTORY_CA)}`,
         `exec 9> ${quote(LOCK_FILE)}`,
-        "flock 9",
+        `flock -w 900 9 || { echo "the certificate lock (${LOCK_FILE}) is held: a renewal has run for 15 minutes" >&2; exit 1; }`,
         `if [ -s ${quote(certificateFile)} ] && [ "$(cat ${quote(request)} 2>/dev/null)" = ${quote(wanted)} ] \\`,
         `   && openssl x509 -checkend ${renewDaysBefore * 86400} -noout -in ${quote(certificateFile)} >/dev/null; then`,
         `  echo ${quote(`certificate for ${domain}: present, valid beyond the renewal window`)}`,
@@ -118,13 +118,12 @@ export function renderRenewScript(settings: AcmeClientSettings, domains: string[
         `# cron runs it twice a day (${RENEW_CRON_FILE}); \`${RENEW_SCRIPT} --force\` renews every one now.`,
         "set -u",
         `days=${renewDaysBefore}`,
-        // From cron, lego sleeps a random while (up to 8 minutes) before it renews, as CAs ask of
-        // automated clients; `--force` is someone waiting: no sleep.
-        "sleep_flag=",
-        `[ "\${1:-}" != --force ] || { days=100000; sleep_flag=--no-random-sleep; }`,
         `log() { printf '%s %s\\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$*"; }`,
+        // From cron, wait a random while (up to 8 minutes) first, as CAs ask of automated clients,
+        // before taking the lock a deploy's issuance also takes; `--force` is someone waiting.
+        `if [ "\${1:-}" = --force ]; then days=100000; else sleep $(( $(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % 480 )); fi`,
         `exec 9> ${quote(LOCK_FILE)}`,
-        "flock 9",
+        "flock -w 900 9 || { log \"another certificate run held the lock for 15 minutes: not renewing now\"; exit 1; }",
         "changed=0",
         "failed=0",
     ];
@@ -132,7 +131,7 @@ export function renderRenewScript(settings: AcmeClientSettings, domains: string[
         const { certificateFile } = certificateFiles("", domain, "acme");
         lines.push(
             `before=$(sha256sum < ${quote(certificateFile)} 2>/dev/null || true)`,
-            `if ${acmeClient(settings, domain, "renew")} --days "$days" $sleep_flag > ${quote(`${CLIENT_LOG}.renew`)} 2>&1; then`,
+            `if ${acmeClient(settings, domain, "renew")} --days "$days" --no-random-sleep > ${quote(`${CLIENT_LOG}.renew`)} 2>&1; then`,
             `  if [ "$before" != "$(sha256sum < ${quote(certificateFile)})" ]; then`,
             `    log ${quote(`renewed ${domain}:`)} "$(openssl x509 -enddate -noout -in ${quote(certificateFile)})"`,
             "    changed=1",

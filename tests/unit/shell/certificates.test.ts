@@ -32,9 +32,10 @@ describe("the certificate scripts on the load balancer host", () => {
         const script = renderRenewScript(client, ["shop.example.com", "blog.example.com"], 30);
         expect(parses(script)).toBe(true);
         expect(script.indexOf("--domains blog.example.com")).toBeLessThan(script.indexOf("--domains shop.example.com"));
-        expect(script).toContain('--path /acme renew --days "$days" $sleep_flag >');
-        expect(script).toContain('[ "${1:-}" != --force ] || { days=100000; sleep_flag=--no-random-sleep; }');
-        expect(script).toContain("exec 9> /srv/berth/tls/acme/.lock");
+        expect(script).toContain('--path /acme renew --days "$days" --no-random-sleep >');
+        // The random wait comes before the lock, which a deploy's issuance waits for.
+        expect(script.indexOf("% 480")).toBeLessThan(script.indexOf("exec 9> /srv/berth/tls/acme/.lock"));
+        expect(script).toContain('if [ "${1:-}" = --force ]; then days=100000; else sleep');
         expect(script).toContain("docker exec berth-nginx nginx -t -q -c /srv/berth/nginx/nginx.conf && docker exec berth-nginx nginx -s reload -c /srv/berth/nginx/nginx.conf");
         expect(script).not.toMatch(/docker (restart|stop|rm)/);
     });
