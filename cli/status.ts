@@ -1,6 +1,6 @@
 import { Stack } from "@pulumi/pulumi/automation";
 import { containerNames } from "../components/naming";
-import { appLayout, NGINX_DIRECTORY } from "../components/render/layout";
+import { appLayout, NGINX_DIRECTORY, PROVIDED_CERTIFICATES_DIRECTORY } from "../components/render/layout";
 import { drainedUpstreamServers, servedCertificates, withEveryUpstreamServerUp } from "../components/render/nginx";
 import { certificateExpiries, RENEW_LOG } from "../components/shell/certificates";
 import { releaseDirectory } from "../components/shell/commands";
@@ -61,8 +61,8 @@ export interface NginxReading {
     certificateExpiry?: Record<string, Date>;
 }
 
-/** A certificate this close to expiry is drift: renewals (30 days before) have failed for weeks. */
-const CERTIFICATE_WARNING_DAYS = 14;
+/** A certificate this close to expiry is drift: renewals (at least 7 days before, berth:tls.renewDaysBefore) have failed. */
+const CERTIFICATE_WARNING_DAYS = 7;
 
 export interface StatusReport {
     stack: string;
@@ -176,7 +176,9 @@ export function nginxStatus(reading: NginxReading, now: Date = new Date()): Ngin
         } else if (daysLeft < 0) {
             drift.push(`the certificate for ${domain} expired on ${expires!.toISOString().slice(0, 10)}`);
         } else if (daysLeft < CERTIFICATE_WARNING_DAYS) {
-            drift.push(`the certificate for ${domain} expires in ${daysLeft} days: renewals are failing (see ${RENEW_LOG})`);
+            drift.push(served.find((entry) => entry.domain === domain)!.certificateFile.startsWith(PROVIDED_CERTIFICATES_DIRECTORY)
+                ? `the certificate for ${domain} expires in ${daysLeft} days: set its renewed chain and key (berth:apps[].tls) and deploy`
+                : `the certificate for ${domain} expires in ${daysLeft} days: renewals are failing (see ${RENEW_LOG})`);
         }
     }
     return { host: reading.host, drained, drift, certificates };

@@ -11,7 +11,7 @@ import {
 } from "./render/nginx";
 import { ensureAcmeChallengeServed, installFileFromStdin, installNginxConf, nextWebPort, setUpstreamServer, setUpstreamServerDrained } from "./shell/commands";
 import {
-    AcmeClientSettings, obtainCertificate, prepareTlsDirectories, RENEW_CRON_FILE, RENEW_SCRIPT, renderRenewCron, renderRenewScript, testAndReloadNginx,
+    AcmeClientSettings, installProvidedCertificate, obtainCertificate, RENEW_CRON_FILE, RENEW_SCRIPT, renderRenewCron, renderRenewScript,
 } from "./shell/certificates";
 import { chain, quote, words } from "./shell/quote";
 
@@ -37,6 +37,8 @@ export interface LoadBalancerArgs {
     acmeDirectoryCa?: string;
     /** Per app with a provided certificate, its private key (a secret). */
     providedKeys: pulumi.Input<Record<string, string>>;
+    /** What must exist before the ACME CA validates a domain: its DNS records (on DigitalOcean). */
+    certificatesAfter?: pulumi.Resource[];
 }
 
 
@@ -156,15 +158,17 @@ export class LoadBalancer extends pulumi.ComponentResource {
         const image = new docker.RemoteImage(`${this.name}-acme-client-image`, { name: client.clientImage, keepLocally: true }, onHost);
         const obtained = acmeApps.map((app) => new command.remote.Command(`${this.name}-certificate-${app.name}`, {
             connection: this.host.connection,
-            create: obtainCertificate(client, app.domain, args.tls.renewDaysBefore),
+            // lego names its files after the domain as given; berth's paths are lowercase.
+            create: obtainCertificate(client, app.domain.toLowerCase(), args.tls.renewDaysBefore),
             stdin: args.acmeDirectoryCa ?? "",
-        }, { parent: this, dependsOn: [this.ready, image] }));
+        }, { parent: this, dependsOn: [this.ready, image, ...(args.certificatesAfter ?? [])] }));
         this.certificates.push(...obtained);
         const domains = acmeApps.map((app) => app.domain.toLowerCase());
         const minute = hostMinute(this.host.hostName);
         this.certificates.push(new command.remote.Command(`${this.name}-certificate-renewal`, {
             connection: this.host.connection,
             create: chain(
+                `{ command -v cron >/dev/null && [ -d /etc/cron.d ]; } || { echo ${quote(`${this.host.hostName} has no cron (or no /etc/cron.d): certificates would never be renewed; install it (apt-get install cron)`)} >&2; exit 1; }`,
                 installFileFromStdin(RENEW_SCRIPT, "0700"),
                 `umask 022 && printf '%s' ${quote(renderRenewCron(minute % 60, Math.floor(minute / 60)))} > ${quote(`${RENEW_CRON_FILE}.berth-tmp`)}`,
                 words("mv", "-f", `${RENEW_CRON_FILE}.berth-tmp`, RENEW_CRON_FILE),
@@ -174,22 +178,14 @@ export class LoadBalancer extends pulumi.ComponentResource {
         }, { parent: this, dependsOn: obtained }));
     }
 
-    /** A certificate the user provides: its key (a secret, 0600) and chain onto the host; nginx reloads if it already serves them. */
+    /** A certificate the user provides: its key (a secret, 0600) and chain onto the host together; nginx reloads if it already serves them. */
     private installProvidedCertificate(app: AppSpec, chainPem: string, args: LoadBalancerArgs): void {
-        const { certificateFile, keyFile } = certificateFiles(app.name, app.domain, "provided");
-        const key = new command.remote.Command(`${this.name}-certificate-key-${app.name}`, {
-            connection: this.host.connection,
-            create: chain(prepareTlsDirectories(), installFileFromStdin(keyFile, "0600")),
-            stdin: pulumi.secret(pulumi.output(args.providedKeys).apply((keys) => keys[app.name] ?? "")),
-        }, { parent: this, dependsOn: [this.ready] });
+        const key = pulumi.output(args.providedKeys).apply((keys) => keys[app.name] ?? "");
         this.certificates.push(new command.remote.Command(`${this.name}-certificate-${app.name}`, {
             connection: this.host.connection,
-            create: chain(
-                installFileFromStdin(certificateFile, "0600"),
-                `if ${words("grep", "-qF", certificateFile, `${NGINX_DIRECTORY}/nginx.conf`)}; then ${testAndReloadNginx(containerNames.nginx)}; fi`,
-            ),
-            stdin: chainPem.endsWith("\n") ? chainPem : `${chainPem}\n`,
-        }, { parent: this, dependsOn: [key] }));
+            create: installProvidedCertificate(app.name, app.domain, containerNames.nginx),
+            stdin: pulumi.secret(key.apply((pem) => `${withNewline(pem)}${withNewline(chainPem)}`)),
+        }, { parent: this, dependsOn: [this.ready] }));
     }
 
     private nginxSettings(sites: SiteSettings[]): NginxSettings {
@@ -242,6 +238,10 @@ export function siteSettings(app: AppSpec, hosts: Record<string, Host>, portByHo
             servers: app.hosts.web.map((hostName, index) => ({ hostName, address: addresses[index], port: ports[index], drained: false })),
             ...(app.tls.mode === "off" ? {} : { tls: certificateFiles(app.name, app.domain, app.tls.mode) }),
         }));
+}
+
+function withNewline(text: string): string {
+    return text.endsWith("\n") ? text : `${text}\n`;
 }
 
 /** A minute of the day (0-719, half a day) from the host's name: each load balancer renews at its own time. */

@@ -109,6 +109,7 @@ export function deployStack(config: StackConfig, options: DeployOptions = {}): S
         tls: spec.tls,
         acmeDirectoryCa: config.acmeDirectoryCa,
         providedKeys: config.secrets.apply((secrets) => providedCertificateKeys(spec.apps, secrets)),
+        certificatesAfter: fleet?.dnsRecords ?? [],
     });
 
     // Apps pull and release in parallel, but their web rollouts go one after

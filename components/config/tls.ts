@@ -50,7 +50,8 @@ export function readTls(reader: ConfigReader, value: unknown, production: boolea
     return {
         acme: { directory, email, clientImage, ...(caCertificatesFile ? { caCertificatesFile } : {}) },
         // Let's Encrypt's certificates last 90 days (fewer with its short-lived profiles).
-        renewDaysBefore: reader.integer(raw.renewDaysBefore, `${ROOT}.renewDaysBefore`, 30, { min: 1, max: 89 }),
+        // At least a week: berth status calls a certificate with less left than that a failing renewal.
+        renewDaysBefore: reader.integer(raw.renewDaysBefore, `${ROOT}.renewDaysBefore`, 30, { min: 7, max: 89 }),
         hstsMaxAgeSeconds: reader.integer(raw.hstsMaxAgeSeconds, `${ROOT}.hstsMaxAgeSeconds`, 0, { min: 0, max: 63072000 }),
         ocspStapling: reader.boolean(raw.ocspStapling, `${ROOT}.ocspStapling`, false),
     };
@@ -84,7 +85,7 @@ export function readAppTls(reader: ConfigReader, value: unknown, path: string, p
  * covers the domain and matches its key (in `berth:secrets`). Messages
  * never repeat a key.
  */
-export function checkTls(reader: ConfigReader, tls: TlsSpec, apps: AppSpec[], secrets: AppSecrets, now: Date): void {
+export function checkTls(reader: ConfigReader, tls: TlsSpec, apps: AppSpec[], secrets: AppSecrets, now: Date, http: { production: boolean; publicPort: number }): void {
     apps.forEach((app, index) => {
         const path = `berth:apps[${index}]`;
         if (app.tls.mode === "off") {
@@ -108,6 +109,10 @@ export function checkTls(reader: ConfigReader, tls: TlsSpec, apps: AppSpec[], se
             }
         }
     });
+    // http-01 validates on port 80 of the domain: in production that is where users reach nginx too.
+    if (http.production && apps.some((app) => app.tls.mode === "acme") && http.publicPort !== 80) {
+        reader.problem("berth:loadBalancer.publicPort", `must be 80 in a production stack whose apps get certificates from the ACME CA: it validates http-01 challenges on port 80 of each domain (got ${http.publicPort})`);
+    }
     if (apps.some((app) => app.tls.mode === "acme") && !tls.acme.email) {
         const which = apps.flatMap((app, index) => (app.tls.mode === "acme" ? [`berth:apps[${index}]`] : [])).join(", ");
         reader.problem(`${ROOT}.acme.email`, `must be set: ${which} get certificates from ${tls.acme.directory}, whose account needs an e-mail (expiry and policy notices)`);
@@ -119,6 +124,9 @@ export function providedCertificateProblem(chain: string, key: string | undefine
     const [first, ...intermediates] = chain.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
     if (first === undefined) {
         return "must be a PEM certificate chain, the domain's certificate first (-----BEGIN CERTIFICATE----- ...)";
+    }
+    if (/PRIVATE KEY-----/.test(chain)) {
+        return `holds a private key: plain config and state would keep it in clear text; the key belongs in ${keyPath} (a secret), the certificate here without it`;
     }
     let leaf: X509Certificate;
     try {

@@ -107,7 +107,7 @@ export function validateStackConfig(raw: RawConfig, keyFileProblem?: KeyFileChec
     }
     const secrets = readSecrets(reader, raw.secrets, apps.map((app) => app.name).filter(Boolean));
     const tls = readTls(reader, raw.tls, production);
-    checkTls(reader, tls, apps, secrets, new Date());
+    checkTls(reader, tls, apps, secrets, new Date(), { production, publicPort: loadBalancer.publicPort });
     if (reader.problems.length > 0) {
         throw new ConfigError(reader.problems);
     }

@@ -1,4 +1,5 @@
 import { ACME_CLIENT_DIRECTORY, ACME_WEBROOT, certificateFiles, NGINX_DIRECTORY, TLS_DIRECTORY } from "../render/layout";
+import { lockNginxFiles } from "./commands";
 import { quote, strictScript, words } from "./quote";
 
 /**
@@ -25,7 +26,6 @@ export const RENEW_LOG = `${TLS_DIRECTORY}/renew.log`;
 export const RENEW_CRON_FILE = "/etc/cron.d/berth-certificates";
 /** What a certificate was requested with (directory, account, names): a change obtains a new one. */
 const REQUESTS_DIRECTORY = `${ACME_CLIENT_DIRECTORY}/requests`;
-const LOCK_FILE = `${ACME_CLIENT_DIRECTORY}/.lock`;
 const CLIENT_LOG = `${ACME_CLIENT_DIRECTORY}/client.log`;
 
 /** The directories, with the modes nginx needs: the webroot world-readable, keys root's alone. */
@@ -82,8 +82,8 @@ export function obtainCertificate(settings: AcmeClientSettings, domain: string, 
         settings.directoryCa
             ? `umask 022; cat > ${quote(`${ACME_DIRECTORY_CA}.next`)}; mv -f ${quote(`${ACME_DIRECTORY_CA}.next`)} ${quote(ACME_DIRECTORY_CA)}`
             : `cat > /dev/null; rm -f ${quote(ACME_DIRECTORY_CA)}`,
-        `exec 9> ${quote(LOCK_FILE)}`,
-        `flock -w 900 9 || { echo "the certificate lock (${LOCK_FILE}) is held: a renewal has run for 15 minutes" >&2; exit 1; }`,
+        // The client rewrites files nginx reads: nobody tests or reloads nginx meanwhile.
+        ...lockNginxFiles(NGINX_DIRECTORY),
         `if [ -s ${quote(certificateFile)} ] && [ "$(cat ${quote(request)} 2>/dev/null)" = ${quote(wanted)} ] \\`,
         `   && openssl x509 -checkend ${renewDaysBefore * 86400} -noout -in ${quote(certificateFile)} >/dev/null; then`,
         `  echo ${quote(`certificate for ${domain}: present, valid beyond the renewal window`)}`,
@@ -106,6 +106,32 @@ export function obtainCertificate(settings: AcmeClientSettings, domain: string, 
 }
 
 /**
+ * Installs a certificate the user provides. Standard input: its key (PEM),
+ * then its chain. Both are written beside their targets, checked to be one
+ * key pair, and moved into place together under the lock, so nginx never
+ * sees the new key beside the old certificate; then, if the live config
+ * serves them, nginx tests and reloads.
+ */
+export function installProvidedCertificate(appName: string, domain: string, nginxContainer: string): string {
+    const { certificateFile, keyFile } = certificateFiles(appName, domain, "provided");
+    const [keyNext, certificateNext] = [`${keyFile}.next`, `${certificateFile}.next`];
+    return strictScript(
+        prepareTlsDirectories(),
+        "umask 077",
+        `awk -v key=${quote(keyNext)} -v chain=${quote(certificateNext)} 'BEGIN { out = key } { print > out } /^-----END [A-Z ]*PRIVATE KEY-----$/ { out = chain }'`,
+        `if [ "$(openssl x509 -noout -pubkey -in ${quote(certificateNext)})" != "$(openssl pkey -pubout -in ${quote(keyNext)})" ]; then`,
+        `  rm -f ${quote(keyNext)} ${quote(certificateNext)}`,
+        `  echo ${quote(`the certificate and key for ${domain} are not one key pair: nothing installed`)} >&2`,
+        "  exit 1",
+        "fi",
+        ...lockNginxFiles(NGINX_DIRECTORY),
+        words("mv", "-f", keyNext, keyFile),
+        words("mv", "-f", certificateNext, certificateFile),
+        `if ${words("grep", "-qF", certificateFile, `${NGINX_DIRECTORY}/nginx.conf`)}; then ${testAndReloadNginx(nginxContainer)}; fi`,
+    );
+}
+
+/**
  * The script cron runs twice a day: `lego renew` for each domain (it renews
  * only within `renewDaysBefore` of expiry; `--force` renews now), then, if
  * any certificate changed, `nginx -t` and a reload. Every line it logs has a
@@ -120,10 +146,9 @@ export function renderRenewScript(settings: AcmeClientSettings, domains: string[
         `days=${renewDaysBefore}`,
         `log() { printf '%s %s\\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$*"; }`,
         // From cron, wait a random while (up to 8 minutes) first, as CAs ask of automated clients,
-        // before taking the lock a deploy's issuance also takes; `--force` is someone waiting.
+        // before taking the lock deploys take to edit nginx's files; `--force` is someone waiting.
         `if [ "\${1:-}" = --force ]; then days=100000; else sleep $(( $(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % 480 )); fi`,
-        `exec 9> ${quote(LOCK_FILE)}`,
-        "flock -w 900 9 || { log \"another certificate run held the lock for 15 minutes: not renewing now\"; exit 1; }",
+        ...lockNginxFiles(NGINX_DIRECTORY),
         "changed=0",
         "failed=0",
     ];

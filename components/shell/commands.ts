@@ -491,6 +491,20 @@ export function drainEdit(marker: string, drained: boolean): string {
 }
 
 /**
+ * Takes the lock on nginx's files (its config, and the certificates an ACME
+ * client rewrites in place): whoever tests and reloads nginx holds it, so
+ * nginx never reads a certificate half written, nor one without its key.
+ * Held until the script exits; waits at most 15 minutes.
+ */
+export function lockNginxFiles(confDirectory: string): string[] {
+    const lock = `${confDirectory}/.berth-lock`;
+    return [
+        `exec 9> ${quote(lock)}`,
+        `flock -w 900 9 || { echo ${quote(`nginx's files stayed locked (${lock}) for 15 minutes: a certificate run is stuck?`)} >&2; exit 1; }`,
+    ];
+}
+
+/**
  * `nginx -s reload` only signals the master: for a moment, old workers with
  * the old upstreams still take requests. A drained host is stopped next, so
  * wait until no old worker is left ("shutting down" in its title), at most
@@ -500,6 +514,7 @@ function testSwapAndReload(confDirectory: string, containerName: string): string
     const next = `${confDirectory}/nginx.conf.next`;
     const oldWorkers = `for title in /proc/[0-9]*/cmdline; do tr '\\0' ' ' < "$title" 2>/dev/null; echo; done | grep -c 'shutting [d]own' || true`;
     return [
+        ...lockNginxFiles(confDirectory),
         words("docker", "exec", containerName, "nginx", "-t", "-q", "-c", next),
         words("mv", "-f", next, `${confDirectory}/nginx.conf`),
         words("docker", "exec", containerName, "nginx", "-s", "reload"),

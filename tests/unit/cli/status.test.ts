@@ -213,16 +213,16 @@ describe("berth status of nginx on the load balancer", () => {
         it("reads each certificate's expiry from openssl's output, and shows it", () => {
             const expiry = parseCertificateExpiries([
                 "/srv/berth/tls/acme/certificates/shop.example.com.crt notAfter=Mar  6 10:00:00 2027 GMT",
-                "/srv/berth/tls/acme/certificates/blog.example.com.crt notAfter=Dec 16 10:00:00 2026 GMT",
+                "/srv/berth/tls/acme/certificates/blog.example.com.crt notAfter=Dec 11 10:00:00 2026 GMT",
                 "",
             ].join("\n"));
             const status = nginxStatus({ host: "lb-1", live: https, expected: https, certificateExpiry: expiry }, now);
             expect(status.certificates).toEqual([
-                { domain: "blog.example.com", expires: new Date("2026-12-16T10:00:00Z") },
+                { domain: "blog.example.com", expires: new Date("2026-12-11T10:00:00Z") },
                 { domain: "shop.example.com", expires: new Date("2027-03-06T10:00:00Z") },
             ]);
-            // Ten days left: renewals (30 days before) have failed for weeks.
-            expect(status.drift).toEqual(["the certificate for blog.example.com expires in 10 days: renewals are failing (see /srv/berth/tls/renew.log)"]);
+            // Five days left: renewals (at least 7 days before) have failed.
+            expect(status.drift).toEqual(["the certificate for blog.example.com expires in 5 days: renewals are failing (see /srv/berth/tls/renew.log)"]);
             const rendered = renderStatus(statusReport("prod", { resources: [], pendingOperations: [] }, {}, [], { host: "lb-1", live: https, expected: https, certificateExpiry: expiry }));
             expect(rendered).toContain("lb-1: certificate for shop.example.com expires 2027-03-06");
         });

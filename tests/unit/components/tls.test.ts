@@ -35,7 +35,7 @@ function config(): Record<string, unknown> {
         "berth:loadBalancer": { host: "lb-1", publicPort: 8080, publicHttpsPort: 8443 },
         "berth:tls": { acme: { directory: "https://172.30.0.2:14000/dir", email: "ops@example.com", caCertificatesFile: caFile, clientImage: "172.30.0.2:5000/berth/lego:bookworm" } },
         "berth:apps": [
-            app("sample", "sample.localhost", 8001, true),
+            app("sample", "Sample.Localhost", 8001, true),
             app("notes", "notes.localhost", 8003, { certificate: provided.certificate, keySecret: "TLS_KEY" }),
             app("plain", "plain.localhost", 8005, false),
         ],
@@ -78,11 +78,21 @@ describe("HTTPS in the program, under mocks", () => {
         expect(renewal.inputs.delete).toBe("rm -f /etc/cron.d/berth-certificates /srv/berth/tls/renew");
     });
 
-    it("puts the provided key on the host as a secret, 0600, and never into the app's env file", () => {
-        const key = program.named("nginx-certificate-key-notes");
-        expect(isSecret(key.wireInputs.stdin)).toBe(true);
-        expect(key.inputs.create).toContain("chmod 0600 /srv/berth/tls/provided/notes.key.berth-tmp");
-        expect(program.named("nginx-certificate-notes").inputs.stdin).toBe(provided.certificate);
+    it("asks lego for the lowercase domain, whose files are the ones nginx serves", () => {
+        expect(program.named("nginx-certificate-sample").inputs.create).toContain("--domains sample.localhost ");
+        expect(program.named("nginx-config").inputs.stdin).toContain("server_name Sample.Localhost;\n        ssl_certificate /srv/berth/tls/acme/certificates/sample.localhost.crt;");
+    });
+
+    it("refuses to install renewal on a load balancer without cron", () => {
+        expect(program.named("nginx-certificate-renewal").inputs.create).toMatch(/^\{ command -v cron >\/dev\/null && \[ -d \/etc\/cron\.d \]; \} \|\| \{ echo 'lb-1 has no cron/);
+    });
+
+    it("puts the provided key and chain on the host in one step, as a secret, key 0600, and the key never into the app's env file", () => {
+        const install = program.named("nginx-certificate-notes");
+        expect(isSecret(install.wireInputs.stdin)).toBe(true);
+        expect(install.inputs.stdin).toBe(`${provided.key}${provided.certificate}`);
+        expect(install.inputs.create).toContain("umask 077");
+        expect(install.inputs.create).toContain("mv -f /srv/berth/tls/provided/notes.key.next /srv/berth/tls/provided/notes.key");
         const envFiles = program.ofType(REMOTE_COMMAND).filter((command) => command.name.startsWith("notes-env-file-"));
         expect(envFiles).toHaveLength(2);
         for (const envFile of envFiles) {
@@ -91,7 +101,7 @@ describe("HTTPS in the program, under mocks", () => {
             expect(envFile.inputs.stdin).not.toContain("PRIVATE KEY");
         }
         for (const resource of program.resources) {
-            if (resource.name !== "nginx-certificate-key-notes") {
+            if (resource.name !== "nginx-certificate-notes") {
                 expect(JSON.stringify(resource.inputs)).not.toContain(provided.key.split("\n")[1]);
             }
         }
@@ -100,6 +110,7 @@ describe("HTTPS in the program, under mocks", () => {
     it("serves both TLS apps on 443 and redirects to the public HTTPS port; the HTTP-only app stays on HTTP", () => {
         const conf: string = program.named("nginx-config").inputs.stdin;
         expect(conf).toContain("ssl_certificate /srv/berth/tls/acme/certificates/sample.localhost.crt;");
+        expect(conf).toContain("ssl_certificate_key /srv/berth/tls/provided/notes.key;");
         expect(conf).toContain("ssl_certificate /srv/berth/tls/provided/notes.crt;");
         expect(conf.match(/return 301 https:\/\/\$host:8443\$request_uri;/g)).toHaveLength(2);
         expect(conf).not.toContain("server_name plain.localhost;\n        ssl_certificate");

@@ -65,11 +65,22 @@ describe("berth:tls and berth:apps[].tls", () => {
         [{ acme: { email: "not an address" } }, "berth:tls.acme.email", /e-mail address/],
         [{ acme: { email: "ops@example.com", clientImage: "lego; rm -rf /" } }, "berth:tls.acme.clientImage", /image reference/],
         [{ acme: { email: "ops@example.com", server: "x" } }, "berth:tls.acme.server", /not a known setting/],
-        [{ acme: { email: "ops@example.com" }, renewDaysBefore: 90 }, "berth:tls.renewDaysBefore", /1 to 89/],
+        [{ acme: { email: "ops@example.com" }, renewDaysBefore: 90 }, "berth:tls.renewDaysBefore", /7 to 89/],
+        [{ acme: { email: "ops@example.com" }, renewDaysBefore: 3 }, "berth:tls.renewDaysBefore", /7 to 89/],
         [{ acme: { email: "ops@example.com" }, hstsMaxAgeSeconds: -1 }, "berth:tls.hstsMaxAgeSeconds", /integer/],
     ])("refuses a bad berth:tls (%j) at its path", (tls, path, reason) => {
         const problems = problemsOf(config(tls, true));
         expect(problems.filter((problem) => problem.startsWith(`${path}:`))).toEqual([expect.stringMatching(reason)]);
+    });
+
+    it("refuses ACME in production when users (and the CA's http-01 check) do not reach nginx on port 80", () => {
+        const raw = config({ acme: { email: "ops@example.com" } }, true, { production: true, loadBalancer: { host: "lb-1", publicPort: 8080 } });
+        expect(problemsOf(raw)).toEqual([
+            "berth:loadBalancer.publicPort: must be 80 in a production stack whose apps get certificates from the ACME CA: it validates http-01 challenges on port 80 of each domain (got 8080)",
+        ]);
+        // nginx on another port behind a forwarder from 80 is fine; so is the lab's 8080 outside production.
+        expect(problemsOf(config({ acme: { email: "ops@example.com" } }, true, { production: true, loadBalancer: { host: "lb-1", httpPort: 8081, publicPort: 80 } }))).toEqual([]);
+        expect(problemsOf(config({ acme: { email: "ops@example.com" } }, true, { loadBalancer: { host: "lb-1", publicPort: 8080 } }))).toEqual([]);
     });
 
     it("refuses an app tls that is not true, false or {certificate, keySecret}", () => {
@@ -123,6 +134,12 @@ describe("a certificate the user provides", () => {
             "berth:apps[0].tls.certificate: expired on 2024-04-01T00:00:00.000Z: renew it and set the new chain",
         ]);
         expect(providedCertificateProblem(good.certificate, good.key, "k", "shop.example.com", new Date(Date.now() + 31 * 24 * 3600 * 1000))).toMatch(/^expired on /);
+    });
+
+    it("is refused when its chain holds a private key, which plain config and state would keep in clear text", () => {
+        expect(problems(stack(`${good.certificate}${good.key}`, good.key))).toEqual([
+            "berth:apps[0].tls.certificate: holds a private key: plain config and state would keep it in clear text; the key belongs in berth:secrets.shop.TLS_KEY (a secret), the certificate here without it",
+        ]);
     });
 
     it("is refused when its key secret is missing or not a key, or it is not PEM", () => {

@@ -34,7 +34,7 @@ describe("the certificate scripts on the load balancer host", () => {
         expect(script.indexOf("--domains blog.example.com")).toBeLessThan(script.indexOf("--domains shop.example.com"));
         expect(script).toContain('--path /acme renew --days "$days" --no-random-sleep >');
         // The random wait comes before the lock, which a deploy's issuance waits for.
-        expect(script.indexOf("% 480")).toBeLessThan(script.indexOf("exec 9> /srv/berth/tls/acme/.lock"));
+        expect(script.indexOf("% 480")).toBeLessThan(script.indexOf("exec 9> /srv/berth/nginx/.berth-lock"));
         expect(script).toContain('if [ "${1:-}" = --force ]; then days=100000; else sleep');
         expect(script).toContain("docker exec berth-nginx nginx -t -q -c /srv/berth/nginx/nginx.conf && docker exec berth-nginx nginx -s reload -c /srv/berth/nginx/nginx.conf");
         expect(script).not.toMatch(/docker (restart|stop|rm)/);

@@ -148,6 +148,9 @@ describe("command builders", () => {
         expect(installNginxConf("/srv/berth/nginx", "berth-nginx")).toBe([
             "set -eu",
             "cat > /srv/berth/nginx/nginx.conf.next",
+            // The lock on nginx's files: no certificate is rewritten while nginx tests and reloads.
+            "exec 9> /srv/berth/nginx/.berth-lock",
+            "flock -w 900 9 || { echo 'nginx'\\''s files stayed locked (/srv/berth/nginx/.berth-lock) for 15 minutes: a certificate run is stuck?' >&2; exit 1; }",
             "docker exec berth-nginx nginx -t -q -c /srv/berth/nginx/nginx.conf.next",
             "mv -f /srv/berth/nginx/nginx.conf.next /srv/berth/nginx/nginx.conf",
             "docker exec berth-nginx nginx -s reload",

@@ -210,6 +210,12 @@ describe("the prod stack on DigitalOcean, under mocks", () => {
         expect(prod.named("digitalocean-dns-antisocial").inputs).toEqual({ domain: "example.com", type: "A", name: "antisocial", value: "198.51.100.10", ttl: 300 });
     });
 
+    it("serves every app over HTTPS by default, its certificate asked for once its A record exists", () => {
+        expect(prod.named("nginx-certificate-antisocial").inputs.create).toContain("--server https://acme-v02.api.letsencrypt.org/directory --email ops@example.com");
+        expect(prod.waitsFor("nginx-certificate-antisocial", "digitalocean-dns-antisocial")).toBe(true);
+        expect(prod.named("nginx-nginx").inputs.ports).toEqual([{ internal: 80, external: 80 }, { internal: 443, external: 443 }]);
+    });
+
     it("creates the registry and logs every host in to it, with the credentials kept secret", () => {
         expect(prod.named("digitalocean-registry").inputs).toEqual({ name: "berth", subscriptionTierSlug: "basic", region: "fra1" });
         expect(prod.named("digitalocean-registry-credentials").inputs).toEqual({ registryName: "berth", write: false });
