@@ -169,18 +169,19 @@ export function nginxStatus(reading: NginxReading, now: Date = new Date()): Ngin
         return { host: reading.host, drained, drift };
     }
     const certificates = served.map(({ domain, certificateFile }) => ({ domain, expires: reading.certificateExpiry?.[certificateFile] }));
-    for (const { domain, expires } of certificates) {
+    served.forEach(({ domain, certificateFile }, index) => {
+        const expires = certificates[index].expires;
         const daysLeft = expires ? Math.floor((expires.getTime() - now.getTime()) / 86_400_000) : undefined;
         if (daysLeft === undefined) {
             drift.push(`the certificate for ${domain} is missing on the load balancer`);
         } else if (daysLeft < 0) {
             drift.push(`the certificate for ${domain} expired on ${expires!.toISOString().slice(0, 10)}`);
         } else if (daysLeft < CERTIFICATE_WARNING_DAYS) {
-            drift.push(served.find((entry) => entry.domain === domain)!.certificateFile.startsWith(PROVIDED_CERTIFICATES_DIRECTORY)
+            drift.push(certificateFile.startsWith(PROVIDED_CERTIFICATES_DIRECTORY)
                 ? `the certificate for ${domain} expires in ${daysLeft} days: set its renewed chain and key (berth:apps[].tls) and deploy`
                 : `the certificate for ${domain} expires in ${daysLeft} days: renewals are failing (see ${RENEW_LOG})`);
         }
-    }
+    });
     return { host: reading.host, drained, drift, certificates };
 }
 

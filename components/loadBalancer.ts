@@ -156,14 +156,14 @@ export class LoadBalancer extends pulumi.ComponentResource {
             nginxContainer: containerNames.nginx,
         };
         const image = new docker.RemoteImage(`${this.name}-acme-client-image`, { name: client.clientImage, keepLocally: true }, onHost);
-        const obtained = acmeApps.map((app) => new command.remote.Command(`${this.name}-certificate-${app.name}`, {
+        // lego names its files after the domain as given; berth's paths are lowercase.
+        const domains = acmeApps.map((app) => app.domain.toLowerCase());
+        const obtained = acmeApps.map((app, index) => new command.remote.Command(`${this.name}-certificate-${app.name}`, {
             connection: this.host.connection,
-            // lego names its files after the domain as given; berth's paths are lowercase.
-            create: obtainCertificate(client, app.domain.toLowerCase(), args.tls.renewDaysBefore),
+            create: obtainCertificate(client, domains[index], args.tls.renewDaysBefore),
             stdin: args.acmeDirectoryCa ?? "",
         }, { parent: this, dependsOn: [this.ready, image, ...(args.certificatesAfter ?? [])] }));
         this.certificates.push(...obtained);
-        const domains = acmeApps.map((app) => app.domain.toLowerCase());
         const minute = hostMinute(this.host.hostName);
         this.certificates.push(new command.remote.Command(`${this.name}-certificate-renewal`, {
             connection: this.host.connection,

@@ -66,6 +66,11 @@ export function testAndReloadNginx(containerName: string): string {
     return `${words("docker", "exec", containerName, "nginx", "-t", "-q", "-c", conf)} && ${words("docker", "exec", containerName, "nginx", "-s", "reload", "-c", conf)} 2>/dev/null`;
 }
 
+/** When the live config already serves `certificateFile` (a replaced certificate), nginx tests and reloads to serve the new one. */
+function reloadNginxIfItServes(certificateFile: string, containerName: string): string {
+    return `if ${words("grep", "-qF", certificateFile, `${NGINX_DIRECTORY}/nginx.conf`)}; then ${testAndReloadNginx(containerName)}; fi`;
+}
+
 /**
  * Obtains the domain's certificate unless one is there that was requested
  * the same way and is valid beyond the renewal window; with a new one and a
@@ -101,7 +106,7 @@ export function obtainCertificate(settings: AcmeClientSettings, domain: string, 
         `printf '%s\\n' ${quote(wanted)} > ${quote(request)}`,
         `echo "certificate for ${domain}: obtained, $(openssl x509 -enddate -noout -in ${quote(certificateFile)})"`,
         // A config that already serves the file (a domain whose request changed) serves the new one after a reload.
-        `if ${words("grep", "-qF", certificateFile, `${NGINX_DIRECTORY}/nginx.conf`)}; then ${testAndReloadNginx(settings.nginxContainer)}; fi`,
+        reloadNginxIfItServes(certificateFile, settings.nginxContainer),
     );
 }
 
@@ -127,7 +132,7 @@ export function installProvidedCertificate(appName: string, domain: string, ngin
         ...lockNginxFiles(NGINX_DIRECTORY),
         words("mv", "-f", keyNext, keyFile),
         words("mv", "-f", certificateNext, certificateFile),
-        `if ${words("grep", "-qF", certificateFile, `${NGINX_DIRECTORY}/nginx.conf`)}; then ${testAndReloadNginx(nginxContainer)}; fi`,
+        reloadNginxIfItServes(certificateFile, nginxContainer),
     );
 }
 
