@@ -33,7 +33,8 @@ describe("the sample app in the lab", () => {
         const stylesheet = await sampleThroughNginx("/static/counter/style.css");
         expect([stylesheet.status, stylesheet.headers["content-type"], stylesheet.headers["cache-control"]]).toEqual([200, "text/css", "max-age=604800"]);
         expect(stylesheet.body).toContain("{");
-        expect((await onLabHost("lb-1", "ls /srv/berth; docker images --format '{{.Repository}}' | grep -c berth/sample || true")).trim().split("\n")).toEqual(["nginx", "0"]);
+        // Its only other directory is the ACME challenge webroot, empty while no app has HTTPS.
+        expect((await onLabHost("lb-1", "ls /srv/berth; find /srv/berth/tls -type f | wc -l; docker images --format '{{.Repository}}' | grep -c berth/sample || true")).trim().split("\n")).toEqual(["nginx", "tls", "0", "0"]);
 
         // Even as root, the app cannot rewrite its settings, ini, code or static files: the host volume is read-only to it.
         const writes = ["env", "uwsgi.ini", "code/manage.py", "static/counter/style.css"]
