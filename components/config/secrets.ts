@@ -5,12 +5,12 @@ import { AppSecrets } from "./types";
 const ROOT = "berth:secrets";
 
 /**
- * Reads `berth:secrets` (`{app: {KEY: value}}`) with the same rules as an
+ * Reads `berth:secrets` (`{app or accessory: {KEY: value}}`) with the same rules as an
  * app's plain `env`, since both end up in its env file: names that are
  * environment variable names, values that are text without a NUL. A refusal
  * names the path and the kind of value (an object, a list), never the value.
  */
-export function readSecrets(reader: ConfigReader, value: unknown, appNames: string[]): AppSecrets {
+export function readSecrets(reader: ConfigReader, value: unknown, appNames: string[], accessoryNames: string[] = []): AppSecrets {
     if (value === undefined) {
         return {};
     }
@@ -22,8 +22,10 @@ export function readSecrets(reader: ConfigReader, value: unknown, appNames: stri
     for (const app of Object.keys(value).sort()) {
         const appPath = keyPath(ROOT, app);
         // Secrets for an app that does not exist are a typo: the app they were meant for gets none.
-        if (!appNames.includes(app)) {
-            reader.problem(appPath, `names no app in berth:apps (known: ${appNames.join(", ") || "none"})`);
+        if (!appNames.includes(app) && !accessoryNames.includes(app)) {
+            reader.problem(appPath, accessoryNames.length === 0
+                ? `names no app in berth:apps (known: ${appNames.join(", ") || "none"})`
+                : `names no app in berth:apps or accessory in berth:accessories (known: ${[...appNames, ...accessoryNames].join(", ")})`);
         }
         const settings = value[app];
         if (!isObject(settings)) {

@@ -109,6 +109,8 @@ export interface AppSpec {
     workerConcurrency: number;
     /** HTTPS for `domain`: off, a certificate from the ACME CA (`berth:tls.acme`), or one the user provides. Default: `acme` in production, `off` otherwise. */
     tls: AppTlsSpec;
+    /** The accessories the app connects to; their connection settings go into its env file as secrets. Default `[]`. */
+    accessories: AppAccessoryUse[];
     /**
      * The numeric ids the app's containers run as (the image's non-root USER).
      * Default: unset, the image's own USER, which must then be root (berth
@@ -117,11 +119,67 @@ export interface AppSpec {
     user?: { uid: number; gid: number };
 }
 
+/** How an app reaches one accessory: the accessory's name and the env file settings berth writes for it. */
+export interface AppAccessoryUse {
+    name: string;
+    /** Setting name → the part of the connection it holds (`url`, `host`, ...). Default by type: postgres `{DATABASE_URL: url}`, redis `{REDIS_URL: url}`. */
+    settings: Record<string, ConnectionPart>;
+}
+
 export type AppTlsSpec =
     | { mode: "off" }
     | { mode: "acme" }
     /** A certificate chain (PEM, leaf first) and the name of the `berth:secrets.<app>` entry holding its key (kept out of the env file). */
     | { mode: "provided"; certificate: string; keySecret: string };
+
+export const ACCESSORY_TYPES = ["postgres", "redis", "other"] as const;
+export type AccessoryType = (typeof ACCESSORY_TYPES)[number];
+
+/** What an app's setting can hold of an accessory's connection. Which apply depends on the type (CONNECTION_PARTS_BY_TYPE). */
+export const CONNECTION_PARTS = ["url", "host", "port", "user", "password", "database"] as const;
+export type ConnectionPart = (typeof CONNECTION_PARTS)[number];
+export const CONNECTION_PARTS_BY_TYPE: Record<AccessoryType, readonly ConnectionPart[]> = {
+    postgres: CONNECTION_PARTS,
+    redis: ["url", "host", "port", "password"],
+    other: ["host", "port"],
+};
+
+/**
+ * A long-lived service on a data host (Kamal's "accessory"): PostgreSQL,
+ * Redis or any image. berth deploys it, never replaces it with an app, and
+ * keeps its data volume when the stack is destroyed.
+ */
+export interface AccessorySpec {
+    name: string;
+    /** Default: from the image's name (`postgres…` → postgres, `redis…`/`valkey…` → redis), else `other`. */
+    type: AccessoryType;
+    /** `repository:tag` (or a digest): in production a version, never `latest`. */
+    image: string;
+    /** The data host it runs on (role `data`). */
+    host: string;
+    /** Port it is published on, on the host's private address only. Default 5432 (postgres), 6379 (redis); required for other. */
+    port: number;
+    /** Port it listens on inside the container. Default: the type's (5432, 6379), else `port`. */
+    containerPort: number;
+    /** The named Docker volume holding its data, kept by `pulumi destroy`. Default `berth-<name>-data`. */
+    volume: string;
+    /** Where the volume is mounted in the container. Default `/var/lib/postgresql/data` (postgres), `/data` (redis); required for other. */
+    dataPath: string;
+    /** PostgreSQL: the database created at first start and named in the apps' URLs. Default: the accessory's name. */
+    database: string;
+    /** PostgreSQL: the user (its password is `berth:secrets.<name>.PASSWORD`). Default: the accessory's name. */
+    user: string;
+    /** Plain environment for the container (no secrets: those are files under /run/secrets). Default `{}`. */
+    env: Record<string, string>;
+    /** The container's command, for `other` (postgres and redis get berth's). Default: the image's. */
+    command: string[];
+    /** Health check command for `other` (`CMD-SHELL` text). Default: the image's own HEALTHCHECK. postgres: pg_isready; redis: PING. */
+    healthCheck?: string;
+    /** Memory limit in MiB. Default 1024. */
+    memoryMb: number;
+    /** How long a stopping accessory may take to shut down cleanly. Default 60. */
+    stopGraceSeconds: number;
+}
 
 /** Stack-wide HTTPS settings (`berth:tls`). */
 export interface TlsSpec {
@@ -187,6 +245,8 @@ export interface BerthSpec {
     hosts: HostSpec[];
     loadBalancer: LoadBalancerSpec;
     apps: AppSpec[];
+    /** Data services on data hosts (`berth:accessories`). Default `[]`. */
+    accessories: AccessorySpec[];
     tls: TlsSpec;
     /** Set when the stack creates its hosts on DigitalOcean (`berth:digitalocean`). */
     digitalocean?: DigitalOceanSpec;

@@ -7,15 +7,14 @@ import {
     WSGI_MODULE,
 } from "./patterns";
 import { checkDigitalOceanReferences, readDigitalOcean } from "./digitalocean";
+import { checkAccessoryUses, readAccessories, readAppAccessories } from "./accessories";
+import { checkHostReference, KnownHost } from "./hostReference";
 import { ConfigReader, keyPath } from "./reader";
 import { formatHostKey, HOST_KEY_TYPES, parseHostKey } from "../ssh/hostKeys";
-import { NGINX_DIRECTORY, TLS_DIRECTORY } from "../render/layout";
+import { ACCESSORIES_DIRECTORY, NGINX_DIRECTORY, TLS_DIRECTORY } from "../render/layout";
 import { readSecrets } from "./secrets";
 import { checkTls, readAppTls, readTls } from "./tls";
-import { AppSecrets, AppSpec, BerthSpec, CodeSpec, HostSpec, LoadBalancerSpec, RELEASE_WHEN, RELOAD_MODES, Role, ROLES, SWAP_MODES, webPorts } from "./types";
-
-/** What references to a host need to know: listed (`berth:hosts`) or a droplet berth creates. */
-type KnownHost = Pick<HostSpec, "name" | "roles" | "sshPort">;
+import { AccessorySpec, AppSecrets, AppSpec, BerthSpec, CodeSpec, HostSpec, LoadBalancerSpec, RELEASE_WHEN, RELOAD_MODES, Role, ROLES, SWAP_MODES, webPorts } from "./types";
 
 /**
  * The raw values of the stack's `berth:*` config keys (without the
@@ -30,6 +29,8 @@ export interface RawConfig {
     hosts?: unknown;
     loadBalancer?: unknown;
     apps?: unknown;
+    /** `berth:accessories`: PostgreSQL, Redis or other services on data hosts. */
+    accessories?: unknown;
     /** `berth:tls`: the ACME CA and how nginx serves HTTPS. */
     tls?: unknown;
     /** `berth:digitalocean`: when set, berth creates droplets and adds them to the hosts. */
@@ -39,12 +40,12 @@ export interface RawConfig {
 }
 
 /** The `berth:*` keys, in the order the README lists them. */
-const TOP_LEVEL_KEYS = ["production", "sshKeyPath", "secrets", "hosts", "loadBalancer", "apps", "tls", "digitalocean"] as const;
+const TOP_LEVEL_KEYS = ["production", "sshKeyPath", "secrets", "hosts", "loadBalancer", "apps", "accessories", "tls", "digitalocean"] as const;
 const HOST_KEYS = ["name", "address", "privateAddress", "sshPort", "sshUser", "roles", "hostKey"] as const;
 const LOAD_BALANCER_KEYS = ["host", "httpPort", "publicPort", "httpsPort", "publicHttpsPort", "image"] as const;
 const APP_KEYS = [
     "name", "domain", "image", "code", "webPort", "swap", "wsgiModule", "hosts", "release", "releaseWhen", "reload", "processes", "threads",
-    "healthPath", "healthTimeoutSeconds", "stopGraceSeconds", "keepReleases", "env", "memoryMb", "workerConcurrency", "tls", "user",
+    "healthPath", "healthTimeoutSeconds", "stopGraceSeconds", "keepReleases", "env", "memoryMb", "workerConcurrency", "tls", "accessories", "user",
 ] as const;
 const PORT = { min: 1, max: 65535 };
 /** Largest uid/gid Linux accepts. */
@@ -98,20 +99,22 @@ export function validateStackConfig(raw: RawConfig, keyFileProblem?: KeyFileChec
     }
     const loadBalancer = readLoadBalancer(reader, raw.loadBalancer, known, production);
     const apps = readApps(reader, raw.apps, known, production);
-    checkPortCollisions(reader, apps, known, loadBalancer);
+    const accessories = readAccessories(reader, raw.accessories, known, production, apps.map((app) => app.name));
+    checkPortCollisions(reader, apps, accessories, known, loadBalancer);
     if (production) {
         checkWebPortsArePrivate(reader, raw.hosts, hosts, apps);
     }
     if (digitalocean) {
         checkDigitalOceanReferences(reader, digitalocean, apps, loadBalancer);
     }
-    const secrets = readSecrets(reader, raw.secrets, apps.map((app) => app.name).filter(Boolean));
+    const secrets = readSecrets(reader, raw.secrets, apps.map((app) => app.name).filter(Boolean), accessories.map((accessory) => accessory.name).filter(Boolean));
+    checkAccessoryUses(reader, apps, accessories, secrets);
     const tls = readTls(reader, raw.tls, production);
     checkTls(reader, tls, apps, secrets, new Date(), { production, publicPort: loadBalancer.publicPort });
     if (reader.problems.length > 0) {
         throw new ConfigError(reader.problems);
     }
-    const spec: BerthSpec = digitalocean ? { production, hosts, loadBalancer, apps, tls, digitalocean } : { production, hosts, loadBalancer, apps, tls };
+    const spec: BerthSpec = digitalocean ? { production, hosts, loadBalancer, apps, accessories, tls, digitalocean } : { production, hosts, loadBalancer, apps, accessories, tls };
     return { spec, sshKeyPath, secrets };
 }
 
@@ -261,18 +264,6 @@ function readImageReference(reader: ConfigReader, value: unknown, path: string, 
     return image;
 }
 
-/** A host named by an app or the load balancer must exist and carry the role it is used for. */
-function checkHostReference(reader: ConfigReader, name: string, path: string, hosts: KnownHost[], role: Role): void {
-    const host = hosts.find((candidate) => candidate.name === name);
-    if (!host) {
-        const known = hosts.map((candidate) => candidate.name).join(", ") || "none";
-        const where = hosts.some((candidate) => "group" in candidate) ? "berth:hosts or berth:digitalocean.droplets" : "berth:hosts";
-        reader.problem(path, `names no host in ${where} (known: ${known})`);
-    } else if (!host.roles.includes(role)) {
-        reader.problem(path, `host ${JSON.stringify(name)} lacks the role ${JSON.stringify(role)} (it has: ${host.roles.join(", ")})`);
-    }
-}
-
 function readApps(reader: ConfigReader, value: unknown, hosts: KnownHost[], production: boolean): AppSpec[] {
     const list = value === undefined ? [] : reader.array(value, "berth:apps");
     if (list.length === 0) {
@@ -299,7 +290,7 @@ function readApps(reader: ConfigReader, value: unknown, hosts: KnownHost[], prod
 }
 
 /** Names whose host directory (`/srv/berth/<name>`) berth uses for itself. */
-const RESERVED_APP_NAMES = ["nginx", "tls"];
+const RESERVED_APP_NAMES = ["nginx", "tls", "accessories"];
 
 function readApp(reader: ConfigReader, raw: Record<string, unknown>, path: string, hosts: KnownHost[], production: boolean): AppSpec {
     reader.knownKeys(raw, path, APP_KEYS);
@@ -307,7 +298,7 @@ function readApp(reader: ConfigReader, raw: Record<string, unknown>, path: strin
     if (name && !NAME.test(name)) {
         reader.problem(`${path}.name`, `must be ${NAME_RULE} (got ${JSON.stringify(name)})`);
     } else if (RESERVED_APP_NAMES.includes(name)) {
-        reader.problem(`${path}.name`, `must not be ${RESERVED_APP_NAMES.map((reserved) => JSON.stringify(reserved)).join(" or ")}: berth keeps nginx's own files and certificates in ${NGINX_DIRECTORY} and ${TLS_DIRECTORY}, beside the apps' directories`);
+        reader.problem(`${path}.name`, `must not be ${RESERVED_APP_NAMES.map((reserved) => JSON.stringify(reserved)).join(" or ")}: berth keeps nginx's own files, certificates and accessories' secrets in ${NGINX_DIRECTORY}, ${TLS_DIRECTORY} and ${ACCESSORIES_DIRECTORY}, beside the apps' directories`);
     }
     const domain = readAddress(reader, raw.domain, `${path}.domain`);
 
@@ -370,6 +361,7 @@ function readApp(reader: ConfigReader, raw: Record<string, unknown>, path: strin
         memoryMb: reader.integer(raw.memoryMb, `${path}.memoryMb`, 512, { min: 64, max: 65536 }),
         workerConcurrency: reader.integer(raw.workerConcurrency, `${path}.workerConcurrency`, 2, { min: 1, max: 64 }),
         tls: readAppTls(reader, raw.tls, `${path}.tls`, production),
+        accessories: readAppAccessories(reader, raw.accessories, `${path}.accessories`),
         ...readUser(reader, raw.user, `${path}.user`),
     };
 }
@@ -466,7 +458,7 @@ function readAppHosts(reader: ConfigReader, value: unknown, path: string, hosts:
 }
 
 /** Two apps on one host must not publish the same port, nor take nginx's or SSH's. */
-function checkPortCollisions(reader: ConfigReader, apps: AppSpec[], hosts: KnownHost[], loadBalancer: LoadBalancerSpec): void {
+function checkPortCollisions(reader: ConfigReader, apps: AppSpec[], accessories: AccessorySpec[], hosts: KnownHost[], loadBalancer: LoadBalancerSpec): void {
     const taken = new Map<string, string>(); // "host:port" -> owner
     for (const host of hosts) {
         taken.set(`${host.name}:${host.sshPort}`, "SSH");
@@ -497,6 +489,14 @@ function checkPortCollisions(reader: ConfigReader, apps: AppSpec[], hosts: Known
                 taken.set(key, `app ${JSON.stringify(app.name)}`);
             }
         }
+    });
+    accessories.forEach((accessory, index) => {
+        const key = `${accessory.host}:${accessory.port}`;
+        const owner = taken.get(key);
+        if (accessory.host && accessory.port && owner) {
+            reader.problem(`berth:accessories[${index}].port`, `port ${accessory.port} on host ${JSON.stringify(accessory.host)} is already used by ${owner}; give the accessory another port`);
+        }
+        taken.set(key, `accessory ${JSON.stringify(accessory.name)}`);
     });
 }
 

@@ -55,6 +55,14 @@ export const ACME_WEBROOT = `${TLS_DIRECTORY}/webroot`;
 export const ACME_CLIENT_DIRECTORY = `${TLS_DIRECTORY}/acme`;
 export const PROVIDED_CERTIFICATES_DIRECTORY = `${TLS_DIRECTORY}/provided`;
 
+/** Per accessory on its data host, a 0700 directory: its secrets (mounted read-only at /run/secrets) and backups. */
+export const ACCESSORIES_DIRECTORY = `${BERTH_ROOT_DIRECTORY}/accessories`;
+
+export function accessoryLayout(name: string): { root: string; secrets: string } {
+    const root = `${ACCESSORIES_DIRECTORY}/${name}`;
+    return { root, secrets: `${root}/secrets` };
+}
+
 /** Where an app's certificate chain and key are: the ACME client names its files after the domain. */
 export function certificateFiles(appName: string, domain: string, mode: "acme" | "provided"): { certificateFile: string; keyFile: string } {
     const base = mode === "acme" ? `${ACME_CLIENT_DIRECTORY}/certificates/${domain.toLowerCase()}` : `${PROVIDED_CERTIFICATES_DIRECTORY}/${appName}`;

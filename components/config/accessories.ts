@@ -1,0 +1,238 @@
+import { checkHostReference, KnownHost } from "./hostReference";
+import { ENV_KEY, ENV_KEY_RULE, IMAGE_REFERENCE_RULE, isImageReference, isPinnedImageReference, NAME, NAME_RULE } from "./patterns";
+import { ConfigReader, describe, keyPath } from "./reader";
+import {
+    ACCESSORY_TYPES, AccessorySpec, AccessoryType, AppAccessoryUse, AppSecrets, AppSpec, CONNECTION_PARTS, CONNECTION_PARTS_BY_TYPE, ConnectionPart,
+} from "./types";
+
+const ROOT = "berth:accessories";
+const ACCESSORY_KEYS = [
+    "name", "type", "image", "host", "port", "containerPort", "volume", "dataPath", "database", "user", "env", "command", "healthCheck",
+    "memoryMb", "stopGraceSeconds",
+] as const;
+const PORT = { min: 1, max: 65535 };
+/** A Docker volume name, as `docker volume create` takes it. */
+const VOLUME_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{1,62}$/;
+/** An absolute container path of plain characters. */
+const CONTAINER_PATH = /^\/[A-Za-z0-9_.\/-]*$/;
+/** A PostgreSQL identifier berth can put in a URL and a health check unquoted. */
+const POSTGRES_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
+const POSTGRES_NAME_RULE = "lowercase letters, digits and '_', starting with a letter or '_', at most 63 characters";
+
+/** What each type brings: the port it listens on, where it keeps its data, which secrets it needs. */
+const TYPE_DEFAULTS: Record<Exclude<AccessoryType, "other">, { port: number; dataPath: string }> = {
+    postgres: { port: 5432, dataPath: "/var/lib/postgresql/data" },
+    redis: { port: 6379, dataPath: "/data" },
+};
+
+/** The secret every accessory of a type reads: PostgreSQL's user password (required), Redis's `requirepass` (optional). */
+export const ACCESSORY_PASSWORD_SECRET = "PASSWORD";
+
+/** The settings an app gets when it names an accessory without saying which. */
+export const DEFAULT_CONNECTION_SETTINGS: Record<AccessoryType, Record<string, ConnectionPart>> = {
+    postgres: { DATABASE_URL: "url" },
+    redis: { REDIS_URL: "url" },
+    other: {},
+};
+
+/** The type an image's name suggests: its last path segment, without tag or digest. */
+export function accessoryTypeOf(image: string): AccessoryType {
+    const name = image.split("@")[0].replace(/:[^/]*$/, "").split("/").pop() ?? "";
+    if (/^postgres(ql)?$/.test(name)) {
+        return "postgres";
+    }
+    return /^(redis|valkey)$/.test(name) ? "redis" : "other";
+}
+
+/**
+ * Reads `berth:accessories`: each on a host with role `data`, a unique
+ * name (apps and accessories share `berth:secrets`, so unique across both)
+ * and its own port on its host.
+ */
+export function readAccessories(reader: ConfigReader, value: unknown, hosts: KnownHost[], production: boolean, appNames: string[]): AccessorySpec[] {
+    const list = value === undefined ? [] : reader.array(value, ROOT);
+    const seen = new Set<string>();
+    const volumes = new Map<string, string>(); // "host volume" -> the accessory using it
+    return list.map((item, index) => {
+        const path = `${ROOT}[${index}]`;
+        const accessory = readAccessory(reader, reader.object(item, path), path, hosts, production);
+        if (seen.has(accessory.name)) {
+            reader.problem(`${path}.name`, `duplicates accessory ${JSON.stringify(accessory.name)}; accessory names must be unique`);
+        } else if (appNames.includes(accessory.name)) {
+            reader.problem(`${path}.name`, `is the name of an app too: apps and accessories share berth:secrets.<name>, so their names must differ`);
+        }
+        seen.add(accessory.name);
+        const volumeKey = `${accessory.host} ${accessory.volume}`;
+        const other = volumes.get(volumeKey);
+        if (accessory.volume && other !== undefined) {
+            reader.problem(`${path}.volume`, `is the volume of accessory ${JSON.stringify(other)} on the same host: two services must never write one data directory`);
+        }
+        volumes.set(volumeKey, accessory.name);
+        return accessory;
+    });
+}
+
+function readAccessory(reader: ConfigReader, raw: Record<string, unknown>, path: string, hosts: KnownHost[], production: boolean): AccessorySpec {
+    reader.knownKeys(raw, path, ACCESSORY_KEYS);
+    const name = reader.string(raw.name, `${path}.name`);
+    if (name && !NAME.test(name)) {
+        reader.problem(`${path}.name`, `must be ${NAME_RULE} (got ${JSON.stringify(name)})`);
+    }
+    const image = reader.string(raw.image, `${path}.image`);
+    if (image && !isImageReference(image)) {
+        reader.problem(`${path}.image`, `must be ${IMAGE_REFERENCE_RULE} (got ${JSON.stringify(image)})`);
+    } else if (image && production && !isPinnedImageReference(image)) {
+        reader.problem(`${path}.image`, `must name a version in a production stack, like postgres:15.8-bookworm or redis:7.4 (got ${JSON.stringify(image)}): a moving tag could change the data's server on any host restart`);
+    }
+    const type = reader.oneOf(raw.type, `${path}.type`, ACCESSORY_TYPES, accessoryTypeOf(image));
+    const host = reader.string(raw.host, `${path}.host`);
+    if (host) {
+        checkHostReference(reader, host, `${path}.host`, hosts, "data");
+    }
+    const defaults = type === "other" ? undefined : TYPE_DEFAULTS[type];
+    const port = defaults ? reader.integer(raw.port, `${path}.port`, defaults.port, PORT) : requiredInteger(reader, raw.port, `${path}.port`, "the port it is published on, on its host's private address");
+    const containerPort = reader.integer(raw.containerPort, `${path}.containerPort`, defaults?.port ?? port, PORT);
+    const volume = reader.string(raw.volume, `${path}.volume`, name ? `berth-${name}-data` : "");
+    if (volume && !VOLUME_NAME.test(volume)) {
+        reader.problem(`${path}.volume`, `must be a Docker volume name: 2-63 letters, digits and _.-, starting with a letter or digit (got ${JSON.stringify(volume)})`);
+    }
+    const dataPath = defaults ? reader.string(raw.dataPath, `${path}.dataPath`, defaults.dataPath) : reader.string(raw.dataPath, `${path}.dataPath`);
+    if (dataPath && (!CONTAINER_PATH.test(dataPath) || dataPath === "/" || dataPath.split("/").includes(".."))) {
+        reader.problem(`${path}.dataPath`, `must be an absolute path in the container, of letters, digits and _.-/ without .. (got ${JSON.stringify(dataPath)})`);
+    }
+    const database = readPostgresName(reader, raw.database, `${path}.database`, type, name.replace(/-/g, "_"));
+    const user = readPostgresName(reader, raw.user, `${path}.user`, type, name.replace(/-/g, "_"));
+    const env = reader.stringMap(raw.env, `${path}.env`);
+    for (const key of Object.keys(env)) {
+        if (!ENV_KEY.test(key)) {
+            reader.problem(keyPath(`${path}.env`, key), ENV_KEY_RULE);
+        }
+    }
+    const command = raw.command === undefined ? [] : reader.stringList(raw.command, `${path}.command`);
+    if (command.length > 0 && type !== "other") {
+        reader.problem(`${path}.command`, `is set by berth for a ${type} accessory; only type other takes a command`);
+    }
+    const healthCheck = raw.healthCheck === undefined ? undefined : reader.string(raw.healthCheck, `${path}.healthCheck`);
+    if (healthCheck !== undefined && type !== "other") {
+        reader.problem(`${path}.healthCheck`, `is set by berth for a ${type} accessory; only type other takes a health check`);
+    } else if (healthCheck && /[\0\n\r]/.test(healthCheck)) {
+        reader.problem(`${path}.healthCheck`, "must be one line of shell, run in the container (CMD-SHELL)");
+    }
+    return {
+        name, type, image, host, port, containerPort, volume, dataPath, database, user, env, command,
+        ...(healthCheck ? { healthCheck } : {}),
+        memoryMb: reader.integer(raw.memoryMb, `${path}.memoryMb`, 1024, { min: 64, max: 262144 }),
+        stopGraceSeconds: reader.integer(raw.stopGraceSeconds, `${path}.stopGraceSeconds`, 60, { min: 5, max: 600 }),
+    };
+}
+
+function requiredInteger(reader: ConfigReader, value: unknown, path: string, what: string): number {
+    if (value === undefined) {
+        reader.problem(path, `must be set for an accessory of type other: ${what}`);
+        return 0;
+    }
+    return reader.integer(value, path, 0, PORT);
+}
+
+function readPostgresName(reader: ConfigReader, value: unknown, path: string, type: AccessoryType, fallback: string): string {
+    if (type !== "postgres") {
+        if (value !== undefined) {
+            reader.problem(path, `applies to a postgres accessory only (this one is ${type})`);
+        }
+        return "";
+    }
+    const text = reader.string(value, path, fallback);
+    if (text && !POSTGRES_NAME.test(text)) {
+        reader.problem(path, `must be ${POSTGRES_NAME_RULE} (got ${JSON.stringify(text)})`);
+    }
+    return text;
+}
+
+/**
+ * `berth:apps[].accessories`: each an accessory's name (its type's default
+ * settings), or `{name, settings: {KEY: part}}`. The names are checked
+ * against `berth:accessories` by checkAccessoryUses.
+ */
+export function readAppAccessories(reader: ConfigReader, value: unknown, path: string): AppAccessoryUse[] {
+    if (value === undefined) {
+        return [];
+    }
+    return reader.array(value, path).map((item, index) => {
+        const itemPath = `${path}[${index}]`;
+        if (typeof item === "string") {
+            return { name: reader.string(item, itemPath), settings: {} };
+        }
+        const raw = reader.object(item, itemPath);
+        reader.knownKeys(raw, itemPath, ["name", "settings"]);
+        const settings: Record<string, ConnectionPart> = {};
+        const rawSettings = raw.settings === undefined ? {} : reader.object(raw.settings, `${itemPath}.settings`);
+        for (const key of Object.keys(rawSettings).sort()) {
+            const settingPath = keyPath(`${itemPath}.settings`, key);
+            const part = rawSettings[key];
+            if (!ENV_KEY.test(key)) {
+                reader.problem(settingPath, ENV_KEY_RULE);
+            } else if (typeof part !== "string" || !(CONNECTION_PARTS as readonly string[]).includes(part)) {
+                reader.problem(settingPath, `must be one of ${CONNECTION_PARTS.join(", ")} (got ${describe(part)})`);
+            } else {
+                settings[key] = part as ConnectionPart;
+            }
+        }
+        if (raw.settings !== undefined && Object.keys(rawSettings).length === 0) {
+            reader.problem(`${itemPath}.settings`, "must name at least one setting, or be left out for the accessory type's default");
+        }
+        return { name: reader.string(raw.name, `${itemPath}.name`), settings };
+    });
+}
+
+/**
+ * Resolves each app's accessories against `berth:accessories` (filling in
+ * the type's default settings) and checks what the env file will hold: a
+ * known accessory, parts its type has, no setting berth writes that the
+ * app's env or secrets set as well, and the secrets each accessory needs.
+ */
+export function checkAccessoryUses(reader: ConfigReader, apps: AppSpec[], accessories: AccessorySpec[], secrets: AppSecrets): void {
+    const known = accessories.map((accessory) => accessory.name).join(", ") || "none";
+    apps.forEach((app, appIndex) => {
+        const written = new Map<string, string>(); // setting -> accessory writing it
+        app.accessories.forEach((use, useIndex) => {
+            const path = `berth:apps[${appIndex}].accessories[${useIndex}]`;
+            const accessory = accessories.find((candidate) => candidate.name === use.name);
+            if (!accessory) {
+                if (use.name) {
+                    reader.problem(path, `names no accessory in berth:accessories (known: ${known})`);
+                }
+                return;
+            }
+            if (Object.keys(use.settings).length === 0) {
+                use.settings = { ...DEFAULT_CONNECTION_SETTINGS[accessory.type] };
+                if (accessory.type === "other") {
+                    reader.problem(path, `must say which settings to write for accessory ${JSON.stringify(accessory.name)} (type other has no URL): {name: ${accessory.name}, settings: {KEY: host | port}}`);
+                }
+            }
+            for (const [key, part] of Object.entries(use.settings)) {
+                const settingPath = keyPath(`${path}.settings`, key);
+                if (!CONNECTION_PARTS_BY_TYPE[accessory.type].includes(part)) {
+                    reader.problem(settingPath, `a ${accessory.type} accessory has no ${part}; allowed: ${CONNECTION_PARTS_BY_TYPE[accessory.type].join(", ")}`);
+                } else if (part === "password" && secrets[accessory.name]?.[ACCESSORY_PASSWORD_SECRET] === undefined) {
+                    reader.problem(settingPath, `asks for the password of accessory ${JSON.stringify(accessory.name)}, which has none: set berth:secrets.${accessory.name}.${ACCESSORY_PASSWORD_SECRET}`);
+                }
+                const where = key in app.env ? `berth:apps[${appIndex}].env` : secrets[app.name]?.[key] !== undefined ? `berth:secrets.${app.name}` : undefined;
+                if (where) {
+                    reader.problem(settingPath, `is also set in ${where}: berth writes ${key} from accessory ${JSON.stringify(accessory.name)}; remove one of them`);
+                }
+                const other = written.get(key);
+                if (other !== undefined) {
+                    reader.problem(settingPath, `is written for accessory ${JSON.stringify(other)} too: give each accessory its own setting names`);
+                }
+                written.set(key, accessory.name);
+            }
+        });
+    });
+    accessories.forEach((accessory, index) => {
+        if (accessory.type === "postgres" && !secrets[accessory.name]?.[ACCESSORY_PASSWORD_SECRET]) {
+            reader.problem(`berth:secrets.${accessory.name || "<name>"}.${ACCESSORY_PASSWORD_SECRET}`,
+                `must be set for the postgres accessory berth:accessories[${index}]: the password of its user ${JSON.stringify(accessory.user)} ` +
+                `(pulumi config set --secret --path 'berth:secrets.${accessory.name}.${ACCESSORY_PASSWORD_SECRET}' ...)`);
+        }
+    });
+}
