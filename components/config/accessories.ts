@@ -96,7 +96,7 @@ function readAccessory(reader: ConfigReader, raw: Record<string, unknown>, path:
     if (volume && !VOLUME_NAME.test(volume)) {
         reader.problem(`${path}.volume`, `must be a Docker volume name: 2-63 letters, digits and _.-, starting with a letter or digit (got ${JSON.stringify(volume)})`);
     }
-    const dataPath = defaults ? reader.string(raw.dataPath, `${path}.dataPath`, defaults.dataPath) : reader.string(raw.dataPath, `${path}.dataPath`);
+    const dataPath = defaults ? reader.string(raw.dataPath, `${path}.dataPath`, defaults.dataPath) : requiredDataPath(reader, raw.dataPath, `${path}.dataPath`);
     if (dataPath && (!CONTAINER_PATH.test(dataPath) || dataPath === "/" || dataPath.split("/").includes(".."))) {
         reader.problem(`${path}.dataPath`, `must be an absolute path in the container, of letters, digits and _.-/ without .. (got ${JSON.stringify(dataPath)})`);
     }
@@ -132,6 +132,14 @@ function requiredInteger(reader: ConfigReader, value: unknown, path: string, wha
         return 0;
     }
     return reader.integer(value, path, 0, PORT);
+}
+
+function requiredDataPath(reader: ConfigReader, value: unknown, path: string): string {
+    if (value === undefined) {
+        reader.problem(path, "must be set for an accessory of type other: where its data lives in the container (the volume is mounted there)");
+        return "";
+    }
+    return reader.string(value, path);
 }
 
 function readPostgresName(reader: ConfigReader, value: unknown, path: string, type: AccessoryType, fallback: string): string {
@@ -190,7 +198,7 @@ export function readAppAccessories(reader: ConfigReader, value: unknown, path: s
  * known accessory, parts its type has, no setting berth writes that the
  * app's env or secrets set as well, and the secrets each accessory needs.
  */
-export function checkAccessoryUses(reader: ConfigReader, apps: AppSpec[], accessories: AccessorySpec[], secrets: AppSecrets): void {
+export function checkAccessoryUses(reader: ConfigReader, apps: AppSpec[], accessories: AccessorySpec[], secrets: AppSecrets, production: boolean): void {
     const known = accessories.map((accessory) => accessory.name).join(", ") || "none";
     apps.forEach((app, appIndex) => {
         const written = new Map<string, string>(); // setting -> accessory writing it
@@ -232,6 +240,10 @@ export function checkAccessoryUses(reader: ConfigReader, apps: AppSpec[], access
         if (accessory.type === "postgres" && !secrets[accessory.name]?.[ACCESSORY_PASSWORD_SECRET]) {
             reader.problem(`berth:secrets.${accessory.name || "<name>"}.${ACCESSORY_PASSWORD_SECRET}`,
                 `must be set for the postgres accessory berth:accessories[${index}]: the password of its user ${JSON.stringify(accessory.user)} ` +
+                `(pulumi config set --secret --path 'berth:secrets.${accessory.name}.${ACCESSORY_PASSWORD_SECRET}' ...)`);
+        } else if (accessory.type === "redis" && production && !secrets[accessory.name]?.[ACCESSORY_PASSWORD_SECRET]) {
+            reader.problem(`berth:secrets.${accessory.name || "<name>"}.${ACCESSORY_PASSWORD_SECRET}`,
+                `must be set for the redis accessory berth:accessories[${index}] in a production stack: Redis answers anyone who reaches its port without one ` +
                 `(pulumi config set --secret --path 'berth:secrets.${accessory.name}.${ACCESSORY_PASSWORD_SECRET}' ...)`);
         }
     });

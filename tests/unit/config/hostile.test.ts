@@ -82,7 +82,7 @@ function titled(cases: Case[]): { description: string; change: (config: Config) 
 const app = (config: Config): Config => config.apps[0];
 
 const unknownKeys: Case[] = [
-    ["a misspelt top-level key (production stays off silently)", (c) => { c.prodution = true; }, "berth:prodution", /^is not a known setting; allowed: berth:production, berth:sshKeyPath, berth:secrets, berth:hosts, berth:loadBalancer, berth:apps, berth:tls, berth:digitalocean$/],
+    ["a misspelt top-level key (production stays off silently)", (c) => { c.prodution = true; }, "berth:prodution", /^is not a known setting; allowed: berth:production, berth:sshKeyPath, berth:secrets, berth:hosts, berth:loadBalancer, berth:apps, berth:accessories, berth:tls, berth:digitalocean$/],
     ["berth:secret for berth:secrets (the secrets are never delivered)", (c) => { c.secret = { sample: { SECRET_KEY: SECRET_VALUE } }; }, "berth:secret", /^is not a known setting; allowed: berth:production, /],
     ["a top-level key in the wrong case", (c) => { c.loadbalancer = { host: "lb-1" }; }, "berth:loadbalancer", /^is not a known setting/],
     ["a host setting", (c) => { c.hosts[0].role = "web"; }, "berth:hosts[0].role", /^is not a known setting; allowed: name, address, privateAddress, sshPort, sshUser, roles, hostKey$/],
@@ -143,7 +143,7 @@ const shellMetacharacters: Case[] = [
     ["a load balancer host with backticks", (c) => { c.loadBalancer.host = "lb-1`id`"; }, "berth:loadBalancer.host", /^names no host in berth:hosts/],
     ["an nginx image with a command", (c) => { c.loadBalancer.image = "nginx; rm -rf /"; }, "berth:loadBalancer.image", /^must be an image reference: repository\[:tag\] or repository@sha256:<digest>, like nginx:1.27-bookworm \(got "nginx; rm -rf \/"\)$/],
     ["an nginx image that is an option", (c) => { c.loadBalancer.image = "--privileged"; }, "berth:loadBalancer.image", /^must be an image reference/],
-    ["an app named after berth's nginx directory", (c) => { app(c).name = "nginx"; }, "berth:apps[0].name", /^must not be "nginx" or "tls": berth keeps nginx's own files and certificates in \/srv\/berth\/nginx/],
+    ["an app named after berth's nginx directory", (c) => { app(c).name = "nginx"; }, "berth:apps[0].name", /^must not be "nginx" or "tls" or "accessories": berth keeps nginx's own files, certificates and accessories' secrets in \/srv\/berth\/nginx/],
     ["an app name with a substitution", (c) => { app(c).name = "sample$(id)"; }, "berth:apps[0].name", /^must be lowercase letters, digits and '-'/],
     ["a domain with a semicolon", (c) => { app(c).domain = "sample.localhost;"; }, "berth:apps[0].domain", /^must be an IPv4 address, an IPv6 address or a DNS name/],
     ["an image repository with an option", (c) => { app(c).image.repository = "registry/app --privileged"; }, "berth:apps[0].image.repository", /^must be an image repository/],

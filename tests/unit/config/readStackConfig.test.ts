@@ -59,8 +59,8 @@ describe("readStackConfig", () => {
 
     it("refuses unknown berth:* keys with the allowed list", () => {
         expect(problemsOf(allConfig({ "berth:prodution": "true", "berth:secret": JSON.stringify({ sample: { SECRET_KEY: "x" } }) }))).toEqual([
-            "berth:prodution: is not a known setting; allowed: berth:production, berth:sshKeyPath, berth:secrets, berth:hosts, berth:loadBalancer, berth:apps, berth:tls, berth:digitalocean",
-            "berth:secret: is not a known setting; allowed: berth:production, berth:sshKeyPath, berth:secrets, berth:hosts, berth:loadBalancer, berth:apps, berth:tls, berth:digitalocean",
+            "berth:prodution: is not a known setting; allowed: berth:production, berth:sshKeyPath, berth:secrets, berth:hosts, berth:loadBalancer, berth:apps, berth:accessories, berth:tls, berth:digitalocean",
+            "berth:secret: is not a known setting; allowed: berth:production, berth:sshKeyPath, berth:secrets, berth:hosts, berth:loadBalancer, berth:apps, berth:accessories, berth:tls, berth:digitalocean",
         ]);
     });
 

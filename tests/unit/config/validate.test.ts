@@ -52,7 +52,9 @@ describe("validateConfig", () => {
             memoryMb: 512,
             workerConcurrency: 2,
             tls: { mode: "off" },
+            accessories: [],
         });
+        expect(spec.accessories).toEqual([]);
     });
 
     it("reports every problem at once, each with its config path and what is allowed", () => {
@@ -141,7 +143,7 @@ describe("validateConfig", () => {
         (raw.hosts as Record<string, unknown>[])[0].role = "web";
         expect(problemsOf(raw)).toEqual([
             "berth:hosts[0].role: is not a known setting; allowed: name, address, privateAddress, sshPort, sshUser, roles, hostKey",
-            "berth:apps[0].webport: is not a known setting; allowed: name, domain, image, code, webPort, swap, wsgiModule, hosts, release, releaseWhen, reload, processes, threads, healthPath, healthTimeoutSeconds, stopGraceSeconds, keepReleases, env, memoryMb, workerConcurrency, tls, user",
+            "berth:apps[0].webport: is not a known setting; allowed: name, domain, image, code, webPort, swap, wsgiModule, hosts, release, releaseWhen, reload, processes, threads, healthPath, healthTimeoutSeconds, stopGraceSeconds, keepReleases, env, memoryMb, workerConcurrency, tls, accessories, user",
         ]);
     });
 
