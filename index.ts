@@ -16,3 +16,5 @@ export const hosts = deployment.hosts;
 export const previousReleases = deployment.previousReleases;
 /** Per host, the SSH host key berth verifies every connection against (pinned at first use, or from config). */
 export const hostKeys = deployment.hostKeys;
+/** Per accessory (berth:accessories): {type, image, host, address, port}; never a password. */
+export const accessories = deployment.accessories;

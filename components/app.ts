@@ -21,6 +21,8 @@ export interface AppArgs {
     drainAfter?: pulumi.Resource[];
     /** Secret settings, merged over `spec.env` into the 0600 env file. Default none. */
     secrets?: pulumi.Input<Record<string, string>>;
+    /** The accessories' containers the app connects to: its env file is written once they are healthy. Default none. */
+    accessories?: pulumi.Resource[];
 }
 
 /** Per role, the hosts an app runs on. */
@@ -76,6 +78,7 @@ export class App extends pulumi.ComponentResource {
                 envFile,
                 uwsgiIni,
                 isWebHost: spec.hosts.web.includes(hostName),
+                after: args.accessories ?? [],
                 parent: this,
             }));
         }

@@ -72,7 +72,9 @@ export function plainSecretProblems(inputs: ContainerInputs): string[] {
         const split = entry.indexOf("=");
         const [name, value] = split < 0 ? [entry, ""] : [entry.slice(0, split), entry.slice(split + 1)];
         const credential = credentialIn(value);
-        const what = SECRET_SETTING_NAME.test(name) ? name : credential ? `${name} holding a credential (${credential})` : undefined;
+        // `POSTGRES_PASSWORD_FILE=/run/secrets/PASSWORD` names where a secret is, not the secret.
+        const pointer = /_FILE$/.test(name) && /^\/[A-Za-z0-9_.\/-]*$/.test(value);
+        const what = SECRET_SETTING_NAME.test(name) && !pointer ? name : credential ? `${name} holding a credential (${credential})` : undefined;
         return what ? [`container ${inputs.name} gets ${what} as a plain environment variable: put it in berth:secrets (pulumi config set --secret)`] : [];
     });
 }

@@ -1,9 +1,11 @@
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
+import { Accessory } from "../components/accessory";
 import { App } from "../components/app";
 import { Host } from "../components/host";
-import { AppSecrets, AppSpec, Role, ROLES } from "../components/config/types";
+import { AccessorySpec, AppSecrets, AppSpec, Role, ROLES } from "../components/config/types";
+import { AccessoryEndpoint, accessoryPassword, connectionSettings } from "../components/render/connection";
 import { LoadBalancer } from "../components/loadBalancer";
 import { StackConfig } from "./config";
 import { DropletFleet } from "./digitalocean/fleet";
@@ -20,6 +22,17 @@ export interface StackOutputs {
     previousReleases: pulumi.Output<Record<string, PreviousRelease | undefined>>;
     /** Per host, the SSH host key every connection accepts (`ssh-ed25519 AAAA...`): where first-use pins are kept. */
     hostKeys: pulumi.Output<Record<string, string>>;
+    /** Per accessory, where it listens (never its password). */
+    accessories: pulumi.Output<Record<string, AccessoryOutputs>>;
+}
+
+export interface AccessoryOutputs {
+    type: string;
+    image: string;
+    host: string;
+    /** The data host's private address, the only one the port is published on. */
+    address: string;
+    port: number;
 }
 
 export interface DeployOptions {
@@ -112,6 +125,16 @@ export function deployStack(config: StackConfig, options: DeployOptions = {}): S
         certificatesAfter: fleet?.dnsRecords ?? [],
     });
 
+    // Data services first: an app's env file names them, and its containers start once they are healthy.
+    const accessories: Record<string, Accessory> = {};
+    for (const accessorySpec of spec.accessories) {
+        accessories[accessorySpec.name] = new Accessory(accessorySpec.name, {
+            spec: accessorySpec,
+            host: hosts[accessorySpec.host],
+            secrets: config.secrets.apply((secrets) => secrets[accessorySpec.name] ?? {}),
+        });
+    }
+
     // Apps pull and release in parallel, but their web rollouts go one after
     // another: they drain and undrain through the same nginx.
     const apps: Record<string, pulumi.Output<AppOutputs>> = {};
@@ -122,8 +145,9 @@ export function deployStack(config: StackConfig, options: DeployOptions = {}): S
             spec: appSpec,
             hosts,
             loadBalancer,
-            secrets: config.secrets.apply((secrets) => envFileSecrets(appSpec, secrets)),
+            secrets: appSecrets(appSpec, spec.accessories, accessories, config.secrets),
             drainAfter: previousApp ? previousApp.done : [],
+            accessories: appSpec.accessories.map((use) => accessories[use.name].container),
         });
         // Resolves only once the app's last rollout step is done: a failed
         // rollout leaves the outputs of the last good deploy in place, which
@@ -148,6 +172,13 @@ export function deployStack(config: StackConfig, options: DeployOptions = {}): S
     const lbHost = hosts[spec.loadBalancer.host];
     return {
         apps,
+        accessories: pulumi.output(Object.fromEntries(spec.accessories.map((accessory) => [accessory.name, pulumi.all([accessories[accessory.name].address, accessories[accessory.name].container.id]).apply(([address]) => ({
+            type: accessory.type,
+            image: accessory.image,
+            host: accessory.host,
+            address,
+            port: accessory.port,
+        }))]))),
         previousReleases: previousReleases(spec.apps, lastDeploy),
         hostKeys: pulumi.all(Object.values(hosts).map((host) => pulumi.all([host.hostName, host.hostKey]))).apply((pairs) =>
             Object.fromEntries([...pairs].sort(([left], [right]) => left.localeCompare(right)))),
@@ -170,6 +201,22 @@ function hostsByRole(hosts: Host[]): pulumi.Output<Record<Role, HostOutputs[]>> 
             .map((host) => pulumi.output({ name: host.hostName, address: host.address, privateAddress: host.privateAddress }));
     }
     return pulumi.output(byRole) as pulumi.Output<Record<Role, HostOutputs[]>>;
+}
+
+/**
+ * What an app's env file holds beyond its plain settings: its secrets, and
+ * the connection settings of the accessories it names (their URLs carry
+ * passwords, so they are secrets too).
+ */
+function appSecrets(app: AppSpec, specs: AccessorySpec[], accessories: Record<string, Accessory>, secrets: pulumi.Output<AppSecrets>): pulumi.Output<Record<string, string>> {
+    const used = specs.filter((accessory) => app.accessories.some((use) => use.name === accessory.name));
+    return pulumi.all([secrets, pulumi.all(used.map((accessory) => accessories[accessory.name].address))]).apply(([values, addresses]) => {
+        const endpoints: Record<string, AccessoryEndpoint> = {};
+        used.forEach((accessory, index) => {
+            endpoints[accessory.name] = { accessory, address: addresses[index], password: accessoryPassword(accessory, values) };
+        });
+        return { ...envFileSecrets(app, values), ...connectionSettings(app.accessories, endpoints) };
+    });
 }
 
 /** An app's secrets for its env file: all but the key of a provided certificate, which only nginx's host gets. */

@@ -56,6 +56,8 @@ export interface PrepareHostArgs {
     /** The rendered uWSGI ini (appUwsgiIni), installed on web hosts: the one the web containers' fingerprint holds. */
     uwsgiIni: string;
     isWebHost: boolean;
+    /** The env file (and so every container of the app) waits for these: the accessories the app uses. */
+    after: pulumi.Resource[];
     parent: pulumi.Resource;
 }
 
@@ -86,7 +88,7 @@ export function prepareAppHost(name: string, args: PrepareHostArgs): PreparedHos
         connection,
         create: installEnvFile(layout, imageReference(app), app.user, app.name),
         stdin: args.envFile,
-    }, { parent, dependsOn: [volume, image] });
+    }, { parent, dependsOn: [volume, image, ...args.after] });
 
     const checkout = app.code
         ? new command.remote.Command(resourceName("checkout"), {

@@ -46,6 +46,14 @@ describe("berth's policy rules", () => {
         ]);
     });
 
+    it("lets a *_FILE setting point at a secret file, but not hold one", () => {
+        expect(plainSecretProblems({ ...web, envs: ["POSTGRES_PASSWORD_FILE=/run/secrets/PASSWORD"] })).toEqual([]);
+        expect(plainSecretProblems({ ...web, envs: ["POSTGRES_PASSWORD_FILE=hunter2", "API_TOKEN_FILE=/x y"] })).toEqual([
+            "container sample-web gets POSTGRES_PASSWORD_FILE as a plain environment variable: put it in berth:secrets (pulumi config set --secret)",
+            "container sample-web gets API_TOKEN_FILE as a plain environment variable: put it in berth:secrets (pulumi config set --secret)",
+        ]);
+    });
+
     it("finds secrets among an app's plain settings", () => {
         expect(plainSettingProblems("sample", ["DATABASE_HOST", "DATABASE_PASSWORD", "DJANGO_SETTINGS_MODULE"])).toEqual([
             "app sample sets DATABASE_PASSWORD in berth:apps[].env, in plain text: set it with `pulumi config set --secret --path 'berth:secrets.sample.DATABASE_PASSWORD' ...` and remove it from env",

@@ -1,0 +1,72 @@
+import { ACCESSORY_PASSWORD_SECRET } from "../config/accessories";
+import { AccessorySpec, AppAccessoryUse, AppSecrets, ConnectionPart } from "../config/types";
+import { hostAndPort } from "./address";
+
+/** What an app needs to reach one accessory over the private network. */
+export interface AccessoryEndpoint {
+    accessory: AccessorySpec;
+    /** The data host's private address: where the accessory's port is published. */
+    address: string;
+    /** `berth:secrets.<accessory>.PASSWORD`, when it has one. */
+    password?: string;
+}
+
+/**
+ * The parts of an accessory's connection, as an app's settings hold them.
+ * The URL carries the password (URL-encoded, like the user), so it is a
+ * secret wherever it goes: berth writes it only into the 0600 env file.
+ * Redis URLs name database 0 (celery's broker and Django's cache both read
+ * `redis://[:password@]host:port/db`).
+ */
+export function connectionParts(endpoint: AccessoryEndpoint): Partial<Record<ConnectionPart, string>> {
+    const { accessory, address, password } = endpoint;
+    const where = hostAndPort(address, accessory.port);
+    switch (accessory.type) {
+        case "postgres": {
+            const credentials = `${encodeURIComponent(accessory.user)}${password ? `:${encodeURIComponent(password)}` : ""}@`;
+            return {
+                url: `postgres://${credentials}${where}/${encodeURIComponent(accessory.database)}`,
+                host: address,
+                port: String(accessory.port),
+                user: accessory.user,
+                database: accessory.database,
+                ...(password ? { password } : {}),
+            };
+        }
+        case "redis":
+            return {
+                url: `redis://${password ? `:${encodeURIComponent(password)}@` : ""}${where}/0`,
+                host: address,
+                port: String(accessory.port),
+                ...(password ? { password } : {}),
+            };
+        case "other":
+            return { host: address, port: String(accessory.port) };
+    }
+}
+
+/**
+ * The settings berth writes into an app's env file for the accessories it
+ * names: each setting the part of the connection it asked for. Validation
+ * made sure every part exists for its type (a password only where one is
+ * set) and that no two settings collide.
+ */
+export function connectionSettings(uses: AppAccessoryUse[], endpoints: Record<string, AccessoryEndpoint>): Record<string, string> {
+    const settings: Record<string, string> = {};
+    for (const use of uses) {
+        const parts = connectionParts(endpoints[use.name]);
+        for (const [key, part] of Object.entries(use.settings)) {
+            const value = parts[part];
+            if (value === undefined) {
+                throw new Error(`berth: accessory ${use.name} has no ${part} for the setting ${key}`);
+            }
+            settings[key] = value;
+        }
+    }
+    return settings;
+}
+
+/** An accessory's password from the stack's secrets, if it has one. */
+export function accessoryPassword(accessory: AccessorySpec, secrets: AppSecrets): string | undefined {
+    return secrets[accessory.name]?.[ACCESSORY_PASSWORD_SECRET] || undefined;
+}
