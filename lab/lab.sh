@@ -27,12 +27,6 @@ LAB_HOSTS=(
   "data-1   172.30.0.15 2205"
 )
 
-# The sample app's database: a throwaway lab password, also stored
-# (encrypted with the public lab passphrase) in Pulumi.local.yaml.
-LAB_DATABASE_NAME="sample"
-LAB_DATABASE_USER="sample"
-LAB_DATABASE_PASSWORD="sample-lab-password"
-
 lab_container() { echo "berth-lab-$1"; }
 
 # The lab hosts' SSH host keys, read from each host container over Docker (a

@@ -143,6 +143,10 @@ push_lab_images() {
   # deployed tags for keepReleases 2 to prune one.
   docker tag berth/sample:v2 "$LAB_REGISTRY_PUSH/berth/sample:v2.1"
   docker push -q "$LAB_REGISTRY_PUSH/berth/sample:v2.1" >/dev/null || die "pushing berth/sample:v2.1 to $LAB_REGISTRY_PUSH failed"
+  # The database server under a second tag, as a minor update's image would come: changing an
+  # accessory's image to it replaces the container on the same volume.
+  docker tag berth/postgres:15 "$LAB_REGISTRY_PUSH/berth/postgres:15-rebuild"
+  docker push -q "$LAB_REGISTRY_PUSH/berth/postgres:15-rebuild" >/dev/null || die "pushing berth/postgres:15-rebuild to $LAB_REGISTRY_PUSH failed"
   note "pushed; hosts pull them as $LAB_REGISTRY_PULL/<image>"
 }
 
@@ -226,23 +230,6 @@ wait_for_lab_host() {
 
 # PostgreSQL and Redis run on the data host as "accessories" (Kamal's word):
 # long-lived, started once, their data on a volume of the host's own dockerd.
-ensure_data_services() {
-  step "Data host: PostgreSQL and Redis"
-  local port=2205 address=172.30.0.15
-  lab_ssh "$port" "docker inspect lab-postgres >/dev/null 2>&1 || { docker pull -q $LAB_REGISTRY_PULL/berth/postgres:15 >/dev/null && docker run -d --name lab-postgres --restart unless-stopped \
-      -p $address:5432:5432 -v lab-pgdata:/var/lib/postgresql/data \
-      -e POSTGRES_USER=$LAB_DATABASE_USER -e POSTGRES_PASSWORD=$LAB_DATABASE_PASSWORD -e POSTGRES_DB=$LAB_DATABASE_NAME \
-      $LAB_REGISTRY_PULL/berth/postgres:15 >/dev/null; }"
-  lab_ssh "$port" "docker inspect lab-redis >/dev/null 2>&1 || { docker pull -q $LAB_REGISTRY_PULL/berth/redis:7 >/dev/null && docker run -d --name lab-redis --restart unless-stopped \
-      -p $address:6379:6379 -v lab-redis:/data $LAB_REGISTRY_PULL/berth/redis:7 >/dev/null; }"
-  local waited=0
-  until [ "$(lab_ssh "$port" docker inspect -f '{{.State.Health.Status}}' lab-postgres 2>/dev/null)" = healthy ]; do
-    sleep 1; waited=$((waited + 1))
-    [ "$waited" -lt 90 ] || die "PostgreSQL on data-1 is not healthy after 90 s"
-  done
-  note "postgres://$LAB_DATABASE_USER@$address/$LAB_DATABASE_NAME and redis://$address:6379 up"
-}
-
 write_lab_addresses() {
   local hosts=() host
   for host in "${LAB_HOSTS[@]}"; do

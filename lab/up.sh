@@ -3,8 +3,8 @@
 #   - images: host (dockerd + sshd), services (registry + git daemon), nginx,
 #     postgres, redis, and the sample app's versions, built from the Debian base;
 #   - a lab network, the services container, and one container per host;
-#   - the sample app's images pushed to the lab registry and its code in git;
-#   - PostgreSQL and Redis running on the data host, data on a volume.
+#   - the sample app's images pushed to the lab registry and its code in git.
+# PostgreSQL and Redis on the data host are berth's to deploy (berth:accessories).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../scripts/env.sh"
 source "$BERTH_ROOT/scripts/setup/lib.sh"
@@ -26,7 +26,6 @@ done
 for host in "${LAB_HOSTS[@]}"; do
   wait_for_lab_host $host
 done
-ensure_data_services
 write_lab_addresses
 printf '\nlab up in %ss: %s hosts on %s, registry %s, nginx on http://127.0.0.1:8080\n' \
   "$(( $(date +%s) - started ))" "${#LAB_HOSTS[@]}" "$LAB_SUBNET" "$LAB_REGISTRY_PULL"

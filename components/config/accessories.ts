@@ -158,7 +158,7 @@ function readPostgresName(reader: ConfigReader, value: unknown, path: string, ty
 
 /**
  * `berth:apps[].accessories`: each an accessory's name (its type's default
- * settings), or `{name, settings: {KEY: part}}`. The names are checked
+ * settings), or `{name, settings: {KEY: part}, redisDatabase}`. The names are checked
  * against `berth:accessories` by checkAccessoryUses.
  */
 export function readAppAccessories(reader: ConfigReader, value: unknown, path: string): AppAccessoryUse[] {
@@ -168,10 +168,10 @@ export function readAppAccessories(reader: ConfigReader, value: unknown, path: s
     return reader.array(value, path).map((item, index) => {
         const itemPath = `${path}[${index}]`;
         if (typeof item === "string") {
-            return { name: reader.string(item, itemPath), settings: {} };
+            return { name: reader.string(item, itemPath), settings: {}, redisDatabase: 0 };
         }
         const raw = reader.object(item, itemPath);
-        reader.knownKeys(raw, itemPath, ["name", "settings"]);
+        reader.knownKeys(raw, itemPath, ["name", "settings", "redisDatabase"]);
         const settings: Record<string, ConnectionPart> = {};
         const rawSettings = raw.settings === undefined ? {} : reader.object(raw.settings, `${itemPath}.settings`);
         for (const key of Object.keys(rawSettings).sort()) {
@@ -188,7 +188,11 @@ export function readAppAccessories(reader: ConfigReader, value: unknown, path: s
         if (raw.settings !== undefined && Object.keys(rawSettings).length === 0) {
             reader.problem(`${itemPath}.settings`, "must name at least one setting, or be left out for the accessory type's default");
         }
-        return { name: reader.string(raw.name, `${itemPath}.name`), settings };
+        return {
+            name: reader.string(raw.name, `${itemPath}.name`),
+            settings,
+            redisDatabase: reader.integer(raw.redisDatabase, `${itemPath}.redisDatabase`, 0, { min: 0, max: 15 }),
+        };
     });
 }
 
@@ -210,6 +214,9 @@ export function checkAccessoryUses(reader: ConfigReader, apps: AppSpec[], access
                     reader.problem(path, `names no accessory in berth:accessories (known: ${known})`);
                 }
                 return;
+            }
+            if (use.redisDatabase !== 0 && accessory.type !== "redis") {
+                reader.problem(`${path}.redisDatabase`, `applies to a redis accessory only (${JSON.stringify(accessory.name)} is ${accessory.type})`);
             }
             if (Object.keys(use.settings).length === 0) {
                 use.settings = { ...DEFAULT_CONNECTION_SETTINGS[accessory.type] };

@@ -124,6 +124,8 @@ export interface AppAccessoryUse {
     name: string;
     /** Setting name → the part of the connection it holds (`url`, `host`, ...). Default by type: postgres `{DATABASE_URL: url}`, redis `{REDIS_URL: url}`. */
     settings: Record<string, ConnectionPart>;
+    /** Redis: the database number in the URL (0-15), so apps sharing one Redis keep their keys and celery queues apart. Default 0. */
+    redisDatabase: number;
 }
 
 export type AppTlsSpec =

@@ -15,10 +15,10 @@ export interface AccessoryEndpoint {
  * The parts of an accessory's connection, as an app's settings hold them.
  * The URL carries the password (URL-encoded, like the user), so it is a
  * secret wherever it goes: berth writes it only into the 0600 env file.
- * Redis URLs name database 0 (celery's broker and Django's cache both read
- * `redis://[:password@]host:port/db`).
+ * Redis URLs name the app's database number (celery's broker and Django's
+ * cache both read `redis://[:password@]host:port/db`).
  */
-export function connectionParts(endpoint: AccessoryEndpoint): Partial<Record<ConnectionPart, string>> {
+export function connectionParts(endpoint: AccessoryEndpoint, redisDatabase = 0): Partial<Record<ConnectionPart, string>> {
     const { accessory, address, password } = endpoint;
     const where = hostAndPort(address, accessory.port);
     switch (accessory.type) {
@@ -35,7 +35,7 @@ export function connectionParts(endpoint: AccessoryEndpoint): Partial<Record<Con
         }
         case "redis":
             return {
-                url: `redis://${password ? `:${encodeURIComponent(password)}@` : ""}${where}/0`,
+                url: `redis://${password ? `:${encodeURIComponent(password)}@` : ""}${where}/${redisDatabase}`,
                 host: address,
                 port: String(accessory.port),
                 ...(password ? { password } : {}),
@@ -54,7 +54,7 @@ export function connectionParts(endpoint: AccessoryEndpoint): Partial<Record<Con
 export function connectionSettings(uses: AppAccessoryUse[], endpoints: Record<string, AccessoryEndpoint>): Record<string, string> {
     const settings: Record<string, string> = {};
     for (const use of uses) {
-        const parts = connectionParts(endpoints[use.name]);
+        const parts = connectionParts(endpoints[use.name], use.redisDatabase);
         for (const [key, part] of Object.entries(use.settings)) {
             const value = parts[part];
             if (value === undefined) {

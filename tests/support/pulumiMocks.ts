@@ -15,6 +15,8 @@ export interface RecordedResource {
     parent: string;
     /** The `ignoreChanges` option: inputs whose changes the engine does not act on. */
     ignoreChanges: string[];
+    /** The `retainOnDelete` option: the engine forgets the resource instead of deleting it. */
+    retainOnDelete: boolean;
 }
 
 /**
@@ -37,6 +39,7 @@ function recordRegistrations(monitor: any): RecordedResource[] {
                     dependencies: request.getDependenciesList(),
                     parent: request.getParent(),
                     ignoreChanges: request.getIgnorechangesList(),
+                    retainOnDelete: Boolean(request.getRetainondelete()),
                 });
             }
             callback(error, response);

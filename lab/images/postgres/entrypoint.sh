@@ -1,14 +1,19 @@
 #!/bin/sh
 # Initialises $PGDATA on first start from POSTGRES_USER (the superuser,
-# default postgres), POSTGRES_PASSWORD (required) and POSTGRES_DB (default:
-# the user's name), then runs PostgreSQL as the postgres user, listening on
-# all addresses with password (scram-sha-256) authentication for the network.
+# default postgres), POSTGRES_PASSWORD or POSTGRES_PASSWORD_FILE (required)
+# and POSTGRES_DB (default: the user's name), then runs PostgreSQL as the
+# postgres user, listening on all addresses with password (scram-sha-256)
+# authentication for the network.
 set -eu
 
 : "${PGDATA:=/var/lib/postgresql/data}"
 : "${POSTGRES_USER:=postgres}"
 : "${POSTGRES_DB:=$POSTGRES_USER}"
 export PGDATA
+# As the official image: the password may come from a file (a secret mounted read-only).
+if [ -n "${POSTGRES_PASSWORD_FILE:-}" ]; then
+    POSTGRES_PASSWORD=$(cat "$POSTGRES_PASSWORD_FILE")
+fi
 
 as_postgres() {
     setpriv --reuid=postgres --regid=postgres --init-groups "$@"

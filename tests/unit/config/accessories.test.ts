@@ -43,8 +43,8 @@ describe("berth:accessories", () => {
             },
         ]);
         expect(spec.apps[0].accessories).toEqual([
-            { name: "db", settings: { DATABASE_URL: "url" } },
-            { name: "cache", settings: { CELERY_BROKER_URL: "url" } },
+            { name: "db", settings: { DATABASE_URL: "url" }, redisDatabase: 0 },
+            { name: "cache", settings: { CELERY_BROKER_URL: "url" }, redisDatabase: 0 },
         ]);
     });
 
@@ -59,7 +59,7 @@ describe("berth:accessories", () => {
         raw.apps[0].accessories = ["db", { name: "search", settings: { SEARCH_HOST: "host", SEARCH_PORT: "port" } }];
         const spec = validateConfig(raw);
         expect(spec.accessories[2]).toMatchObject({ type: "other", port: 7700, containerPort: 7700, dataPath: "/meili_data", volume: "berth-search-data", command: ["meilisearch", "--no-analytics"], healthCheck: "curl -fs http://127.0.0.1:7700/health" });
-        expect(spec.apps[0].accessories[1]).toEqual({ name: "search", settings: { SEARCH_HOST: "host", SEARCH_PORT: "port" } });
+        expect(spec.apps[0].accessories[1]).toEqual({ name: "search", settings: { SEARCH_HOST: "host", SEARCH_PORT: "port" }, redisDatabase: 0 });
     });
 
     it("refuses what the issue lists, each at its path, all at once", () => {
