@@ -72,7 +72,7 @@ export class Accessory extends pulumi.ComponentResource {
         this.container = new docker.Container(`${name}-container`, {
             name: containerName,
             image: spec.image,
-            ...(spec.command.length > 0 ? { command: spec.command } : {}),
+            ...commandOf(spec),
             envs: environmentOf(spec),
             ports: [{ internal: spec.containerPort, external: spec.port, ip: host.privateAddress }],
             volumes: [
@@ -103,6 +103,14 @@ export function secretFiles(spec: AccessorySpec, secrets: Record<string, string>
         files["redis.conf"] = renderRedisConfig(spec, secrets.PASSWORD || undefined);
     }
     return files;
+}
+
+/** Redis reads berth's config (it holds the password); other images run their own command unless one is set. */
+export function commandOf(spec: AccessorySpec): { command?: string[] } {
+    if (spec.type === "redis") {
+        return { command: ["redis-server", `${ACCESSORY_SECRETS_MOUNT}/redis.conf`] };
+    }
+    return spec.command.length > 0 ? { command: spec.command } : {};
 }
 
 /** The container's plain environment: names and pointers only, never a secret (the password is a file). */

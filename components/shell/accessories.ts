@@ -1,5 +1,5 @@
 import { AccessorySpec } from "../config/types";
-import { accessoryLayout } from "../render/layout";
+import { ACCESSORIES_DIRECTORY, accessoryLayout } from "../render/layout";
 import { quote, strictScript, words } from "./quote";
 
 /** Where an accessory's secret files are inside its container (read-only). */
@@ -18,10 +18,11 @@ export function installAccessorySecrets(accessory: AccessorySpec): string {
     const layout = accessoryLayout(accessory.name);
     const staging = `${layout.root}/.incoming`;
     return strictScript(
+        // /srv/berth stays traversable (nginx's workers read the ACME webroot under it); the accessory's directory does not.
+        words("mkdir", "-p", ACCESSORIES_DIRECTORY),
+        words("install", "-d", "-m", "0700", layout.root),
+        words("install", "-d", "-m", "0755", layout.secrets),
         "umask 077",
-        words("mkdir", "-p", layout.secrets),
-        words("chmod", "0700", layout.root),
-        words("chmod", "0755", layout.secrets),
         words("rm", "-rf", staging),
         words("mkdir", staging),
         "while read -r name value; do",

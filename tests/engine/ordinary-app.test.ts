@@ -29,11 +29,12 @@ function notesApp(options: { tag: string; user?: string }) {
             DJANGO_SETTINGS_MODULE: "config.settings",
             DJANGO_ALLOWED_HOST: DOMAIN,
             STATIC_ROOT: "/srv/berth/notes/static",
-            DATABASE_HOST: "172.30.0.15",
-            DATABASE_NAME: "sample",
-            DATABASE_USER: "sample",
-            CELERY_BROKER_URL: "redis://172.30.0.15:6379/1",
         },
+        // The lab's accessories (Pulumi.local.yaml), under the names this app's settings read; its own Redis database.
+        accessories: [
+            { name: "db", settings: { DATABASE_HOST: "host", DATABASE_NAME: "database", DATABASE_USER: "user", DATABASE_PASSWORD: "password" } },
+            { name: "cache", settings: { CELERY_BROKER_URL: "url" }, redisDatabase: 1 },
+        ],
     };
 }
 
@@ -56,7 +57,7 @@ describe("an ordinary Django app in the lab (examples/notes-app)", () => {
         await takeOverLab();
         lab = await createLabStack();
         await lab.stack.setConfig("berth:secrets", {
-            value: JSON.stringify({ notes: { SECRET_KEY: "notes-lab-secret-key", DATABASE_PASSWORD: "sample-lab-password" } }),
+            value: JSON.stringify({ notes: { SECRET_KEY: "notes-lab-secret-key" }, db: { PASSWORD: "sample-lab-password" }, cache: { PASSWORD: "lab-cache:p@ss/w%rd" } }),
             secret: true,
         });
     }, 15 * 60_000);

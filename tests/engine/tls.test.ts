@@ -166,7 +166,6 @@ describe("HTTPS from an ACME CA, in the lab", () => {
         });
         await lab.stack.setConfig("berth:apps", { value: JSON.stringify(apps) });
         await lab.stack.setConfig("berth:secrets.two.SECRET_KEY", { value: "two-lab-secret-key", secret: true }, true);
-        await lab.stack.setConfig("berth:secrets.two.DATABASE_PASSWORD", { value: "sample-lab-password", secret: true }, true);
         const log = new EventLog();
         const result = await lab.stack.up({ onEvent: log.onEvent });
         expect(result.summary.result).toBe("succeeded");

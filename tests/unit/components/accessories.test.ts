@@ -74,8 +74,9 @@ describe("accessories under mocks", () => {
             ports: [{ internal: 6379, external: 6380, ip: "fd00::15" }],
             healthcheck: { tests: ["CMD-SHELL", "redis-cli -h 127.0.0.1 -p 6379 ping | grep -q -e PONG -e NOAUTH"] },
         });
-        // Redis runs the image's entrypoint with berth's config file.
-        expect(program.named("cache-container").inputs.command).toBeUndefined();
+        // Redis runs the image's entrypoint with berth's config file (without it, no password and no AOF).
+        expect(program.named("cache-container").inputs.command).toEqual(["redis-server", "/run/secrets/redis.conf"]);
+        expect(program.named("db-container").inputs.command).toBeUndefined();
         expect(program.named("db-volume").inputs).toMatchObject({ name: "berth-db-data" });
         expect(program.ofType("docker:index/volume:Volume").map((volume) => [volume.name, volume.retainOnDelete])).toEqual([["db-volume", true], ["cache-volume", true]]);
         expect(program.named("db-container").retainOnDelete).toBe(false);
