@@ -80,7 +80,7 @@ export function deployStack(config: StackConfig, options: DeployOptions = {}): S
 
     // On DigitalOcean the droplets come first; their addresses resolve once cloud-init is done.
     const fleet = spec.digitalocean
-        ? new DropletFleet("digitalocean", { spec: spec.digitalocean, apps: spec.apps, loadBalancer: spec.loadBalancer, privateKey })
+        ? new DropletFleet("digitalocean", { spec: spec.digitalocean, apps: spec.apps, loadBalancer: spec.loadBalancer, accessories: spec.accessories, privateKey })
         : undefined;
     const targets = [
         ...spec.hosts,

@@ -1,4 +1,4 @@
-import { AppSpec, DigitalOceanSpec, LoadBalancerSpec, webPorts as appWebPorts } from "../../components/config/types";
+import { AccessorySpec, AppSpec, DigitalOceanSpec, LoadBalancerSpec, webPorts as appWebPorts } from "../../components/config/types";
 import { StackTags } from "./tags";
 
 /** Every address, for the few ports that must be public. */
@@ -27,9 +27,10 @@ export interface FirewallPlan {
  * - `hosts`: every droplet takes SSH (22) only from the admin networks, ping from the VPC, and may go out anywhere;
  * - `web`: web hosts take the apps' web ports, only from the VPC (nginx reaches them on private addresses);
  * - `loadbalancer`: nginx's host takes HTTP and HTTPS from the internet: the only public web ports;
+ * - `accessories`: data hosts take the ports of the accessories on droplets (berth:accessories), only from the VPC;
  * - `group-<name>`: a group's `privatePorts` (a database, a broker), only from the VPC.
  */
-export function planFirewalls(spec: DigitalOceanSpec, apps: AppSpec[], loadBalancer: LoadBalancerSpec, tags: StackTags): FirewallPlan[] {
+export function planFirewalls(spec: DigitalOceanSpec, apps: AppSpec[], loadBalancer: LoadBalancerSpec, tags: StackTags, accessories: AccessorySpec[] = []): FirewallPlan[] {
     const vpc = [spec.vpcIpRange];
     const firewalls: FirewallPlan[] = [
         {
@@ -58,6 +59,11 @@ export function planFirewalls(spec: DigitalOceanSpec, apps: AppSpec[], loadBalan
         inbound: publicPorts.map((port) => ({ protocol: "tcp", portRange: String(port), sourceAddresses: INTERNET })),
         outbound: [],
     });
+    const droplets = new Set(spec.droplets.map((droplet) => droplet.name));
+    const accessoryPorts = uniqueSorted(accessories.filter((accessory) => droplets.has(accessory.host)).map((accessory) => accessory.port));
+    if (accessoryPorts.length > 0) {
+        firewalls.push({ name: "accessories", tag: tags.role("data"), inbound: accessoryPorts.map((port) => ({ protocol: "tcp", portRange: String(port), sourceAddresses: vpc })), outbound: [] });
+    }
     for (const group of spec.groups) {
         const ports = uniqueSorted(group.privatePorts);
         if (ports.length > 0) {

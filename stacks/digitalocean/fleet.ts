@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
 import * as digitalocean from "@pulumi/digitalocean";
 import type * as docker from "@pulumi/docker";
-import { AppSpec, DigitalOceanSpec, DropletHostSpec, LoadBalancerSpec } from "../../components/config/types";
+import { AccessorySpec, AppSpec, DigitalOceanSpec, DropletHostSpec, LoadBalancerSpec } from "../../components/config/types";
 import { renderCloudInit } from "./cloudInit";
 import { planDnsRecords } from "./dns";
 import { planFirewalls } from "./firewall";
@@ -14,6 +14,8 @@ export interface DropletFleetArgs {
     /** The apps: their web ports open inside the VPC, their domains get A records. */
     apps: AppSpec[];
     loadBalancer: LoadBalancerSpec;
+    /** The accessories: those on a droplet get their port opened to the VPC. Default none. */
+    accessories?: AccessorySpec[];
     /** The deploy key's private half (a secret): berth waits for cloud-init and logs hosts in to the registry over SSH. */
     privateKey: pulumi.Input<string>;
     /** Prefixes droplet names and scopes tags, so stacks sharing an account never mix. Default: the current stack. */
@@ -152,7 +154,7 @@ export class DropletFleet extends pulumi.ComponentResource {
             return { spec: host, droplet, address, privateAddress: droplet.ipv4AddressPrivate, ready, hostKey };
         });
 
-        this.firewalls = planFirewalls(spec, args.apps, args.loadBalancer, tags).map((plan) =>
+        this.firewalls = planFirewalls(spec, args.apps, args.loadBalancer, tags, args.accessories ?? []).map((plan) =>
             new digitalocean.Firewall(`${name}-firewall-${plan.name}`, {
                 name: `${tags.stack}-${plan.name}`,
                 tags: [tagName(plan.tag)],

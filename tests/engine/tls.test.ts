@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { readStatus, renderStatus } from "../../cli/status";
 import { EventLog, onlySpan, stepSpans } from "./support/engine";
-import { createLabStack, LabStack, onLabHost, setSampleRef, setSampleTag, takeOverLab, tearDownLab } from "./support/lab";
+import { createLabStack, LabStack, onLabHost, setSampleRef, setSampleTag, stateWithoutSecrets, takeOverLab, tearDownLab } from "./support/lab";
 import { curlLab, pebbleRootFile, servedCertificate } from "./support/https";
 import { run } from "./support/processes";
 import { repositoryRoot } from "./support/repository";
@@ -19,25 +19,6 @@ import { makeCertificate, validFor } from "../support/certificates";
 const ACME_DIRECTORY = "https://172.30.0.2:14000/dir";
 const SAMPLE = "https://sample.localhost:8443";
 const TWO = "https://two.localhost:8443";
-
-const SECRET_SIGNATURE = "4dabf18193072939515e22adb298388d";
-
-/** The stack's state as `pulumi stack export` writes it, every secret (stored encrypted) left out. */
-async function stateWithoutSecrets(lab: LabStack): Promise<string> {
-    const strip = (value: unknown): unknown => {
-        if (Array.isArray(value)) {
-            return value.map(strip);
-        }
-        if (value !== null && typeof value === "object") {
-            if (SECRET_SIGNATURE in value) {
-                return "[secret]";
-            }
-            return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, strip(item)]));
-        }
-        return value;
-    };
-    return JSON.stringify(strip(await lab.stack.exportStack()));
-}
 
 /** The base64 body of a PEM key, the part that must never be in plain text anywhere. */
 function keyBody(pem: string): string {
@@ -194,7 +175,7 @@ describe("HTTPS from an ACME CA, in the lab", () => {
         );
         expect((await onLabHost("lb-1", "stat -c '%a' /srv/berth/tls/provided/two.key")).trim()).toBe("600");
         // The key went to the host as a secret: only encrypted in the state, not in the app's env file.
-        expect((await stateWithoutSecrets(lab)).includes(keyBody(provided.key).slice(0, 40))).toBe(false);
+        expect((await stateWithoutSecrets(lab.stack)).includes(keyBody(provided.key).slice(0, 40))).toBe(false);
         expect(JSON.stringify(await lab.stack.exportStack()).includes(keyBody(provided.key).slice(0, 40))).toBe(true); // decrypted, it is there
 
         expect(await onLabHost("web-1", "cat /srv/berth/two/env")).not.toContain("TLS_KEY");

@@ -165,6 +165,30 @@ describe("the prod stack on DigitalOcean, under mocks", () => {
             expect(ssh.map((rule) => rule.sourceAddresses)).toEqual([["203.0.113.0/24"]]);
         });
 
+        it("open the accessories' ports inside the VPC, on the data hosts only, and point the apps at their private address", async () => {
+            const raw = digitalOceanConfig();
+            (raw.digitalocean as { droplets: unknown[] }).droplets.push({ name: "data", count: 1, size: "s-2vcpu-4gb", roles: ["data"] });
+            (raw.apps as Record<string, unknown>[])[0].accessories = ["db", "cache"];
+            raw.accessories = [
+                { name: "db", image: "postgres:15.8-bookworm", host: "data-1" },
+                { name: "cache", image: "redis:7.4-bookworm", host: "data-1", port: 6380 },
+            ];
+            raw.secrets = { antisocial: { SECRET_KEY: "s3cret" }, db: { PASSWORD: "db-secret" }, cache: { PASSWORD: "cache-secret" } };
+            const { recorded } = await deploy(raw);
+            expect(recorded.named("digitalocean-firewall-accessories").inputs).toMatchObject({
+                tags: ["berth-test-data"],
+                inboundRules: [
+                    { protocol: "tcp", portRange: "5432", sourceAddresses: ["10.10.0.0/20"] },
+                    { protocol: "tcp", portRange: "6380", sourceAddresses: ["10.10.0.0/20"] },
+                ],
+            });
+            const { privateAddress } = addressesOf("data-1");
+            expect(recorded.named("db-container").inputs.ports).toEqual([{ internal: 5432, external: 5432, ip: privateAddress }]);
+            const envFile = recorded.named("antisocial-env-file-web-1").inputs.stdin as string;
+            expect(envFile).toContain(`DATABASE_URL=postgres://db:db-secret@${privateAddress}:5432/db\n`);
+            expect(envFile).toContain(`REDIS_URL=redis://:cache-secret@${privateAddress}:6380/0\n`);
+        });
+
         it("open a group's private ports inside the VPC, on that group only", () => {
             expect(withDataGroup.named("digitalocean-firewall-group-data").inputs).toMatchObject({
                 tags: ["berth-test-group-data"],
