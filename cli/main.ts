@@ -5,6 +5,7 @@ import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
 import { readStackAudit, renderAudit } from "./audit";
+import { backupNow, readBackups, renderBackups, restore } from "./backups";
 import { deploy, recoverStack, rollback } from "./deploy";
 import { previewDeploy } from "./preview";
 import { renderPreviewMarkdown, renderPreviewText } from "./previewReport";
@@ -38,6 +39,13 @@ commands:
   recover                     clear what an interrupted pulumi up left behind
   audit                       who deployed what, when, and how it ended (kept with
                               the stack's state: its tags and update history)
+  backup [--accessory NAME]   a pg_dump of each PostgreSQL accessory now (or the
+                              named one), kept on its data host (and copied to its
+                              bucket when one is set), as the schedule does
+  backups [--accessory NAME]  the backups each data host keeps, newest first
+  restore --accessory NAME --from BACKUP --yes
+                              stop the apps that use the accessory, restore the
+                              backup in one transaction, start the apps again
 
 The stack comes from --stack or BERTH_STACK. Run from the project directory
 or anywhere: the program is the one beside this CLI.`;
@@ -52,6 +60,9 @@ async function main(argv: string[]): Promise<number> {
             markdown: { type: "string" },
             wait: { type: "string" },
             "no-repair": { type: "boolean" },
+            accessory: { type: "string" },
+            from: { type: "string" },
+            yes: { type: "boolean" },
             help: { type: "boolean", short: "h" },
         },
     });
@@ -102,6 +113,25 @@ async function main(argv: string[]): Promise<number> {
         }
         case "audit": {
             log(renderAudit(await readStackAudit(stack)));
+            return 0;
+        }
+        case "backup":
+            await backupNow(stack, values.accessory, log);
+            return 0;
+        case "backups":
+            log(renderBackups(await readBackups(stack, values.accessory)));
+            return 0;
+        case "restore": {
+            if (!values.accessory || !values.from) {
+                console.error("berth: restore needs --accessory NAME and --from BACKUP (berth backups lists them)");
+                return 2;
+            }
+            if (!values.yes) {
+                console.error(`berth: restore replaces the data of ${values.accessory} with ${values.from}, and stops the apps that use it meanwhile: pass --yes to go ahead`);
+                return 2;
+            }
+            const { seconds } = await restore(stack, values.accessory, values.from, log);
+            log(`restore done in ${seconds.toFixed(1)} s`);
             return 0;
         }
         default:

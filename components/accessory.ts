@@ -3,11 +3,13 @@ import * as docker from "@pulumi/docker";
 import * as command from "@pulumi/command";
 import { AccessorySpec } from "./config/types";
 import { Host } from "./host";
-import { fingerprint } from "./naming";
+import { containerNames, fingerprint } from "./naming";
 import { accessoryLayout } from "./render/layout";
 import { ROTATED_LOGS } from "./rollout/containerSettings";
 import { ACCESSORY_SECRETS_MOUNT, applyPostgresPassword, checkPostgresMajorVersion, installAccessorySecrets, renderRedisConfig } from "./shell/accessories";
+import { installBackups, removeBackupSchedule, uploadEnvironment } from "./shell/backups";
 import { scriptsInSequence } from "./shell/quote";
+import { BACKUP_CREDENTIAL_SECRETS } from "./config/accessories";
 
 export interface AccessoryArgs {
     spec: AccessorySpec;
@@ -15,11 +17,6 @@ export interface AccessoryArgs {
     host: Host;
     /** `berth:secrets.<accessory>`: each becomes a file under /run/secrets (PASSWORD is the server's password). */
     secrets: pulumi.Input<Record<string, string>>;
-}
-
-/** The container name of an accessory: `_` never appears in an app's name, so it never meets an app's containers. */
-export function accessoryContainerName(name: string): string {
-    return `accessory_${name}`;
 }
 
 /**
@@ -36,7 +33,7 @@ export class Accessory extends pulumi.ComponentResource {
     constructor(name: string, args: AccessoryArgs, opts?: pulumi.ComponentResourceOptions) {
         super("berth:index:Accessory", name, { type: args.spec.type, image: args.spec.image, host: args.host.hostName, port: args.spec.port }, opts);
         const { spec, host } = args;
-        const containerName = accessoryContainerName(spec.name);
+        const containerName = containerNames.accessory(spec.name);
         const onHost = { parent: this, provider: host.dockerProvider };
         this.address = host.privateAddress;
 
@@ -92,13 +89,30 @@ export class Accessory extends pulumi.ComponentResource {
             ...ROTATED_LOGS,
         }, { ...onHost, dependsOn: [image, secretsInstalled, ...versionChecked] });
 
+        // PostgreSQL: the backup script `berth backup` runs, and with a schedule its cron entry.
+        if (spec.type === "postgres") {
+            const bucket = spec.backups?.bucket;
+            new command.remote.Command(`${name}-backups`, {
+                connection: host.connection,
+                create: installBackups(spec, containerName),
+                delete: removeBackupSchedule(spec),
+                stdin: pulumi.secret(pulumi.output(args.secrets).apply((secrets) => bucket
+                    ? uploadEnvironment(bucket, secrets.BACKUP_ACCESS_KEY_ID ?? "", secrets.BACKUP_SECRET_ACCESS_KEY ?? "")
+                    : "")),
+            }, { parent: this, dependsOn: [this.container] });
+        }
+
         this.registerOutputs({ address: this.address });
     }
 }
 
-/** The files under /run/secrets: every secret of the accessory, and for Redis its config. */
+/** The files under /run/secrets: every secret of the accessory (but the backup bucket's keys), and for Redis its config. */
 export function secretFiles(spec: AccessorySpec, secrets: Record<string, string>): Record<string, string> {
     const files = { ...secrets };
+    // The bucket's keys are the backup upload's, not the server's.
+    for (const secret of BACKUP_CREDENTIAL_SECRETS) {
+        delete files[secret];
+    }
     if (spec.type === "redis") {
         files["redis.conf"] = renderRedisConfig(spec, secrets.PASSWORD || undefined);
     }

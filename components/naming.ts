@@ -13,6 +13,8 @@ export const containerNames = {
     beat: (appName: string) => `${appName}-beat`,
     release: (appName: string, task: string) => `${appName}-release-${task.split(" ")[0]}`,
     nginx: "berth-nginx",
+    /** `_` never appears in an app's name, so an accessory's container never meets an app's. */
+    accessory: (accessoryName: string) => `accessory_${accessoryName}`,
 };
 
 /** A short, stable fingerprint of rendered content, for `triggers` and labels. */

@@ -2,14 +2,25 @@ import { checkHostReference, KnownHost } from "./hostReference";
 import { ENV_KEY, ENV_KEY_RULE, IMAGE_REFERENCE_RULE, isImageReference, isPinnedImageReference, NAME, NAME_RULE } from "./patterns";
 import { ConfigReader, describe, keyPath } from "./reader";
 import {
-    ACCESSORY_TYPES, AccessorySpec, AccessoryType, AppAccessoryUse, AppSecrets, AppSpec, CONNECTION_PARTS, CONNECTION_PARTS_BY_TYPE, ConnectionPart,
+    ACCESSORY_TYPES, AccessorySpec, AccessoryType, AppAccessoryUse, AppSecrets, AppSpec, BackupBucketSpec, BackupSpec, CONNECTION_PARTS, CONNECTION_PARTS_BY_TYPE, ConnectionPart,
 } from "./types";
+import { createHash } from "node:crypto";
 
 const ROOT = "berth:accessories";
 const ACCESSORY_KEYS = [
     "name", "type", "image", "host", "port", "containerPort", "volume", "dataPath", "database", "user", "env", "command", "healthCheck",
-    "memoryMb", "stopGraceSeconds",
+    "memoryMb", "stopGraceSeconds", "backups",
 ] as const;
+const BACKUP_KEYS = ["schedule", "keep", "bucket"] as const;
+const BUCKET_KEYS = ["endpoint", "name", "region", "prefix", "clientImage"] as const;
+/** One cron field: numbers, ranges, lists and steps (no names, nothing a shell would read). */
+const CRON_FIELD = /^(\*|[0-9]+(-[0-9]+)?)(\/[0-9]+)?(,(\*|[0-9]+(-[0-9]+)?)(\/[0-9]+)?)*$/;
+/** An S3 bucket name. */
+const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+const BUCKET_PREFIX = /^[A-Za-z0-9._\/-]{0,200}$/;
+/** The secrets a backup upload signs with; kept out of the accessory's own /run/secrets. */
+export const BACKUP_CREDENTIAL_SECRETS = ["BACKUP_ACCESS_KEY_ID", "BACKUP_SECRET_ACCESS_KEY"] as const;
+export const DEFAULT_BACKUP_CLIENT_IMAGE = "rclone/rclone:1.68.2";
 const PORT = { min: 1, max: 65535 };
 /** A Docker volume name, as `docker volume create` takes it. */
 const VOLUME_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{1,62}$/;
@@ -118,12 +129,83 @@ function readAccessory(reader: ConfigReader, raw: Record<string, unknown>, path:
     } else if (healthCheck && /[\0\n\r]/.test(healthCheck)) {
         reader.problem(`${path}.healthCheck`, "must be one line of shell, run in the container (CMD-SHELL)");
     }
+    const backups = readBackups(reader, raw.backups, `${path}.backups`, type, name, production);
     return {
         name, type, image, host, port, containerPort, volume, dataPath, database, user, env, command,
         ...(healthCheck ? { healthCheck } : {}),
         memoryMb: reader.integer(raw.memoryMb, `${path}.memoryMb`, 1024, { min: 64, max: 262144 }),
         stopGraceSeconds: reader.integer(raw.stopGraceSeconds, `${path}.stopGraceSeconds`, 60, { min: 5, max: 600 }),
+        ...(backups ? { backups } : {}),
     };
+}
+
+/** Daily at 03:MM, the minute taken from the name: accessories of one host do not all dump at once. */
+function defaultSchedule(name: string): string {
+    return `${createHash("sha256").update(name).digest()[0] % 60} 3 * * *`;
+}
+
+/**
+ * `backups`: PostgreSQL only; `false` for none scheduled, else a schedule,
+ * a retention count and optionally a bucket (its credentials are checked
+ * with the secrets, in checkAccessoryUses).
+ */
+function readBackups(reader: ConfigReader, value: unknown, path: string, type: AccessoryType, name: string, production: boolean): BackupSpec | undefined {
+    if (type !== "postgres") {
+        if (value !== undefined) {
+            reader.problem(path, `applies to a postgres accessory only (this one is ${type}${type === "redis" ? ": Redis keeps its append-only file on its volume" : ""})`);
+        }
+        return undefined;
+    }
+    if (value === false) {
+        return { schedule: "", keep: 7 };
+    }
+    const raw = value === undefined || value === true ? {} : reader.object(value, path);
+    reader.knownKeys(raw, path, BACKUP_KEYS);
+    const schedule = reader.string(raw.schedule, `${path}.schedule`, defaultSchedule(name));
+    const fields = schedule.trim().split(/\s+/);
+    if (schedule !== "" && (fields.length !== 5 || !fields.every((field) => CRON_FIELD.test(field)))) {
+        reader.problem(`${path}.schedule`, `must be a cron schedule of 5 fields (minute hour day month weekday) of numbers, *, ranges, lists and /steps, like "15 3 * * *" (got ${JSON.stringify(schedule)})`);
+    }
+    const bucket = raw.bucket === undefined ? undefined : readBucket(reader, reader.object(raw.bucket, `${path}.bucket`), `${path}.bucket`, name, production);
+    return {
+        schedule: fields.join(" "),
+        keep: reader.integer(raw.keep, `${path}.keep`, 7, { min: 1, max: 1000 }),
+        ...(bucket ? { bucket } : {}),
+    };
+}
+
+function readBucket(reader: ConfigReader, raw: Record<string, unknown>, path: string, name: string, production: boolean): BackupBucketSpec {
+    reader.knownKeys(raw, path, BUCKET_KEYS);
+    const endpoint = reader.string(raw.endpoint, `${path}.endpoint`);
+    let url: URL | undefined;
+    try {
+        url = new URL(endpoint);
+    } catch {
+        url = undefined;
+    }
+    const schemes = production ? ["https:"] : ["https:", "http:"];
+    if (endpoint && (!url || !schemes.includes(url.protocol) || url.username || url.password || url.search || url.hash || !/^[A-Za-z0-9.:\[\]-]+$/.test(url.host))) {
+        reader.problem(`${path}.endpoint`, `must be an ${production ? "https://" : "https:// or http://"} URL of the S3 endpoint with no credentials, query or fragment, like https://fra1.digitaloceanspaces.com (got ${JSON.stringify(endpoint)})`);
+    }
+    const bucketName = reader.string(raw.name, `${path}.name`);
+    if (bucketName && !BUCKET_NAME.test(bucketName)) {
+        reader.problem(`${path}.name`, `must be an S3 bucket name: 3-63 lowercase letters, digits, '.' and '-' (got ${JSON.stringify(bucketName)})`);
+    }
+    const region = reader.string(raw.region, `${path}.region`, "us-east-1");
+    if (!/^[a-z0-9-]{2,40}$/.test(region)) {
+        reader.problem(`${path}.region`, `must be a region name of lowercase letters, digits and '-' (got ${JSON.stringify(region)})`);
+    }
+    const prefix = reader.string(raw.prefix, `${path}.prefix`, `${name}/`);
+    if (!BUCKET_PREFIX.test(prefix) || prefix.startsWith("/") || prefix.split("/").includes("..")) {
+        reader.problem(`${path}.prefix`, `must be a key prefix of letters, digits and ._/-, not starting with / and without .. (got ${JSON.stringify(prefix)})`);
+    }
+    const clientImage = reader.string(raw.clientImage, `${path}.clientImage`, DEFAULT_BACKUP_CLIENT_IMAGE);
+    if (!isImageReference(clientImage)) {
+        reader.problem(`${path}.clientImage`, `must be ${IMAGE_REFERENCE_RULE} (got ${JSON.stringify(clientImage)})`);
+    } else if (production && !isPinnedImageReference(clientImage)) {
+        reader.problem(`${path}.clientImage`, `must name a version in a production stack (got ${JSON.stringify(clientImage)})`);
+    }
+    return { endpoint: endpoint.replace(/\/+$/, ""), name: bucketName, region, prefix, clientImage };
 }
 
 function requiredInteger(reader: ConfigReader, value: unknown, path: string, what: string): number {
@@ -248,7 +330,18 @@ export function checkAccessoryUses(reader: ConfigReader, apps: AppSpec[], access
             reader.problem(`berth:secrets.${accessory.name || "<name>"}.${ACCESSORY_PASSWORD_SECRET}`,
                 `must be set for the postgres accessory berth:accessories[${index}]: the password of its user ${JSON.stringify(accessory.user)} ` +
                 `(pulumi config set --secret --path 'berth:secrets.${accessory.name}.${ACCESSORY_PASSWORD_SECRET}' ...)`);
-        } else if (accessory.type === "redis" && production && !secrets[accessory.name]?.[ACCESSORY_PASSWORD_SECRET]) {
+        }
+        if (accessory.backups?.bucket) {
+            for (const secret of BACKUP_CREDENTIAL_SECRETS) {
+                if (/[\r\n]/.test(secrets[accessory.name]?.[secret] ?? "")) {
+                    reader.problem(`berth:secrets.${accessory.name}.${secret}`, "must be one line: the upload reads it from an env file");
+                } else if (!secrets[accessory.name]?.[secret]) {
+                    reader.problem(`berth:secrets.${accessory.name}.${secret}`, `must be set: berth:accessories[${index}].backups.bucket uploads to ${accessory.backups.bucket.name || "a bucket"} with it ` +
+                        `(pulumi config set --secret --path 'berth:secrets.${accessory.name}.${secret}' ...)`);
+                }
+            }
+        }
+        if (accessory.type === "redis" && production && !secrets[accessory.name]?.[ACCESSORY_PASSWORD_SECRET]) {
             reader.problem(`berth:secrets.${accessory.name || "<name>"}.${ACCESSORY_PASSWORD_SECRET}`,
                 `must be set for the redis accessory berth:accessories[${index}] in a production stack: Redis answers anyone who reaches its port without one ` +
                 `(pulumi config set --secret --path 'berth:secrets.${accessory.name}.${ACCESSORY_PASSWORD_SECRET}' ...)`);

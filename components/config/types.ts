@@ -181,6 +181,30 @@ export interface AccessorySpec {
     memoryMb: number;
     /** How long a stopping accessory may take to shut down cleanly. Default 60. */
     stopGraceSeconds: number;
+    /** PostgreSQL: logical backups on the data host (`berth backup` works without a schedule). Default: daily, keep 7, no upload. */
+    backups?: BackupSpec;
+}
+
+/** Scheduled `pg_dump` backups of a PostgreSQL accessory. */
+export interface BackupSpec {
+    /** Cron schedule (5 fields, the host's time zone, UTC on droplets); `""` for none (manual `berth backup` only). Default: daily at 03:MM, MM from the name. */
+    schedule: string;
+    /** How many backups the data host keeps (the newest). Default 7. */
+    keep: number;
+    /** An S3-compatible bucket each backup is copied to (DigitalOcean Spaces). Credentials: `berth:secrets.<accessory>.BACKUP_ACCESS_KEY_ID` / `BACKUP_SECRET_ACCESS_KEY`. */
+    bucket?: BackupBucketSpec;
+}
+
+export interface BackupBucketSpec {
+    /** `https://fra1.digitaloceanspaces.com`; `http://` only outside production. */
+    endpoint: string;
+    name: string;
+    /** Default `us-east-1` (what Spaces and most S3-compatible servers accept). */
+    region: string;
+    /** Key prefix. Default `<accessory>/`. */
+    prefix: string;
+    /** The rclone image that uploads (rclone as entrypoint). Default `rclone/rclone:1.68.2`. */
+    clientImage: string;
 }
 
 /** Stack-wide HTTPS settings (`berth:tls`). */

@@ -35,6 +35,8 @@ describe("berth:accessories", () => {
                 name: "db", type: "postgres", image: "postgres:15.8-bookworm", host: "data-1", port: 5432, containerPort: 5432,
                 volume: "berth-db-data", dataPath: "/var/lib/postgresql/data", database: "db", user: "db", env: {}, command: [],
                 memoryMb: 1024, stopGraceSeconds: 60,
+                // Daily, at a minute of its own (from the name), the newest 7 kept on the data host.
+                backups: { schedule: "3 3 * * *", keep: 7 },
             },
             {
                 name: "cache", type: "redis", image: "redis:7.4", host: "data-1", port: 6379, containerPort: 6379,
@@ -104,7 +106,7 @@ describe("berth:accessories", () => {
         expect(problemsOf(raw)).toEqual([
             'berth:apps[0].accessories[1].settings.DATABASE_URL: must be one of url, host, port, user, password, database (got "uri")',
             'berth:apps[0].accessories[2].settings: must name at least one setting, or be left out for the accessory type\'s default',
-            "berth:accessories[0].colour: is not a known setting; allowed: name, type, image, host, port, containerPort, volume, dataPath, database, user, env, command, healthCheck, memoryMb, stopGraceSeconds",
+            "berth:accessories[0].colour: is not a known setting; allowed: name, type, image, host, port, containerPort, volume, dataPath, database, user, env, command, healthCheck, memoryMb, stopGraceSeconds, backups",
             'berth:accessories[0].volume: must be a Docker volume name: 2-63 letters, digits and _.-, starting with a letter or digit (got "/var/lib/x")',
             'berth:accessories[0].dataPath: must be an absolute path in the container, of letters, digits and _.-/ without .. (got "../etc")',
             `berth:accessories[0].database: must be lowercase letters, digits and '_', starting with a letter or '_', at most 63 characters (got "Shop-DB")`,
@@ -126,5 +128,35 @@ describe("berth:accessories", () => {
             'berth:accessories[0].image: must name a version in a production stack, like postgres:15.8-bookworm or redis:7.4 (got "postgres:latest"): a moving tag could change the data\'s server on any host restart',
             "berth:secrets.cache.PASSWORD: must be set for the redis accessory berth:accessories[1] in a production stack: Redis answers anyone who reaches its port without one (pulumi config set --secret --path 'berth:secrets.cache.PASSWORD' ...)",
         ]);
+    });
+
+    describe("backups", () => {
+        it("take a schedule, a retention count and a bucket whose keys are secrets", () => {
+            const raw = configWithAccessories();
+            raw.accessories[0].backups = { schedule: "*/30 1-5 * * 1,3", keep: 14, bucket: { endpoint: "https://fra1.digitaloceanspaces.com/", name: "shop-backups" } };
+            raw.secrets = { db: { PASSWORD: "p", BACKUP_ACCESS_KEY_ID: "id", BACKUP_SECRET_ACCESS_KEY: "key" } };
+            expect(validateConfig(raw).accessories[0].backups).toEqual({
+                schedule: "*/30 1-5 * * 1,3",
+                keep: 14,
+                bucket: { endpoint: "https://fra1.digitaloceanspaces.com", name: "shop-backups", region: "us-east-1", prefix: "db/", clientImage: "rclone/rclone:1.68.2" },
+            });
+            raw.accessories[0].backups = false;
+            expect(validateConfig(raw).accessories[0].backups).toEqual({ schedule: "", keep: 7 });
+        });
+
+        it("refuse a bad schedule, a bucket without credentials, and backups of Redis", () => {
+            const raw = configWithAccessories();
+            raw.accessories[0].backups = { schedule: "@daily; rm -rf /", keep: 0, bucket: { endpoint: "ftp://user:pw@example.com", name: "No_Such" } };
+            raw.accessories[1].backups = { keep: 3 };
+            expect(problemsOf(raw)).toEqual([
+                'berth:accessories[0].backups.schedule: must be a cron schedule of 5 fields (minute hour day month weekday) of numbers, *, ranges, lists and /steps, like "15 3 * * *" (got "@daily; rm -rf /")',
+                'berth:accessories[0].backups.bucket.endpoint: must be an https:// or http:// URL of the S3 endpoint with no credentials, query or fragment, like https://fra1.digitaloceanspaces.com (got "ftp://user:pw@example.com")',
+                `berth:accessories[0].backups.bucket.name: must be an S3 bucket name: 3-63 lowercase letters, digits, '.' and '-' (got "No_Such")`,
+                "berth:accessories[0].backups.keep: must be an integer from 1 to 1000 (got 0)",
+                "berth:accessories[1].backups: applies to a postgres accessory only (this one is redis: Redis keeps its append-only file on its volume)",
+                "berth:secrets.db.BACKUP_ACCESS_KEY_ID: must be set: berth:accessories[0].backups.bucket uploads to No_Such with it (pulumi config set --secret --path 'berth:secrets.db.BACKUP_ACCESS_KEY_ID' ...)",
+                "berth:secrets.db.BACKUP_SECRET_ACCESS_KEY: must be set: berth:accessories[0].backups.bucket uploads to No_Such with it (pulumi config set --secret --path 'berth:secrets.db.BACKUP_SECRET_ACCESS_KEY' ...)",
+            ]);
+        });
     });
 });
