@@ -53,6 +53,8 @@ export function renderBackupScript(accessory: AccessorySpec, containerName: stri
     return [
         "#!/bin/sh",
         `# Written by berth: backups of accessory ${accessory.name} (berth:accessories[].backups).`,
+        "# --log (cron): the output goes to the backup log, each line stamped with the UTC time.",
+        `if [ "\${1:-}" = --log ]; then "$0" 2>&1 | while read -r line; do echo "$(date -u +%FT%TZ) $line"; done >> ${quote(layout.log)}; exit 0; fi`,
         strictScript(
             `directory=${quote(layout.directory)}`,
             'install -d -m 0700 "$directory"',
@@ -72,10 +74,10 @@ export function renderBackupScript(accessory: AccessorySpec, containerName: stri
     ].join("\n");
 }
 
-/** The cron entry: the backup script at the schedule, its output (UTC-stamped) in the backup log. */
+/** The cron entry: the backup script at the schedule, its output in the backup log (no `%` here: cron reads it as a newline). */
 export function renderBackupCron(accessory: AccessorySpec): string {
     const layout = backupLayout(accessory.name);
-    const stamped = `${layout.script} 2>&1 | while read -r line; do echo "$(date -u +%FT%TZ) $line"; done >> ${layout.log}`;
+    const stamped = `${layout.script} --log`;
     return [
         `# Written by berth: backups of accessory ${accessory.name}.`,
         "SHELL=/bin/sh",

@@ -3,6 +3,7 @@
 // files, left alone by app deploys, a minor image change on the same volume
 // (the interruption measured), a major one refused before the server is
 // touched, and the data through destroy and up.
+import { backupNow, readBackups, restore } from "../../cli/backups";
 import { EventLog, onlySpan, stepSpans } from "./support/engine";
 import { httpRequest } from "./support/http";
 import { containerIdsOn, createLabStack, LabStack, onLabHost, sampleThroughNginx, setSampleTag, stateWithoutSecrets, takeOverLab, tearDownLab } from "./support/lab";
@@ -45,6 +46,10 @@ function probeSite() {
         },
     };
 }
+
+/** Exact row counts of the sample's tables, and of Django's migrations. */
+const rowCounts = async () => (await onLabHost("data-1",
+    "docker exec accessory_db psql -U sample -d sample -Atc 'select (select count(*) from counter_visit), (select count(*) from counter_counter), (select count(*) from django_migrations)'")).trim();
 
 const redis = (command: string) => onLabHost("data-1", `docker exec -e REDISCLI_AUTH='${CACHE_PASSWORD}' accessory_cache redis-cli --no-auth-warning ${command}`);
 
@@ -153,5 +158,31 @@ describe("accessories on the lab's data host", () => {
         expect(up.summary.result).toBe("succeeded");
         expect(await visits()).toBe(count);
         expect((await redis("get berth-test")).trim()).toBe("kept");
+    }, 15 * 60_000);
+
+    it("backs up, and restores into a wiped volume row for row, the apps stopped around it", async () => {
+        for (let visit = 0; visit < 3; visit++) {
+            expect((await sampleThroughNginx("/visits", "POST")).status).toBe(201);
+        }
+        const before = await rowCounts();
+        const count = await visits();
+        const log: string[] = [];
+        const backupStarted = Date.now();
+        const [made] = await backupNow(lab.stack, "db", (line) => log.push(line));
+        const backupSeconds = (Date.now() - backupStarted) / 1000;
+        expect((await readBackups(lab.stack, undefined)).map((record) => record.file)).toContain(made.file);
+        expect((await onLabHost("data-1", `stat -c '%a %U' /srv/berth/accessories/db/backups/${made.file}`)).trim()).toBe("600 root");
+
+        // A lost disk: the server and its volume gone. The next up (with a refresh) makes an empty database.
+        await onLabHost("data-1", "docker rm -f accessory_db >/dev/null && docker volume rm berth-db-data >/dev/null");
+        const up = await lab.stack.up({ refresh: true, onEvent: new EventLog().onEvent });
+        expect(up.summary.result).toBe("succeeded");
+        expect((await onLabHost("data-1", "docker exec accessory_db psql -U sample -d sample -Atc \"select count(*) from pg_tables where schemaname = 'public'\"")).trim()).toBe("0");
+
+        const restored = await restore(lab.stack, "db", made.file, (line) => log.push(line));
+        expect(await rowCounts()).toBe(before);
+        expect(await visits()).toBe(count);
+        expect(log).toEqual(expect.arrayContaining([`restored ${made.file} into db (database sample)`, "stopped sample on web-1 (1 container)", "started 1 container on web-1 again"]));
+        console.log(`backup of the lab's database: ${made.bytes} bytes in ${backupSeconds.toFixed(1)} s (berth backup); restore with the apps stopped around it: ${restored.seconds.toFixed(1)} s (berth restore); rows ${before}`);
     }, 15 * 60_000);
 });
