@@ -335,12 +335,24 @@ describe("Pulumi.prod.yaml", () => {
     beforeAll(async () => {
         const file = join(__dirname, "..", "..", "..", "Pulumi.prod.yaml");
         const json = execFileSync("python3", ["-c", "import json, sys, yaml; print(json.dumps(yaml.safe_load(open(sys.argv[1]))))", file], { encoding: "utf8" });
-        const config = { ...(JSON.parse(json).config as Record<string, unknown>), "berth:sshKeyPath": sshKeyPath };
-        ({ recorded } = await recordProgram(config, [], () => deployStack(readStackConfig(), { scanHostKey: mockHostKeyScanner })));
+        // The secrets its comments tell the user to set.
+        const secrets = {
+            antisocial: { SECRET_KEY: "s" },
+            db: { PASSWORD: "p", BACKUP_ACCESS_KEY_ID: "id", BACKUP_SECRET_ACCESS_KEY: "key" },
+            cache: { PASSWORD: "c" },
+        };
+        const config = { ...(JSON.parse(json).config as Record<string, unknown>), "berth:sshKeyPath": sshKeyPath, "berth:secrets": secrets };
+        ({ recorded } = await recordProgram(config, ["berth:secrets"], () => deployStack(readStackConfig(), { scanHostKey: mockHostKeyScanner })));
     });
 
     it("is a valid DigitalOcean stack that deploys under mocks", () => {
-        expect(recorded.ofType(DROPLET).map((droplet) => droplet.inputs.name).sort()).toEqual(["test-lb-1", "test-web-1", "test-web-2", "test-worker-1"]);
+        expect(recorded.ofType(DROPLET).map((droplet) => droplet.inputs.name).sort()).toEqual(["test-data-1", "test-lb-1", "test-web-1", "test-web-2", "test-worker-1"]);
         expect(recorded.named("digitalocean-dns-antisocial").inputs).toMatchObject({ domain: "example.com", name: "antisocial" });
+        expect(recorded.named("digitalocean-firewall-accessories").inputs.inboundRules).toEqual([
+            { protocol: "tcp", portRange: "5432", sourceAddresses: ["10.10.0.0/20"] },
+            { protocol: "tcp", portRange: "6379", sourceAddresses: ["10.10.0.0/20"] },
+        ]);
+        expect(recorded.named("antisocial-env-file-web-1").inputs.stdin).toMatch(/^CELERY_BROKER_URL=redis:\/\/:c@10\.10\.\d+\.\d+:6379\/0\nDATABASE_URL=postgres:\/\/antisocial:p@10\.10\.\d+\.\d+:5432\/antisocial\n/);
+        expect(recorded.named("db-backups").inputs.create).toContain("rclone/rclone:1.68.2 copyto --s3-no-check-bucket");
     });
 });
