@@ -92,6 +92,8 @@ export class Accessory extends pulumi.ComponentResource {
         // PostgreSQL: the backup script `berth backup` runs, and with a schedule its cron entry.
         if (spec.type === "postgres") {
             const bucket = spec.backups?.bucket;
+            // The uploader, pulled at deploy time: a wrong image fails the deploy, not the first backup at night.
+            const uploader = bucket ? [new docker.RemoteImage(`${name}-backup-uploader`, { name: bucket.clientImage, keepLocally: true }, onHost)] : [];
             new command.remote.Command(`${name}-backups`, {
                 connection: host.connection,
                 create: installBackups(spec, containerName),
@@ -99,7 +101,7 @@ export class Accessory extends pulumi.ComponentResource {
                 stdin: pulumi.secret(pulumi.output(args.secrets).apply((secrets) => bucket
                     ? uploadEnvironment(bucket, secrets.BACKUP_ACCESS_KEY_ID ?? "", secrets.BACKUP_SECRET_ACCESS_KEY ?? "")
                     : "")),
-            }, { parent: this, dependsOn: [this.container] });
+            }, { parent: this, dependsOn: [this.container, ...uploader] });
         }
 
         this.registerOutputs({ address: this.address });

@@ -14,6 +14,7 @@ for host in "${LAB_HOSTS[@]}"; do
 done
 step "Lab services"
 docker rm -f -v "$LAB_SERVICES" >/dev/null 2>&1 && note "removed $LAB_SERVICES" || true
+docker rm -f -v "$LAB_S3" >/dev/null 2>&1 && note "removed $LAB_S3" || true
 docker volume rm berth-lab-registry >/dev/null 2>&1 || true
 docker network rm "$LAB_NETWORK" >/dev/null 2>&1 && note "removed network $LAB_NETWORK" || true
 rm -rf "$LAB_STATE/git" "$LAB_STATE/lab.json"

@@ -17,6 +17,16 @@ LAB_REGISTRY_PULL="$LAB_SERVICES_IP:5000"
 LAB_ACME_DIRECTORY="https://$LAB_SERVICES_IP:14000/dir"
 LAB_ACME_CA_FILE="$LAB_STATE/acme/directory-ca.pem"
 LAB_LOAD_BALANCER_IP="172.30.0.14"
+# An S3-compatible server for backup uploads (lab/s3.sh, started by the tests
+# that need it): SeaweedFS's S3 gateway (Apache-2.0), built from the Go module
+# proxy, with one throwaway identity and the bucket berth-backups.
+LAB_S3="berth-lab-s3"
+LAB_S3_IP="172.30.0.3"
+LAB_S3_ENDPOINT="http://$LAB_S3_IP:8333"
+LAB_S3_BUCKET="berth-backups"
+LAB_S3_ACCESS_KEY="berth-lab-backups"
+LAB_S3_SECRET_KEY="berth-lab-backups-secret"
+LAB_SEAWEEDFS_VERSION="v0.0.0-20261109003541-7506e5f91cd6"
 
 # name, lab address, SSH port on 127.0.0.1, extra published ports.
 LAB_HOSTS=(

@@ -6,7 +6,7 @@
 import { backupNow, readBackups, restore } from "../../cli/backups";
 import { EventLog, onlySpan, stepSpans } from "./support/engine";
 import { httpRequest } from "./support/http";
-import { containerIdsOn, createLabStack, LabStack, onLabHost, sampleThroughNginx, setSampleTag, stateWithoutSecrets, takeOverLab, tearDownLab } from "./support/lab";
+import { containerIdsOn, createLabStack, LabStack, labS3, labS3List, labS3Up, onLabHost, sampleThroughNginx, setSampleTag, stateWithoutSecrets, takeOverLab, tearDownLab } from "./support/lab";
 
 const DATABASE_PASSWORD = "sample-lab-password";
 const CACHE_PASSWORD = "lab-cache:p@ss/w%rd";
@@ -61,7 +61,14 @@ describe("accessories on the lab's data host", () => {
         lab = await createLabStack();
         await setSampleTag(lab, "v1");
         await lab.stack.setConfig("berth:apps[0].code.ref", { value: "v1.0.0" }, true);
-    }, 15 * 60_000);
+        // Backups copied to the lab's S3 server, as production copies them to Spaces.
+        await labS3Up();
+        await lab.stack.setConfig("berth:accessories[0].backups.bucket.endpoint", { value: labS3.endpoint }, true);
+        await lab.stack.setConfig("berth:accessories[0].backups.bucket.name", { value: labS3.bucket }, true);
+        await lab.stack.setConfig("berth:accessories[0].backups.bucket.clientImage", { value: "172.30.0.2:5000/berth/rclone:bookworm" }, true);
+        await lab.stack.setConfig("berth:secrets.db.BACKUP_ACCESS_KEY_ID", { value: labS3.accessKey, secret: true }, true);
+        await lab.stack.setConfig("berth:secrets.db.BACKUP_SECRET_ACCESS_KEY", { value: labS3.secretKey, secret: true }, true);
+    }, 30 * 60_000);
 
     afterAll(() => tearDownLab(lab), 10 * 60_000);
 
@@ -172,6 +179,9 @@ describe("accessories on the lab's data host", () => {
         const backupSeconds = (Date.now() - backupStarted) / 1000;
         expect((await readBackups(lab.stack, undefined)).map((record) => record.file)).toContain(made.file);
         expect((await onLabHost("data-1", `stat -c '%a %U' /srv/berth/accessories/db/backups/${made.file}`)).trim()).toBe("600 root");
+        // The copy in the bucket, byte for byte as big; its keys are in no container's environment, and not in the database server's secrets.
+        expect((await labS3List(`db/${made.file}`)).trim()).toMatch(new RegExp(`^\\s*${made.bytes} .* ${made.file.replace(/\./g, "\\.")}$`));
+        expect((await onLabHost("data-1", "ls /srv/berth/accessories/db/secrets; stat -c %a /srv/berth/accessories/db/backup-upload.env")).trim().split("\n")).toEqual(["PASSWORD", "600"]);
 
         // A lost disk: the server and its volume gone. The next up (with a refresh) makes an empty database.
         await onLabHost("data-1", "docker rm -f accessory_db >/dev/null && docker volume rm berth-db-data >/dev/null");

@@ -59,6 +59,24 @@ export async function takeOverLab(say: (line: string) => void = (line) => consol
     return { tookOver: true };
 }
 
+/** The lab's S3-compatible server (lab/s3.sh), for backup uploads: started on demand, removed by labDown. */
+export const labS3 = { endpoint: "http://172.30.0.3:8333", bucket: "berth-backups", accessKey: "berth-lab-backups", secretKey: "berth-lab-backups-secret" } as const;
+
+export async function labS3Up(): Promise<void> {
+    await run("bash", [join(repositoryRoot, "lab/s3.sh")]);
+}
+
+/** `rclone lsl` of a path in the lab's bucket: `size date time name` lines. */
+export async function labS3List(path: string): Promise<string> {
+    return run("docker", [
+        "run", "--rm", "--network", "berth-lab",
+        "-e", "RCLONE_CONFIG_BACKUP_TYPE=s3", "-e", "RCLONE_CONFIG_BACKUP_PROVIDER=Other", "-e", `RCLONE_CONFIG_BACKUP_ENDPOINT=${labS3.endpoint}`,
+        "-e", "RCLONE_CONFIG_BACKUP_FORCE_PATH_STYLE=true", "-e", `RCLONE_CONFIG_BACKUP_ACCESS_KEY_ID=${labS3.accessKey}`,
+        "-e", `RCLONE_CONFIG_BACKUP_SECRET_ACCESS_KEY=${labS3.secretKey}`,
+        "berth/rclone:bookworm", "lsl", `backup:${labS3.bucket}/${path}`,
+    ]);
+}
+
 /** Removes the lab: hosts, their volumes, services, network. */
 export async function labDown(): Promise<void> {
     await run("bash", [join(repositoryRoot, "lab/down.sh")]);
