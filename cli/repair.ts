@@ -21,6 +21,9 @@ export interface Repair {
     resources: string[];
 }
 
+/** The name of an accessory's container (containerNames.accessory): `accessory_<name>`. */
+const ACCESSORY_CONTAINER = /^accessory_([a-z][a-z0-9-]*)$/;
+
 /** The resources that switch one host's code link back and reload what runs that code. */
 function codeSteps(app: string, host: string): string[] {
     const names = rolloutNames(app);
@@ -54,6 +57,14 @@ export function planRepairs(report: StatusReport, state: StackState): Repair[] {
         add(`${app} web@${host}`, "its last rollout stopped between drain and undrain: drained again before its container is replaced", [names.drain(host), names.healthy(host), names.undrain(host)]);
     }
     for (const container of report.containers) {
+        // An accessory's container gone or replaced by hand: started again on its volume, health-gated.
+        const accessory = ACCESSORY_CONTAINER.exec(container.name);
+        if (accessory && container.app === "") {
+            for (const drift of container.drift) {
+                add(`${accessory[1]} accessory@${container.host}`, drift, [`${accessory[1]}-container`]);
+            }
+            continue;
+        }
         if (container.app === "" || container.drift.length === 0 || !inState.has(rolloutNames(container.app).container(container.role as ContainerRole, container.host))) {
             continue;
         }

@@ -48,6 +48,13 @@ describe("berth deploy's repairs of drift", () => {
         ]);
     });
 
+    it("starts an accessory's container again on its volume when it is gone or was replaced by hand", () => {
+        const withAccessory: StackState = { ...state, resources: [...state.resources, { urn: `${STACK_URN}docker:index/container:Container::db-container`, type: "docker:index/container:Container" }] };
+        const gone = { host: "data-1", app: "", role: "", name: "accessory_db", image: "postgres:15.8", state: "missing", drift: ["missing on the host"], unchecked: [] };
+        expect(planRepairs(report({ containers: [gone] }), withAccessory)).toEqual([{ target: "db accessory@data-1", reasons: ["missing on the host"], resources: ["db-container"] }]);
+        expect(planRepairs(report({ containers: [{ ...gone, drift: [] }] }), withAccessory)).toEqual([]);
+    });
+
     it("switches a code link moved by hand back, with the reload, health check and restarts of that host", () => {
         const repairs = planRepairs(report({ code: [
             { host: "web-2", app: "sample", codeRef: "v1.0.0", drift: ["code is v1.0.0, the stack has v1.1.0"] },
