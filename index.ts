@@ -18,3 +18,5 @@ export const previousReleases = deployment.previousReleases;
 export const hostKeys = deployment.hostKeys;
 /** Per accessory (berth:accessories): {type, image, host, address, port}; never a password. */
 export const accessories = deployment.accessories;
+/** Per managed database (berth:digitalocean.databases): {engine, host, port} on the VPC; never a password. */
+export const databases = deployment.databases;

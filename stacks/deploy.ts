@@ -5,7 +5,8 @@ import { Accessory } from "../components/accessory";
 import { App } from "../components/app";
 import { Host } from "../components/host";
 import { AccessorySpec, AppSecrets, AppSpec, Role, ROLES } from "../components/config/types";
-import { AccessoryEndpoint, accessoryPassword, connectionSettings } from "../components/render/connection";
+import { AccessoryEndpoint, accessoryPassword, connectionParts, ConnectionSource, connectionSettings, managedConnectionParts } from "../components/render/connection";
+import { ManagedDatabase } from "./digitalocean/databases";
 import { LoadBalancer } from "../components/loadBalancer";
 import { StackConfig } from "./config";
 import { DropletFleet } from "./digitalocean/fleet";
@@ -24,6 +25,8 @@ export interface StackOutputs {
     hostKeys: pulumi.Output<Record<string, string>>;
     /** Per accessory, where it listens (never its password). */
     accessories: pulumi.Output<Record<string, AccessoryOutputs>>;
+    /** Per managed database (`berth:digitalocean.databases`): its private host and port (never a password). */
+    databases: pulumi.Output<Record<string, { engine: string; host: string; port: number }>>;
 }
 
 export interface AccessoryOutputs {
@@ -145,9 +148,9 @@ export function deployStack(config: StackConfig, options: DeployOptions = {}): S
             spec: appSpec,
             hosts,
             loadBalancer,
-            secrets: appSecrets(appSpec, spec.accessories, accessories, config.secrets),
+            secrets: appSecrets(appSpec, spec.accessories, accessories, fleet?.databases ?? {}, config.secrets),
             drainAfter: previousApp ? previousApp.done : [],
-            accessories: appSpec.accessories.map((use) => accessories[use.name].container),
+            accessories: appSpec.accessories.flatMap((use) => (accessories[use.name] ? [accessories[use.name].container] : [])),
         });
         // Resolves only once the app's last rollout step is done: a failed
         // rollout leaves the outputs of the last good deploy in place, which
@@ -172,13 +175,9 @@ export function deployStack(config: StackConfig, options: DeployOptions = {}): S
     const lbHost = hosts[spec.loadBalancer.host];
     return {
         apps,
-        accessories: pulumi.output(Object.fromEntries(spec.accessories.map((accessory) => [accessory.name, pulumi.all([accessories[accessory.name].address, accessories[accessory.name].container.id]).apply(([address]) => ({
-            type: accessory.type,
-            image: accessory.image,
-            host: accessory.host,
-            address,
-            port: accessory.port,
-        }))]))),
+        accessories: accessoryOutputs(spec.accessories, accessories),
+        databases: pulumi.output(Object.fromEntries(Object.values(fleet?.databases ?? {}).map((database) =>
+            [database.spec.name, pulumi.output({ engine: database.spec.engine, host: database.cluster.privateHost, port: database.cluster.port })]))),
         previousReleases: previousReleases(spec.apps, lastDeploy),
         hostKeys: pulumi.all(Object.values(hosts).map((host) => pulumi.all([host.hostName, host.hostKey]))).apply((pairs) =>
             Object.fromEntries([...pairs].sort(([left], [right]) => left.localeCompare(right)))),
@@ -190,6 +189,16 @@ export function deployStack(config: StackConfig, options: DeployOptions = {}): S
         }),
         hosts: hostsByRole(Object.values(hosts)),
     };
+}
+
+/** Where each accessory listens, once its container is up. */
+function accessoryOutputs(specs: AccessorySpec[], accessories: Record<string, Accessory>): pulumi.Output<Record<string, AccessoryOutputs>> {
+    const entries = specs.map((spec) => {
+        const { address, container } = accessories[spec.name];
+        const outputs = pulumi.all([address, container.id]).apply(([privateAddress]) => ({ type: spec.type, image: spec.image, host: spec.host, address: privateAddress, port: spec.port }));
+        return [spec.name, outputs] as const;
+    });
+    return pulumi.output(Object.fromEntries(entries)) as pulumi.Output<Record<string, AccessoryOutputs>>;
 }
 
 /** Every role, even one no host carries: consumers can index any role. */
@@ -208,14 +217,23 @@ function hostsByRole(hosts: Host[]): pulumi.Output<Record<Role, HostOutputs[]>> 
  * the connection settings of the accessories it names (their URLs carry
  * passwords, so they are secrets too).
  */
-function appSecrets(app: AppSpec, specs: AccessorySpec[], accessories: Record<string, Accessory>, secrets: pulumi.Output<AppSecrets>): pulumi.Output<Record<string, string>> {
+function appSecrets(app: AppSpec, specs: AccessorySpec[], accessories: Record<string, Accessory>, databases: Record<string, ManagedDatabase>, secrets: pulumi.Output<AppSecrets>): pulumi.Output<Record<string, string>> {
     const used = specs.filter((accessory) => app.accessories.some((use) => use.name === accessory.name));
-    return pulumi.all([secrets, pulumi.all(used.map((accessory) => accessories[accessory.name].address))]).apply(([values, addresses]) => {
-        const endpoints: Record<string, AccessoryEndpoint> = {};
+    const managed = Object.values(databases).filter((database) => app.accessories.some((use) => use.name === database.spec.name));
+    return pulumi.all([
+        secrets,
+        pulumi.all(used.map((accessory) => accessories[accessory.name].address)),
+        pulumi.all(managed.map((database) => database.connectionFor(app.name))),
+    ]).apply(([values, addresses, connections]) => {
+        const sources: Record<string, ConnectionSource> = {};
         used.forEach((accessory, index) => {
-            endpoints[accessory.name] = { accessory, address: addresses[index], password: accessoryPassword(accessory, values) };
+            const endpoint: AccessoryEndpoint = { accessory, address: addresses[index], password: accessoryPassword(accessory, values) };
+            sources[accessory.name] = (redisDatabase) => connectionParts(endpoint, redisDatabase);
         });
-        return { ...envFileSecrets(app, values), ...connectionSettings(app.accessories, endpoints) };
+        managed.forEach((database, index) => {
+            sources[database.spec.name] = (redisDatabase) => managedConnectionParts(connections[index], redisDatabase);
+        });
+        return { ...envFileSecrets(app, values), ...connectionSettings(app.accessories, sources) };
     });
 }
 

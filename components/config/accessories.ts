@@ -3,6 +3,7 @@ import { ENV_KEY, ENV_KEY_RULE, IMAGE_REFERENCE_RULE, isImageReference, isPinned
 import { ConfigReader, describe, keyPath } from "./reader";
 import {
     ACCESSORY_TYPES, AccessorySpec, AccessoryType, AppAccessoryUse, AppSecrets, AppSpec, BackupBucketSpec, BackupSpec, CONNECTION_PARTS, CONNECTION_PARTS_BY_TYPE, ConnectionPart,
+    ManagedDatabaseSpec,
 } from "./types";
 import { createHash } from "node:crypto";
 
@@ -284,16 +285,27 @@ export function readAppAccessories(reader: ConfigReader, value: unknown, path: s
  * known accessory, parts its type has, no setting berth writes that the
  * app's env or secrets set as well, and the secrets each accessory needs.
  */
-export function checkAccessoryUses(reader: ConfigReader, apps: AppSpec[], accessories: AccessorySpec[], secrets: AppSecrets, production: boolean): void {
-    const known = accessories.map((accessory) => accessory.name).join(", ") || "none";
+export function checkAccessoryUses(reader: ConfigReader, apps: AppSpec[], accessories: AccessorySpec[], secrets: AppSecrets, production: boolean, managed: ManagedDatabaseSpec[] = []): void {
+    // What an app may connect to: berth's accessories, and DigitalOcean's managed databases (their passwords come from DigitalOcean).
+    const services = [
+        ...accessories.map((accessory) => ({ name: accessory.name, type: accessory.type, managed: false })),
+        ...managed.map((database) => ({ name: database.name, type: (database.engine === "pg" ? "postgres" : "redis") as AccessoryType, managed: true })),
+    ];
+    const known = services.map((service) => service.name).join(", ") || "none";
+    const where = managed.length > 0 ? "berth:accessories or berth:digitalocean.databases" : "berth:accessories";
+    managed.forEach((database, index) => {
+        if (apps.some((app) => app.name === database.name) || accessories.some((accessory) => accessory.name === database.name)) {
+            reader.problem(`berth:digitalocean.databases[${index}].name`, `is the name of an app or accessory too: an app's accessories name either, so the names must differ`);
+        }
+    });
     apps.forEach((app, appIndex) => {
         const written = new Map<string, string>(); // setting -> accessory writing it
         app.accessories.forEach((use, useIndex) => {
             const path = `berth:apps[${appIndex}].accessories[${useIndex}]`;
-            const accessory = accessories.find((candidate) => candidate.name === use.name);
+            const accessory = services.find((candidate) => candidate.name === use.name);
             if (!accessory) {
                 if (use.name) {
-                    reader.problem(path, `names no accessory in berth:accessories (known: ${known})`);
+                    reader.problem(path, `names no accessory in ${where} (known: ${known})`);
                 }
                 return;
             }
@@ -310,7 +322,7 @@ export function checkAccessoryUses(reader: ConfigReader, apps: AppSpec[], access
                 const settingPath = keyPath(`${path}.settings`, key);
                 if (!CONNECTION_PARTS_BY_TYPE[accessory.type].includes(part)) {
                     reader.problem(settingPath, `a ${accessory.type} accessory has no ${part}; allowed: ${CONNECTION_PARTS_BY_TYPE[accessory.type].join(", ")}`);
-                } else if (part === "password" && secrets[accessory.name]?.[ACCESSORY_PASSWORD_SECRET] === undefined) {
+                } else if (part === "password" && !accessory.managed && secrets[accessory.name]?.[ACCESSORY_PASSWORD_SECRET] === undefined) {
                     reader.problem(settingPath, `asks for the password of accessory ${JSON.stringify(accessory.name)}, which has none: set berth:secrets.${accessory.name}.${ACCESSORY_PASSWORD_SECRET}`);
                 }
                 const where = key in app.env ? `berth:apps[${appIndex}].env` : secrets[app.name]?.[key] !== undefined ? `berth:secrets.${app.name}` : undefined;

@@ -3,10 +3,14 @@ import {
 } from "./patterns";
 import { coversWholeFamily, IpVersion, NetworkRange } from "./networks";
 import { ConfigReader } from "./reader";
-import { AppSpec, DigitalOceanSpec, DropletGroupSpec, DropletHostSpec, LoadBalancerSpec, REGISTRY_TIERS, Role, ROLES } from "./types";
+import {
+    AppSpec, DigitalOceanSpec, DropletGroupSpec, DropletHostSpec, LoadBalancerSpec, MANAGED_DATABASE_ENGINES, ManagedDatabaseEngine, ManagedDatabaseSpec, REGISTRY_TIERS, Role, ROLES,
+} from "./types";
 
 const ROOT = "berth:digitalocean";
-const KEYS = ["region", "vpcIpRange", "sshPublicKey", "adminCidrs", "image", "droplets", "reservedIp", "monitoring", "unattendedUpgrades", "dns", "registry"] as const;
+const KEYS = ["region", "vpcIpRange", "sshPublicKey", "adminCidrs", "image", "droplets", "reservedIp", "monitoring", "unattendedUpgrades", "dns", "registry", "databases"] as const;
+const DATABASE_KEYS = ["name", "engine", "version", "size", "nodeCount"] as const;
+const DEFAULT_DATABASE_VERSIONS: Record<ManagedDatabaseEngine, string> = { pg: "16", valkey: "8" };
 const GROUP_KEYS = ["name", "count", "size", "image", "roles", "privatePorts"] as const;
 const DEFAULT_IMAGE = "debian-12-x64";
 /** The largest group: droplet names stay short and a typo (count: 200) does not bill a fleet. */
@@ -51,7 +55,36 @@ export function readDigitalOcean(reader: ConfigReader, value: unknown): DigitalO
         unattendedUpgrades: reader.boolean(raw.unattendedUpgrades, `${ROOT}.unattendedUpgrades`, true),
         dns: raw.dns === undefined ? undefined : readDns(reader, raw.dns),
         registry: raw.registry === undefined ? undefined : readRegistry(reader, raw.registry),
+        databases: readDatabases(reader, raw.databases),
     };
+}
+
+/** `databases[]`: managed clusters, each with a unique name, an engine berth connects apps to, a version and a size. */
+function readDatabases(reader: ConfigReader, value: unknown): ManagedDatabaseSpec[] {
+    const list = value === undefined ? [] : reader.array(value, `${ROOT}.databases`);
+    const seen = new Set<string>();
+    return list.map((item, index) => {
+        const path = `${ROOT}.databases[${index}]`;
+        const raw = reader.object(item, path);
+        reader.knownKeys(raw, path, DATABASE_KEYS);
+        const name = reader.string(raw.name, `${path}.name`);
+        if (name && !NAME.test(name)) {
+            reader.problem(`${path}.name`, `must be ${NAME_RULE} (got ${JSON.stringify(name)})`);
+        } else if (seen.has(name)) {
+            reader.problem(`${path}.name`, `duplicates database ${JSON.stringify(name)}`);
+        }
+        seen.add(name);
+        const engine = reader.oneOf(raw.engine, `${path}.engine`, MANAGED_DATABASE_ENGINES, "pg");
+        const version = reader.string(raw.version, `${path}.version`, DEFAULT_DATABASE_VERSIONS[engine]);
+        if (!/^[0-9]{1,3}(\.[0-9]{1,3})?$/.test(version)) {
+            reader.problem(`${path}.version`, `must be a major version like ${DEFAULT_DATABASE_VERSIONS[engine]} (got ${JSON.stringify(version)})`);
+        }
+        const size = reader.string(raw.size, `${path}.size`, "db-s-1vcpu-1gb");
+        if (!DIGITALOCEAN_SLUG.test(size)) {
+            reader.problem(`${path}.size`, `must be a DigitalOcean database size slug like db-s-1vcpu-1gb (got ${JSON.stringify(size)})`);
+        }
+        return { name, engine, version, size, nodeCount: reader.integer(raw.nodeCount, `${path}.nodeCount`, 1, { min: 1, max: 3 }) };
+    });
 }
 
 /** The hosts of a group, named `<group>-<index>` so adding one never renames another. */

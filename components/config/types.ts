@@ -334,4 +334,23 @@ export interface DigitalOceanSpec {
     dns?: { zone: string; ttl: number };
     /** A DigitalOcean Container Registry every host can pull from. Default: none. */
     registry?: { name: string; tier: RegistryTier; region?: string; create: boolean };
+    /** Managed database clusters in the VPC, named by apps like accessories. Default none. */
+    databases: ManagedDatabaseSpec[];
+}
+
+export const MANAGED_DATABASE_ENGINES = ["pg", "valkey"] as const;
+export type ManagedDatabaseEngine = (typeof MANAGED_DATABASE_ENGINES)[number];
+
+/** A DigitalOcean managed database cluster (`berth:digitalocean.databases[]`). */
+export interface ManagedDatabaseSpec {
+    /** Unique across apps, accessories and databases; apps name it in `berth:apps[].accessories`. */
+    name: string;
+    /** `pg` (PostgreSQL: a database and a user per app) or `valkey` (Redis-compatible). */
+    engine: ManagedDatabaseEngine;
+    /** Engine version: `16` (pg), `8` (valkey). */
+    version: string;
+    /** Node size slug. Default `db-s-1vcpu-1gb`. */
+    size: string;
+    /** 1-3 nodes (more are standbys). Default 1. */
+    nodeCount: number;
 }

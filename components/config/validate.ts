@@ -108,7 +108,7 @@ export function validateStackConfig(raw: RawConfig, keyFileProblem?: KeyFileChec
         checkDigitalOceanReferences(reader, digitalocean, apps, loadBalancer);
     }
     const secrets = readSecrets(reader, raw.secrets, apps.map((app) => app.name).filter(Boolean), accessories.map((accessory) => accessory.name).filter(Boolean));
-    checkAccessoryUses(reader, apps, accessories, secrets, production);
+    checkAccessoryUses(reader, apps, accessories, secrets, production, digitalocean?.databases ?? []);
     const tls = readTls(reader, raw.tls, production);
     checkTls(reader, tls, apps, secrets, new Date(), { production, publicPort: loadBalancer.publicPort });
     if (reader.problems.length > 0) {

@@ -45,16 +45,50 @@ export function connectionParts(endpoint: AccessoryEndpoint, redisDatabase = 0):
     }
 }
 
+/** The parts of one service's connection, for the Redis database number an app asked for. */
+export type ConnectionSource = (redisDatabase: number) => Partial<Record<ConnectionPart, string>>;
+
+/** A managed cluster's connection as DigitalOcean hands it out, in the parts an app's settings take. */
+export interface ManagedConnectionValues {
+    engine: "pg" | "valkey";
+    host: string;
+    port: number;
+    user: string;
+    password: string;
+    database: string;
+}
+
+/**
+ * A DigitalOcean managed cluster's parts: its private host, the app's own
+ * user and database (PostgreSQL), and TLS in the URL, which DigitalOcean
+ * requires: `sslmode=require`, and `rediss://` with `ssl_cert_reqs=required`
+ * (celery refuses a rediss URL without it).
+ */
+export function managedConnectionParts(connection: ManagedConnectionValues, redisDatabase = 0): Partial<Record<ConnectionPart, string>> {
+    const where = hostAndPort(connection.host, connection.port);
+    const password = encodeURIComponent(connection.password);
+    if (connection.engine === "pg") {
+        return {
+            url: `postgresql://${encodeURIComponent(connection.user)}:${password}@${where}/${encodeURIComponent(connection.database)}?sslmode=require`,
+            host: connection.host, port: String(connection.port), user: connection.user, password: connection.password, database: connection.database,
+        };
+    }
+    return {
+        url: `rediss://${encodeURIComponent(connection.user)}:${password}@${where}/${redisDatabase}?ssl_cert_reqs=required`,
+        host: connection.host, port: String(connection.port), password: connection.password,
+    };
+}
+
 /**
  * The settings berth writes into an app's env file for the accessories it
  * names: each setting the part of the connection it asked for. Validation
  * made sure every part exists for its type (a password only where one is
  * set) and that no two settings collide.
  */
-export function connectionSettings(uses: AppAccessoryUse[], endpoints: Record<string, AccessoryEndpoint>): Record<string, string> {
+export function connectionSettings(uses: AppAccessoryUse[], sources: Record<string, ConnectionSource>): Record<string, string> {
     const settings: Record<string, string> = {};
     for (const use of uses) {
-        const parts = connectionParts(endpoints[use.name], use.redisDatabase);
+        const parts = sources[use.name](use.redisDatabase);
         for (const [key, part] of Object.entries(use.settings)) {
             const value = parts[part];
             if (value === undefined) {

@@ -4,6 +4,7 @@ import * as digitalocean from "@pulumi/digitalocean";
 import type * as docker from "@pulumi/docker";
 import { AccessorySpec, AppSpec, DigitalOceanSpec, DropletHostSpec, LoadBalancerSpec } from "../../components/config/types";
 import { renderCloudInit } from "./cloudInit";
+import { ManagedDatabase } from "./databases";
 import { planDnsRecords } from "./dns";
 import { planFirewalls } from "./firewall";
 import { generateHostKey, installDockerConfig, registryLogin, splitGeneratedHostKey, waitForCloudInit } from "./hostCommands";
@@ -64,6 +65,8 @@ export class DropletFleet extends pulumi.ComponentResource {
     readonly registryAuth?: pulumi.Output<docker.types.input.ProviderRegistryAuth[]>;
     /** The registry's endpoint (`registry.digitalocean.com/<name>`), when a registry is configured. */
     readonly registryEndpoint?: pulumi.Output<string>;
+    /** The managed database clusters (`databases[]`), by name. */
+    readonly databases: Record<string, ManagedDatabase> = {};
 
     constructor(name: string, args: DropletFleetArgs, opts?: pulumi.ComponentResourceOptions) {
         super("berth:digitalocean:DropletFleet", name, {}, opts);
@@ -186,6 +189,17 @@ export class DropletFleet extends pulumi.ComponentResource {
                   }, parent),
               )
             : [];
+
+        for (const database of spec.databases) {
+            this.databases[database.name] = new ManagedDatabase(database, {
+                name,
+                stackTag: tagName(tags.stack),
+                clusterName: `${tags.stack}-${database.name}`,
+                region: spec.region,
+                vpcId: this.vpc.id,
+                apps: args.apps,
+            }, parent);
+        }
 
         if (dockerConfig) {
             this.registryAuth = pulumi.secret(dockerConfig.apply((json) => {

@@ -82,6 +82,18 @@ function digitalOceanState(type: string, name: string, state: Record<string, unk
         case "digitalocean:index/containerRegistry:ContainerRegistry":
             Object.assign(state, { endpoint: `registry.digitalocean.com/${state.name}`, serverUrl: "registry.digitalocean.com" });
             return undefined;
+        case "digitalocean:index/databaseCluster:DatabaseCluster": {
+            // As DigitalOcean answers: a private host in the VPC, the engine's port, the admin user and a generated password.
+            const pg = state.engine === "pg";
+            Object.assign(state, {
+                host: `${state.name}-do-user-1.db.ondigitalocean.com`, privateHost: `private-${state.name}-do-user-1.db.ondigitalocean.com`,
+                port: pg ? 25060 : 25061, user: pg ? "doadmin" : "default", password: `admin-password-of-${state.name}`, database: pg ? "defaultdb" : "",
+            });
+            return undefined;
+        }
+        case "digitalocean:index/databaseUser:DatabaseUser":
+            state.password = `password-of-${state.name}`;
+            return undefined;
         case "digitalocean:index/containerRegistryDockerCredentials:ContainerRegistryDockerCredentials":
             state.dockerCredentials = MOCK_REGISTRY_CREDENTIALS;
             return undefined;

@@ -3,6 +3,7 @@
 import { RawConfig, validateConfig } from "../../../components/config";
 import { accessoryTypeOf } from "../../../components/config/accessories";
 import { problemsOf } from "../../support/configProblems";
+import { digitalOceanConfig } from "../../support/digitalOceanConfig";
 import { labHostsConfig } from "../../support/labHosts";
 
 function configWithAccessories(): RawConfig & { accessories: Record<string, unknown>[]; apps: Record<string, unknown>[] } {
@@ -156,6 +157,31 @@ describe("berth:accessories", () => {
                 "berth:accessories[1].backups: applies to a postgres accessory only (this one is redis: Redis keeps its append-only file on its volume)",
                 "berth:secrets.db.BACKUP_ACCESS_KEY_ID: must be set: berth:accessories[0].backups.bucket uploads to No_Such with it (pulumi config set --secret --path 'berth:secrets.db.BACKUP_ACCESS_KEY_ID' ...)",
                 "berth:secrets.db.BACKUP_SECRET_ACCESS_KEY: must be set: berth:accessories[0].backups.bucket uploads to No_Such with it (pulumi config set --secret --path 'berth:secrets.db.BACKUP_SECRET_ACCESS_KEY' ...)",
+            ]);
+        });
+    });
+
+    describe("DigitalOcean managed databases", () => {
+        it("are named by apps like accessories, their passwords coming from DigitalOcean", () => {
+            const raw = digitalOceanConfig({ digitalocean: { databases: [{ name: "main-db" }, { name: "broker", engine: "valkey", size: "db-s-2vcpu-4gb", nodeCount: 2 }] } });
+            (raw.apps as Record<string, unknown>[])[0].accessories = [{ name: "main-db", settings: { DATABASE_PASSWORD: "password", DATABASE_HOST: "host" } }, "broker"];
+            const spec = validateConfig(raw);
+            expect(spec.digitalocean?.databases).toEqual([
+                { name: "main-db", engine: "pg", version: "16", size: "db-s-1vcpu-1gb", nodeCount: 1 },
+                { name: "broker", engine: "valkey", version: "8", size: "db-s-2vcpu-4gb", nodeCount: 2 },
+            ]);
+            expect(spec.apps[0].accessories[1].settings).toEqual({ REDIS_URL: "url" });
+        });
+
+        it("refuse an unknown engine, a bad version, a name taken, an app naming one that does not exist", () => {
+            const raw = digitalOceanConfig({ digitalocean: { databases: [{ name: "antisocial", engine: "mysql", version: "latest", nodeCount: 5 }] } });
+            (raw.apps as Record<string, unknown>[])[0].accessories = ["main-db"];
+            expect(problemsOf(raw)).toEqual([
+                'berth:digitalocean.databases[0].engine: must be one of pg, valkey (got "mysql")',
+                'berth:digitalocean.databases[0].version: must be a major version like 16 (got "latest")',
+                "berth:digitalocean.databases[0].nodeCount: must be an integer from 1 to 3 (got 5)",
+                "berth:digitalocean.databases[0].name: is the name of an app or accessory too: an app's accessories name either, so the names must differ",
+                "berth:apps[0].accessories[0]: names no accessory in berth:accessories or berth:digitalocean.databases (known: antisocial)",
             ]);
         });
     });

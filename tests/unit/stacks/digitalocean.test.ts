@@ -189,6 +189,35 @@ describe("the prod stack on DigitalOcean, under mocks", () => {
             expect(envFile).toContain(`REDIS_URL=redis://:cache-secret@${privateAddress}:6380/0\n`);
         });
 
+        it("create managed databases in the VPC, admitting only the stack's droplets, a database and user per app, private URIs as secrets", async () => {
+            const raw = digitalOceanConfig({ digitalocean: { databases: [{ name: "main-db", engine: "pg", version: "16" }, { name: "broker", engine: "valkey" }] } });
+            (raw.apps as Record<string, unknown>[])[0].accessories = ["main-db", { name: "broker", settings: { CELERY_BROKER_URL: "url" }, redisDatabase: 2 }];
+            const { recorded, outputs } = await deploy(raw);
+            expect(recorded.named("digitalocean-database-main-db").inputs).toMatchObject({
+                name: "berth-test-main-db", engine: "pg", version: "16", size: "db-s-1vcpu-1gb", region: "fra1", nodeCount: 1,
+                privateNetworkUuid: "digitalocean-vpc-id", tags: ["berth-test"],
+            });
+            expect(recorded.named("digitalocean-database-main-db").retainOnDelete).toBe(true);
+            expect(recorded.named("digitalocean-database-broker").inputs).toMatchObject({ engine: "valkey", version: "8" });
+            expect(recorded.named("digitalocean-database-main-db-firewall").inputs.rules).toEqual([{ type: "tag", value: "berth-test" }]);
+            expect(recorded.named("digitalocean-database-main-db-user-antisocial").inputs).toMatchObject({ name: "antisocial" });
+            expect(recorded.named("digitalocean-database-main-db-db-antisocial").inputs).toMatchObject({ name: "antisocial" });
+            expect(recorded.named("digitalocean-database-main-db-db-antisocial").retainOnDelete).toBe(true);
+            expect(() => recorded.named("digitalocean-database-broker-user-antisocial")).toThrow(/no resource named/);
+
+            const envFile = recorded.named("antisocial-env-file-web-1");
+            expect(envFile.inputs.stdin).toContain("DATABASE_URL='postgresql://antisocial:password-of-antisocial@private-berth-test-main-db-do-user-1.db.ondigitalocean.com:25060/antisocial?sslmode=require'\n");
+            expect(envFile.inputs.stdin).toContain("CELERY_BROKER_URL='rediss://default:admin-password-of-berth-test-broker@private-berth-test-broker-do-user-1.db.ondigitalocean.com:25061/2?ssl_cert_reqs=required'\n");
+            expect(isSecret(envFile.wireInputs.stdin)).toBe(true);
+            expect(recorded.waitsFor("antisocial-env-file-web-1", "digitalocean-database-main-db-user-antisocial")).toBe(true);
+            // Other stacks get the private hosts, never a password.
+            const databases = await valueOf(outputs.databases);
+            expect(databases).toEqual({
+                "main-db": { engine: "pg", host: "private-berth-test-main-db-do-user-1.db.ondigitalocean.com", port: 25060 },
+                broker: { engine: "valkey", host: "private-berth-test-broker-do-user-1.db.ondigitalocean.com", port: 25061 },
+            });
+        });
+
         it("open a group's private ports inside the VPC, on that group only", () => {
             expect(withDataGroup.named("digitalocean-firewall-group-data").inputs).toMatchObject({
                 tags: ["berth-test-group-data"],
