@@ -30,7 +30,7 @@ describe("berth's policy pack in a real preview", () => {
 
     it("fails a preview that deploys `latest` or a plain-text password, and only warns when advisory", async () => {
         await lab.stack.setConfig("berth:apps[0].image.tag", { value: "latest" }, true);
-        await lab.stack.setConfig("berth:apps[0].env.DATABASE_PASSWORD", { value: "in-plain-sight" }, true);
+        await lab.stack.setConfig("berth:apps[0].env.STRIPE_API_KEY", { value: "in-plain-sight" }, true);
         try {
             const events: EngineEvent[] = [];
             await expect(lab.stack.preview({ policyPacks: [POLICY_PACK], onEvent: (event) => events.push(event) })).rejects.toThrow(/policy/i);
@@ -48,7 +48,7 @@ describe("berth's policy pack in a real preview", () => {
             expect(report.policyViolations.join("\n")).toMatch(/advisory no-latest-tag: sample-web-web-1: .*`latest`/);
         } finally {
             await lab.stack.setConfig("berth:apps[0].image.tag", { value: "v1" }, true);
-            await lab.stack.removeConfig("berth:apps[0].env.DATABASE_PASSWORD", true);
+            await lab.stack.removeConfig("berth:apps[0].env.STRIPE_API_KEY", true);
         }
     }, 5 * 60_000);
 });
