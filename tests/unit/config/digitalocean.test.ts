@@ -75,7 +75,7 @@ describe("berth:digitalocean", () => {
             },
         });
         expect(problemsOf(raw)).toEqual([
-            "berth:digitalocean.token: is not a known setting; allowed: region, vpcIpRange, sshPublicKey, adminCidrs, image, droplets, reservedIp, monitoring, unattendedUpgrades, dns, registry",
+            "berth:digitalocean.token: is not a known setting; allowed: region, vpcIpRange, sshPublicKey, adminCidrs, image, droplets, reservedIp, monitoring, unattendedUpgrades, dns, registry, databases",
             'berth:digitalocean.region: must be a DigitalOcean region slug like fra1 or nyc3 (got "Frankfurt")',
             'berth:digitalocean.vpcIpRange: must be a private IPv4 range (10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16) from /16 to /28, like 10.10.0.0/20 (got "8.8.0.0/16")',
             'berth:digitalocean.sshPublicKey: must be one OpenSSH public key line like "ssh-ed25519 AAAA... deploy@example" (the .pub file of berth:sshKeyPath), its comment only letters, digits, spaces and @._+:=,/-',
