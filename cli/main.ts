@@ -6,6 +6,7 @@ import { parseArgs } from "node:util";
 import { LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
 import { readStackAudit, renderAudit } from "./audit";
 import { backupNow, readBackups, renderBackups, restore } from "./backups";
+import { followLogs, readLogs } from "./logs";
 import { deploy, recoverStack, rollback } from "./deploy";
 import { previewDeploy } from "./preview";
 import { renderPreviewMarkdown, renderPreviewText } from "./previewReport";
@@ -39,6 +40,10 @@ commands:
   recover                     clear what an interrupted pulumi up left behind
   audit                       who deployed what, when, and how it ended (kept with
                               the stack's state: its tags and update history)
+  logs [APP] [--role web|worker|beat|nginx] [--host H] [--since 10m] [--follow] [--grep RE]
+                              the containers' logs from every host, merged by time,
+                              each line with its host and role; --follow streams
+                              them and picks up containers a deploy starts
   backup [--accessory NAME]   a pg_dump of each PostgreSQL accessory now (or the
                               named one), kept on its data host (and copied to its
                               bucket when one is set), as the schedule does
@@ -63,6 +68,11 @@ async function main(argv: string[]): Promise<number> {
             accessory: { type: "string" },
             from: { type: "string" },
             yes: { type: "boolean" },
+            role: { type: "string" },
+            host: { type: "string" },
+            since: { type: "string" },
+            follow: { type: "boolean", short: "f" },
+            grep: { type: "string" },
             help: { type: "boolean", short: "h" },
         },
     });
@@ -113,6 +123,18 @@ async function main(argv: string[]): Promise<number> {
         }
         case "audit": {
             log(renderAudit(await readStackAudit(stack)));
+            return 0;
+        }
+        case "logs": {
+            const options = { app: positionals[1], role: values.role, host: values.host, since: values.since, grep: values.grep };
+            if (values.follow) {
+                const stop = new Promise<void>((resolveStop) => process.once("SIGINT", () => resolveStop()));
+                await followLogs(stack, options, log, stop);
+            } else {
+                for (const line of await readLogs(stack, options)) {
+                    log(line);
+                }
+            }
             return 0;
         }
         case "backup":
