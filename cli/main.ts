@@ -6,6 +6,7 @@ import { parseArgs } from "node:util";
 import { LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
 import { readStackAudit, renderAudit } from "./audit";
 import { backupNow, readBackups, renderBackups, restore } from "./backups";
+import { execOnHost } from "./exec";
 import { followLogs, readLogs } from "./logs";
 import { deploy, recoverStack, rollback } from "./deploy";
 import { previewDeploy } from "./preview";
@@ -44,6 +45,13 @@ commands:
                               the containers' logs from every host, merged by time,
                               each line with its host and role; --follow streams
                               them and picks up containers a deploy starts
+  exec APP [--host H] [--role web|worker|beat] [--in-running] -- CMD...
+                              CMD in a new container with the app's image, settings,
+                              code and network (through the image's entrypoint:
+                              exec sample -- manage migrate --plan), or with
+                              --in-running inside its running container; a
+                              terminal when stdin is one; exits with CMD's code;
+                              written to the audit log
   backup [--accessory NAME]   a pg_dump of each PostgreSQL accessory now (or the
                               named one), kept on its data host (and copied to its
                               bucket when one is set), as the schedule does
@@ -73,6 +81,7 @@ async function main(argv: string[]): Promise<number> {
             since: { type: "string" },
             follow: { type: "boolean", short: "f" },
             grep: { type: "string" },
+            "in-running": { type: "boolean" },
             help: { type: "boolean", short: "h" },
         },
     });
@@ -136,6 +145,17 @@ async function main(argv: string[]): Promise<number> {
                 }
             }
             return 0;
+        }
+        case "exec": {
+            const separator = argv.indexOf("--");
+            if (!positionals[1] || separator < 0 || argv.indexOf(positionals[1]) > separator) {
+                console.error("berth: exec needs an app and a command after --: berth exec APP [--host H] [--role R] [--in-running] -- CMD...");
+                return 2;
+            }
+            return execOnHost(stack, {
+                app: positionals[1], command: argv.slice(separator + 1), host: values.host, role: values.role,
+                inRunning: values["in-running"], interactive: Boolean(process.stdin.isTTY),
+            });
         }
         case "backup":
             await backupNow(stack, values.accessory, log);
