@@ -8,6 +8,7 @@ import { readStackAudit, renderAudit } from "./audit";
 import { backupNow, readBackups, renderBackups, restore } from "./backups";
 import { execOnHost } from "./exec";
 import { followLogs, readLogs } from "./logs";
+import { switchMaintenance } from "./maintenance";
 import { deploy, recoverStack, rollback } from "./deploy";
 import { previewDeploy } from "./preview";
 import { renderPreviewMarkdown, renderPreviewText } from "./previewReport";
@@ -52,6 +53,10 @@ commands:
                               --in-running inside its running container; a
                               terminal when stdin is one; exits with CMD's code;
                               written to the audit log
+  maintenance on|off APP [--message TEXT]
+                              nginx answers the app with a maintenance page (503,
+                              Retry-After; health path and ACME still pass), kept
+                              through deploys until off; shown by status
   backup [--accessory NAME]   a pg_dump of each PostgreSQL accessory now (or the
                               named one), kept on its data host (and copied to its
                               bucket when one is set), as the schedule does
@@ -82,6 +87,7 @@ async function main(argv: string[]): Promise<number> {
             follow: { type: "boolean", short: "f" },
             grep: { type: "string" },
             "in-running": { type: "boolean" },
+            message: { type: "string" },
             help: { type: "boolean", short: "h" },
         },
     });
@@ -157,6 +163,9 @@ async function main(argv: string[]): Promise<number> {
                 inRunning: values["in-running"], interactive: Boolean(process.stdin.isTTY),
             });
         }
+        case "maintenance":
+            log(await switchMaintenance(stack, positionals[1], positionals[2], values.message));
+            return 0;
         case "backup":
             await backupNow(stack, values.accessory, log);
             return 0;

@@ -5,6 +5,7 @@ import { drainedUpstreamServers, servedCertificates, withEveryUpstreamServerUp }
 import { certificateExpiries, RENEW_LOG } from "../components/shell/certificates";
 import { releaseDirectory } from "../components/shell/commands";
 import { words } from "../components/shell/quote";
+import { listMaintenance } from "../components/shell/maintenance";
 import { deployedState, Releases } from "./releases";
 import { runOnHost } from "./remote";
 import { CONTAINER_TYPE, REMOTE_COMMAND_TYPE, HostAccess, hostAccessByProvider, plainStrings, readStackState, resourceName, StackState, StateResource, whyNotPlain } from "./stackState";
@@ -40,6 +41,8 @@ export interface NginxStatus {
     drift: string[];
     /** Each HTTPS domain's certificate and when it expires (when the live config serves any). */
     certificates?: CertificateStatus[];
+    /** Apps in maintenance (`berth maintenance on`), with since when (UTC). */
+    maintenance?: { app: string; since: string }[];
 }
 
 export interface CertificateStatus {
@@ -59,6 +62,8 @@ export interface NginxReading {
     expected?: string;
     /** Certificate file → its `notAfter`, for the files that exist. */
     certificateExpiry?: Record<string, Date>;
+    /** listMaintenance's output: `app since` lines. */
+    maintenance?: string;
 }
 
 /** A certificate this close to expiry is drift: renewals (at least 7 days before, berth:tls.renewDaysBefore) have failed. */
@@ -130,7 +135,7 @@ export async function readNginx(state: StackState): Promise<NginxReading | undef
     }
     const installed = state.resources.find((resource) => resource.type === REMOTE_COMMAND_TYPE && resourceName(resource.urn) === "nginx-config");
     const live = await runOnHost(access, `cat ${words(`${NGINX_DIRECTORY}/nginx.conf`)} 2>/dev/null || true`);
-    const reading: NginxReading = { host: access.host, live, expected: installed ? plainStrings(installed, "stdin")[0] : undefined };
+    const reading: NginxReading = { host: access.host, live, expected: installed ? plainStrings(installed, "stdin")[0] : undefined, maintenance: await runOnHost(access, listMaintenance()) };
     const files = [...new Set(servedCertificates(live).map((served) => served.certificateFile))];
     if (files.length > 0) {
         reading.certificateExpiry = parseCertificateExpiries(await runOnHost(access, certificateExpiries(files)));
@@ -156,6 +161,15 @@ export function parseCertificateExpiries(output: string): Record<string, Date> {
  * requests. So is any other difference from the config the stack installed.
  */
 export function nginxStatus(reading: NginxReading, now: Date = new Date()): NginxStatus {
+    const maintenance = (reading.maintenance ?? "").split("\n").filter(Boolean).map((line) => {
+        const [app, since = ""] = line.trim().split(/\s+/);
+        return { app, since };
+    });
+    const status = nginxStatusOfConfig(reading, now);
+    return maintenance.length > 0 ? { ...status, maintenance } : status;
+}
+
+function nginxStatusOfConfig(reading: NginxReading, now: Date): NginxStatus {
     if (reading.live.trim() === "") {
         return { host: reading.host, drained: [], drift: ["nginx.conf is missing on the load balancer"] };
     }
@@ -345,6 +359,9 @@ export function renderStatus(report: StatusReport): string {
     }
     if (report.nginx) {
         lines.push(`${report.nginx.host}: nginx ${report.nginx.drained.length === 0 ? "has every upstream server up" : `has ${report.nginx.drained.join(", ")} drained`}`);
+        for (const { app, since } of report.nginx.maintenance ?? []) {
+            lines.push(`${report.nginx.host}: ${app} is in maintenance (503) since ${since || "an unknown time"}: berth maintenance off ${app}`);
+        }
         for (const certificate of report.nginx.certificates ?? []) {
             const expiry = certificate.expires ? `expires ${certificate.expires.toISOString().slice(0, 10)}` : "missing";
             lines.push(`${report.nginx.host}: certificate for ${certificate.domain} ${expiry}`);

@@ -4,7 +4,7 @@ import * as command from "@pulumi/command";
 import { AppSpec, TlsSpec } from "./config/types";
 import { Host } from "./host";
 import { containerNames } from "./naming";
-import { ACME_WEBROOT, appLayout, BERTH_ROOT_DIRECTORY, certificateFiles, NGINX_DIRECTORY } from "./render/layout";
+import { ACME_WEBROOT, appLayout, BERTH_ROOT_DIRECTORY, certificateFiles, MAINTENANCE_DIRECTORY, NGINX_DIRECTORY } from "./render/layout";
 import { appHosts } from "./rollout/plan";
 import {
     DOWN_PAGE, HttpsSettings, NginxSettings, renderDownPage, renderNginxConf, SiteSettings, UpstreamServer, upstreamServerLine, upstreamServerMarker,
@@ -88,7 +88,7 @@ export class LoadBalancer extends pulumi.ComponentResource {
         const files = new command.remote.Command(`${name}-files`, {
             connection: args.host.connection,
             create: chain(
-                words("mkdir", "-p", NGINX_DIRECTORY, ACME_WEBROOT),
+                words("mkdir", "-p", NGINX_DIRECTORY, ACME_WEBROOT, MAINTENANCE_DIRECTORY),
                 ...(appsElsewhere.length > 0 ? [words("rm", "-rf", "--", ...appsElsewhere.map((app) => appLayout(app.name).root))] : []),
                 installFileFromStdin(`${NGINX_DIRECTORY}/${DOWN_PAGE}`, "0644"),
             ),
@@ -189,7 +189,7 @@ export class LoadBalancer extends pulumi.ComponentResource {
     }
 
     private nginxSettings(sites: SiteSettings[]): NginxSettings {
-        return { httpPort: this.httpPort, downPageDirectory: NGINX_DIRECTORY, acmeWebroot: ACME_WEBROOT, https: this.https, sites };
+        return { httpPort: this.httpPort, downPageDirectory: NGINX_DIRECTORY, acmeWebroot: ACME_WEBROOT, https: this.https, sites, maintenanceDirectory: MAINTENANCE_DIRECTORY };
     }
 
     /**
@@ -237,6 +237,7 @@ export function siteSettings(app: AppSpec, hosts: Record<string, Host>, portByHo
             domain: app.domain,
             servers: app.hosts.web.map((hostName, index) => ({ hostName, address: addresses[index], port: ports[index], drained: false })),
             ...(app.tls.mode === "off" ? {} : { tls: certificateFiles(app.name, app.domain, app.tls.mode) }),
+            healthPath: app.healthPath.split("?")[0],
         }));
 }
 

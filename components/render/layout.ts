@@ -43,6 +43,8 @@ export const BERTH_ROOT_DIRECTORY = "/srv/berth";
 
 /** Where nginx's config and "site is down" page live on the load balancer host. */
 export const NGINX_DIRECTORY = `${BERTH_ROOT_DIRECTORY}/nginx`;
+/** `berth maintenance`'s per-app files, which nginx.conf includes (render/nginx.ts, maintenanceFiles). */
+export const MAINTENANCE_DIRECTORY = `${NGINX_DIRECTORY}/maintenance`;
 
 /**
  * HTTPS on the load balancer host: the ACME client's directory (its account

@@ -14,6 +14,8 @@ export interface SiteSettings {
     servers: UpstreamServer[];
     /** Set when the site is served over HTTPS (HTTP then redirects, but for the ACME challenge path). */
     tls?: SiteCertificate;
+    /** The app's health path (no query): served even in maintenance, so monitors see the app itself. */
+    healthPath?: string;
 }
 
 /** Where a site's certificate (the full chain, leaf first) and its key are, on the host and in nginx's container. */
@@ -42,12 +44,28 @@ export interface NginxSettings {
     acmeWebroot: string;
     https: HttpsSettings;
     sites: SiteSettings[];
+    /** Where `berth maintenance` writes its per-app files (maintenanceFiles). */
+    maintenanceDirectory: string;
 }
 
 /** The comment on the challenge location: berth finds it to know a live config answers ACME challenges. */
 export const ACME_CHALLENGE_MARKER = "# berth: ACME http-01 challenges";
 
 export const DOWN_PAGE = "berth-down.html";
+
+/**
+ * Maintenance mode (`berth maintenance on APP`): a file per app in this
+ * directory of the load balancer, which every deploy's nginx.conf includes
+ * but never writes, so the mode survives deploys until switched off.
+ * `<app>.conf` sets `$berth_maintenance`; `<app>.html` is the page.
+ */
+export function maintenanceFiles(directory: string, appName: string): { config: string; page: string } {
+    return { config: `${directory}/${appName}.conf`, page: `${directory}/${appName}.html` };
+}
+/** How long clients are asked to wait (Retry-After) while an app is in maintenance. */
+export const MAINTENANCE_RETRY_AFTER_SECONDS = 300;
+/** A status nginx never sends, turned into 503 with the maintenance page by error_page. */
+const MAINTENANCE_STATUS = 418;
 
 const GZIP_TYPES = [
     "application/javascript", "application/json", "application/xml", "image/svg+xml",
@@ -228,7 +246,7 @@ function renderSite(site: SiteSettings, settings: NginxSettings): string[] {
         "}",
     ];
     if (!site.tls) {
-        return [...head, ...httpServer(["", ...siteLocations(upstream, settings)])];
+        return [...head, ...httpServer(["", ...siteLocations(site, upstream, settings)])];
     }
     const https = settings.https;
     const portSuffix = https.publicPort === 443 ? "" : `:${https.publicPort}`;
@@ -244,28 +262,46 @@ function renderSite(site: SiteSettings, settings: NginxSettings): string[] {
         `    ssl_certificate_key ${site.tls.keyFile};`,
         ...(https.hstsMaxAgeSeconds > 0 ? [`    add_header Strict-Transport-Security "max-age=${https.hstsMaxAgeSeconds}" always;`] : []),
         "",
-        ...siteLocations(upstream, settings),
+        ...siteLocations(site, upstream, settings),
         "}",
     ];
 }
 
-/** What a site's server serves: its static files and app through the upstream, and the "down" page. */
-function siteLocations(upstream: string, settings: NginxSettings): string[] {
+/** What a site's server serves: its static files and app through the upstream, and the "down" and maintenance pages. */
+function siteLocations(site: SiteSettings, upstream: string, settings: NginxSettings): string[] {
+    const maintenance = maintenanceFiles(settings.maintenanceDirectory, site.appName);
+    const unlessInMaintenance = `        if ($berth_maintenance) { return ${MAINTENANCE_STATUS}; }`;
     return [
+        "    # berth maintenance on/off: the included file (absent when off) sets it to 1.",
+        "    set $berth_maintenance 0;",
+        `    include ${maintenance.config}*;`,
+        "",
         "    # Static files come from the web hosts (uWSGI's static-map over the files",
         "    # collected there): this host holds none of the app's image, settings or secrets.",
         "    location /static/ {",
+        unlessInMaintenance,
         ...proxyToUpstream(upstream),
         "        expires 7d;",
         "        access_log off;",
         "    }",
         "",
         "    location / {",
+        unlessInMaintenance,
         ...proxyToUpstream(upstream),
         "    }",
+        ...(site.healthPath
+            ? ["", "    # The health path answers even in maintenance: monitors see the app itself.", `    location = ${site.healthPath} {`, ...proxyToUpstream(upstream), "    }"]
+            : []),
         "",
         `    location = /${DOWN_PAGE} {`,
         `        root ${settings.downPageDirectory};`,
+        "        internal;",
+        "    }",
+        "",
+        `    location = /berth-maintenance.html {`,
+        `        alias ${maintenance.page};`,
+        `        add_header Retry-After ${MAINTENANCE_RETRY_AFTER_SECONDS} always;`,
+        `        add_header Cache-Control no-store always;`,
         "        internal;",
         "    }",
     ];
@@ -287,6 +323,7 @@ function proxyToUpstream(upstream: string): string[] {
         "        proxy_connect_timeout 2s;",
         "        proxy_read_timeout 60s;",
         `        error_page 502 503 504 /${DOWN_PAGE};`,
+        `        error_page ${MAINTENANCE_STATUS} =503 /berth-maintenance.html;`,
     ];
 }
 

@@ -173,7 +173,7 @@ describe("berth status of nginx on the load balancer", () => {
     const installed = renderNginxConf({
         httpPort: 80,
         downPageDirectory: "/srv/berth/nginx",
-        acmeWebroot: "/srv/berth/tls/webroot",
+        acmeWebroot: "/srv/berth/tls/webroot", maintenanceDirectory: "/srv/berth/nginx/maintenance",
         https: { port: 443, publicPort: 443, hstsMaxAgeSeconds: 0, ocspStapling: false },
         sites: [{ appName: "sample", domain: "sample.example.com", servers: [
             { hostName: "web-1", address: "10.0.0.1", port: 8001, drained: false },
@@ -200,7 +200,7 @@ describe("berth status of nginx on the load balancer", () => {
 
     describe("with HTTPS sites", () => {
         const https = renderNginxConf({
-            httpPort: 80, downPageDirectory: "/srv/berth/nginx", acmeWebroot: "/srv/berth/tls/webroot",
+            httpPort: 80, downPageDirectory: "/srv/berth/nginx", acmeWebroot: "/srv/berth/tls/webroot", maintenanceDirectory: "/srv/berth/nginx/maintenance",
             https: { port: 443, publicPort: 443, hstsMaxAgeSeconds: 0, ocspStapling: false },
             sites: ["shop", "blog"].map((appName) => ({
                 appName, domain: `${appName}.example.com`,

@@ -8,7 +8,7 @@ import { temporaryDirectory } from "../../support/files";
 const twoApps: NginxSettings = {
     httpPort: 80,
     downPageDirectory: "/srv/berth/nginx",
-    acmeWebroot: "/srv/berth/tls/webroot",
+    acmeWebroot: "/srv/berth/tls/webroot", maintenanceDirectory: "/srv/berth/nginx/maintenance",
     https: { port: 443, publicPort: 443, hstsMaxAgeSeconds: 0, ocspStapling: false },
     sites: [
         {

@@ -32,7 +32,7 @@ const site = (appName: string, domain: string, port: number, tls?: SiteSettings[
 
 function settings(sites: SiteSettings[], https: Partial<NginxSettings["https"]> = {}): NginxSettings {
     return {
-        httpPort: 80, downPageDirectory: "/srv/berth/nginx", acmeWebroot: webroot,
+        httpPort: 80, downPageDirectory: "/srv/berth/nginx", acmeWebroot: webroot, maintenanceDirectory: "/srv/berth/nginx/maintenance",
         https: { port: 443, publicPort: 443, hstsMaxAgeSeconds: 0, ocspStapling: false, ...https },
         sites,
     };
