@@ -192,6 +192,13 @@ describe("berth status of nginx on the load balancer", () => {
         });
     });
 
+    it("shows the apps in maintenance (not drift: berth maintenance put them there)", () => {
+        const status = nginxStatus({ host: "lb-1", live: installed, expected: installed, maintenance: "sample 2026-12-07T10:00:00Z\n" });
+        expect(status).toEqual({ host: "lb-1", drained: [], drift: [], maintenance: [{ app: "sample", since: "2026-12-07T10:00:00Z" }] });
+        const report = { stack: "prod", containers: [], code: [], drift: [], unchecked: [], nginx: status };
+        expect(renderStatus(report)).toContain("lb-1: sample is in maintenance (503) since 2026-12-07T10:00:00Z: berth maintenance off sample");
+    });
+
     it("reports a config edited on the host, and one that is missing", () => {
         const live = installed.replace("client_max_body_size 40m;", "client_max_body_size 1g;");
         expect(nginxStatus({ host: "lb-1", live, expected: installed }).drift).toEqual(["nginx.conf differs from the one the stack installed (edited on the host?)"]);
