@@ -512,11 +512,18 @@ export function lockNginxFiles(confDirectory: string): string[] {
  */
 function testSwapAndReload(confDirectory: string, containerName: string): string[] {
     const next = `${confDirectory}/nginx.conf.next`;
-    const oldWorkers = `for title in /proc/[0-9]*/cmdline; do tr '\\0' ' ' < "$title" 2>/dev/null; echo; done | grep -c 'shutting [d]own' || true`;
     return [
         ...lockNginxFiles(confDirectory),
         words("docker", "exec", containerName, "nginx", "-t", "-q", "-c", next),
         words("mv", "-f", next, `${confDirectory}/nginx.conf`),
+        ...reloadNginxAndWait(containerName),
+    ];
+}
+
+/** Reloads nginx and waits (at most 15 s) until no worker of the old config is left: then every request sees the new one. */
+export function reloadNginxAndWait(containerName: string): string[] {
+    const oldWorkers = `for title in /proc/[0-9]*/cmdline; do tr '\\0' ' ' < "$title" 2>/dev/null; echo; done | grep -c 'shutting [d]own' || true`;
+    return [
         words("docker", "exec", containerName, "nginx", "-s", "reload"),
         "sleep 0.2",
         "for attempt in $(seq 1 75); do",

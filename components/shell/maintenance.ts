@@ -1,6 +1,6 @@
 import { maintenanceFiles } from "../render/nginx";
 import { MAINTENANCE_DIRECTORY, NGINX_DIRECTORY } from "../render/layout";
-import { lockNginxFiles } from "./commands";
+import { lockNginxFiles, reloadNginxAndWait } from "./commands";
 import { quote, strictScript, words } from "./quote";
 
 /** Escapes text for HTML: the message is the user's. */
@@ -54,7 +54,7 @@ export function setMaintenance(appName: string, on: boolean, message: string, co
         ...lockNginxFiles(NGINX_DIRECTORY),
         ...change,
         `${words("docker", "exec", containerName, "nginx", "-t", "-q", "-c", `${NGINX_DIRECTORY}/nginx.conf`)} || { ${undo}; exit 1; }`,
-        words("docker", "exec", containerName, "nginx", "-s", "reload"),
+        ...reloadNginxAndWait(containerName),
     );
 }
 
