@@ -3,7 +3,7 @@ import { AuditRun } from "./audit";
 import { flipCode, prepareCodeFlips } from "./codeRollback";
 import { withStackLock } from "./lock";
 import { policyOptions } from "./policyPack";
-import { DeployProgress } from "./progress";
+import { DeployProgress, StepRecorder } from "./progress";
 import { Recovery, recoverInterruptedDeploy } from "./recover";
 import { berthConfig, deployedState, describeChanges, desiredReleases, parseRollbackTo, releasesInConfig, Releases, rollbackTargets, sameRelease, setReleases } from "./releases";
 import { readRepairs } from "./repair";
@@ -18,6 +18,8 @@ export interface DriverOptions {
     waitForLockMs?: number;
     /** Every engine event of every `pulumi up` the command runs. */
     onEvent?: (event: EngineEvent) => void;
+    /** Collects every `pulumi up` step of the command, for its deploy report (cli/deployReport.ts). */
+    recorder?: StepRecorder;
 }
 
 export interface DeployOptions extends DriverOptions {
@@ -56,7 +58,7 @@ export async function deploy(stack: Stack, options: DeployOptions = {}): Promise
             execute: async (audit, log) => {
                 // The outputs read above still hold: recovery's refresh and removals do not run the program.
                 const replace = options.repair === false ? [] : await repairsToMake(stack, deployed, log);
-                return upOrRestore(stack, audit, deployed, desired, deployed, log, options.onEvent, replace);
+                return upOrRestore(stack, audit, deployed, desired, deployed, log, options, replace);
             },
         };
     });
@@ -103,7 +105,7 @@ export async function rollback(stack: Stack, options: DriverOptions & { to?: str
                 await setReleases(stack, targets);
                 await flipKeptCode(stack, config, state.deployed, targets, log);
                 // A failed rollback restores nothing further: what it aimed at was the safe place.
-                return upOrRestore(stack, audit, state.deployed, wanted, undefined, log, options.onEvent);
+                return upOrRestore(stack, audit, state.deployed, wanted, undefined, log, options);
             },
         };
     });
@@ -209,13 +211,13 @@ async function upOrRestore(
     to: Releases,
     restoreTo: Releases | undefined,
     log: (line: string) => void,
-    onEvent?: (event: EngineEvent) => void,
+    options: DriverOptions,
     replace: string[] = [],
 ): Promise<DeployOutcome> {
     const command = audit.command;
     const changes = describeChanges(from, to).join("; ") || "no release change";
     log(`${command} ${stack.name}: ${changes}${replace.length > 0 ? `, and repairing drift (${replace.length} resources to replace)` : ""}`);
-    const first = await runUp(stack, audit.updateMessage("rollout", from, to), log, onEvent, replace);
+    const first = await runUp(stack, audit.updateMessage("rollout", from, to), log, options, replace);
     if (first.ok) {
         await audit.finish({ result: "succeeded", updateVersion: first.version }, log);
         return { result: "succeeded", from, to };
@@ -229,7 +231,7 @@ async function upOrRestore(
     }
     log(`the rollout failed:\n${indent(first.failure)}\nrestoring ${describeChanges(to, restore).join("; ")}`);
     await setReleases(stack, restore);
-    const second = await runUp(stack, audit.updateMessage("restore", to, { ...to, ...restore }), log, onEvent);
+    const second = await runUp(stack, audit.updateMessage("restore", to, { ...to, ...restore }), log, options);
     if (!second.ok) {
         const stillDrained = await undrainAfterFailure(stack, log);
         await audit.finish({ result: "rollback failed", restored: restore, error: `${first.failure}\n${second.failure}` }, log);
@@ -266,13 +268,13 @@ async function runUp(
     stack: Stack,
     message: string,
     log: (line: string) => void,
-    onEvent?: (event: EngineEvent) => void,
+    options: DriverOptions,
     replace: string[] = [],
 ): Promise<{ ok: true; version: number } | { ok: false; failure: string }> {
-    const progress = new DeployProgress(log);
+    const progress = new DeployProgress(log, options.recorder);
     const forward = (event: EngineEvent) => {
         progress.onEvent(event);
-        onEvent?.(event);
+        options.onEvent?.(event);
     };
     for (let attempt = 1; ; attempt++) {
         try {

@@ -56,13 +56,17 @@ export function renderKeptReleases(kept: KeptOnHost[], deployed: Releases): stri
     return lines.join("\n");
 }
 
-/** Reads every host of every app in the stack's config. */
-export async function readKeptReleases(stack: Stack): Promise<{ kept: KeptOnHost[]; deployed: Releases }> {
+/** Reads every host of every app in the stack's config, or of the one named. */
+export async function readKeptReleases(stack: Stack, appName?: string): Promise<{ kept: KeptOnHost[]; deployed: Releases }> {
     const [config, state, { deployed }] = await Promise.all([berthConfig(stack), readStackState(stack), deployedState(stack)]);
     const spec = validateConfig(config);
+    const apps = spec.apps.filter((app) => appName === undefined || app.name === appName);
+    if (apps.length === 0) {
+        throw new Error(`releases ${appName}: the stack ${stack.name} has no app of that name (its apps: ${spec.apps.map((app) => app.name).join(", ")})`);
+    }
     const access = hostAccessByName(state);
     // Every host at once; the report keeps the config's order.
-    const reads = spec.apps.flatMap((app) => appHosts(app).flatMap((host) => {
+    const reads = apps.flatMap((app) => appHosts(app).flatMap((host) => {
         const reach = access.get(host);
         return reach ? [runOnHost(reach, listKeptReleases(appLayout(app.name), app.image.repository)).then((output) => parseKeptReleases(host, app.name, output))] : [];
     }));

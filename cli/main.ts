@@ -9,35 +9,41 @@ import { backupNow, readBackups, renderBackups, restore } from "./backups";
 import { execOnHost } from "./exec";
 import { followLogs, readLogs } from "./logs";
 import { switchMaintenance } from "./maintenance";
-import { deploy, recoverStack, rollback } from "./deploy";
+import { deploy, DeployOutcome, recoverStack, rollback } from "./deploy";
+import { checkReportFile, ReportFiles, writeDeployReports } from "./deployReport";
+import { StepRecorder } from "./progress";
 import { previewDeploy } from "./preview";
 import { renderPreviewMarkdown, renderPreviewText } from "./previewReport";
 import { readKeptReleases, renderKeptReleases } from "./keptReleases";
+import { renderReportFile } from "./timelineRender";
 import { describeChanges } from "./releases";
 import { readStatus, renderStatus } from "./status";
 
 const USAGE = `usage: berth <command> --stack <stack> [options]
 
 commands:
-  preview [--markdown FILE] [--no-repair]
+  preview [--markdown FILE] [--report FILE.html|.svg] [--no-repair]
                               the Pulumi diff, each app's rollout plan in order, and
                               the drift a deploy would repair (--markdown also writes
-                              it as a pull-request comment)
-  deploy [--wait SECONDS] [--no-repair]
+                              it as a pull-request comment, with the plan as a Mermaid
+                              timeline per host; --report draws that timeline)
+  deploy [--wait SECONDS] [--no-repair] [--report FILE.html|.svg] [--markdown FILE]
                               pulumi up; hosts that drifted from the stack (what
                               status reports) are repaired host by host, as in a
                               rollout, unless --no-repair; if the rollout fails,
                               restore the previous releases, deploy them, and exit
-                              1 saying what failed
-  rollback [--to APP=TAG[@REF],...]
+                              1 saying what failed. Each run's timeline per host (from
+                              the engine's events) is kept as HTML beside the audit
+                              log; --report / --markdown also write it there
+  rollback [--to APP=TAG[@REF],...] [--report FILE] [--markdown FILE]
                               back to the previous release on every host, or the
                               named apps to TAG (and code REF); a bare --to TAG
                               only on a stack with one app; --to may repeat. When
                               only code refs go back and every host keeps the
                               release, the hosts flip their code links and reload
                               first, then pulumi up records it
-  releases                    what each host keeps for a rollback: the app's code
-                              releases (the linked one marked) and image tags
+  releases [APP]              what each host runs and keeps for a rollback: the app's
+                              code releases (the linked one marked) and image tags
   status                      what runs where, read from the hosts, and drift
   recover                     clear what an interrupted pulumi up left behind
   audit                       who deployed what, when, and how it ended (kept with
@@ -76,6 +82,7 @@ async function main(argv: string[]): Promise<number> {
             stack: { type: "string" },
             to: { type: "string", multiple: true },
             markdown: { type: "string" },
+            report: { type: "string" },
             wait: { type: "string" },
             "no-repair": { type: "boolean" },
             accessory: { type: "string" },
@@ -106,9 +113,13 @@ async function main(argv: string[]): Promise<number> {
 
     switch (command) {
         case "preview":
-            return runPreview(stack, values.markdown, !values["no-repair"]);
+            checkReportFile(values.report);
+            return runPreview(stack, { markdown: values.markdown, report: values.report }, !values["no-repair"]);
         case "deploy": {
-            const outcome = await deploy(stack, { log, waitForLockMs: Number(values.wait ?? 0) * 1000, repair: !values["no-repair"] });
+            const files = { report: values.report, markdown: values.markdown };
+            checkReportFile(files.report);
+            const outcome = await withReport(stack, "deploy", files, log, (recorder) =>
+                deploy(stack, { log, recorder, waitForLockMs: Number(values.wait ?? 0) * 1000, repair: !values["no-repair"] }));
             if (outcome.result === "rolled back") {
                 console.error(`berth: the deploy failed and was rolled back.\nfailed:\n${outcome.failure}\nrestored: ${describeChanges(outcome.to, outcome.restored ?? {}).join("; ")}`);
                 return 1;
@@ -117,12 +128,15 @@ async function main(argv: string[]): Promise<number> {
             return 0;
         }
         case "rollback": {
-            const outcome = await rollback(stack, { log, to: values.to, waitForLockMs: Number(values.wait ?? 0) * 1000 });
+            const files = { report: values.report, markdown: values.markdown };
+            checkReportFile(files.report);
+            const outcome = await withReport(stack, "rollback", files, log, (recorder) =>
+                rollback(stack, { log, recorder, to: values.to, waitForLockMs: Number(values.wait ?? 0) * 1000 }));
             log(`rolled back: ${describeChanges(outcome.from, outcome.to).join("; ") || "already there"}`);
             return 0;
         }
         case "releases": {
-            const { kept, deployed } = await readKeptReleases(stack);
+            const { kept, deployed } = await readKeptReleases(stack, positionals[1]);
             log(renderKeptReleases(kept, deployed));
             return 0;
         }
@@ -191,13 +205,41 @@ async function main(argv: string[]): Promise<number> {
     }
 }
 
-async function runPreview(stack: Stack, markdownFile: string | undefined, repair: boolean): Promise<number> {
+async function runPreview(stack: Stack, files: ReportFiles, repair: boolean): Promise<number> {
     const report = await previewDeploy(stack, { repair });
     console.log(renderPreviewText(report));
-    if (markdownFile) {
-        await writeFile(markdownFile, renderPreviewMarkdown(report));
+    if (files.markdown) {
+        await writeFile(files.markdown, renderPreviewMarkdown(report));
+    }
+    if (files.report) {
+        await writeFile(files.report, renderReportFile(report.timeline, files.report));
     }
     return report.blockedByPolicy ? 1 : 0;
+}
+
+/**
+ * Runs a deploy or rollback with a recorder of its steps and writes its
+ * report however it ended (a failed run's report shows the failed step).
+ */
+async function withReport(stack: Stack, command: string, files: ReportFiles, log: (line: string) => void, run: (recorder: StepRecorder) => Promise<DeployOutcome>): Promise<DeployOutcome> {
+    const recorder = new StepRecorder();
+    let summary = "failed";
+    try {
+        const outcome = await run(recorder);
+        const changes = describeChanges(outcome.from, outcome.to).join("; ") || "no release change";
+        summary = outcome.result === "rolled back" ? `failed, rolled back (${changes})` : `${outcome.result} (${changes})`;
+        return outcome;
+    } catch (error) {
+        summary = `failed: ${(error as Error).message.split("\n")[0]}`;
+        throw error;
+    } finally {
+        if (recorder.steps.length > 0) {
+            const kept = await writeDeployReports(stack, command, summary, recorder, files, log);
+            if (kept) {
+                log(`report: ${kept}`);
+            }
+        }
+    }
 }
 
 main(process.argv.slice(2)).then(

@@ -7,6 +7,7 @@ import { AppPlan, PreviewReport, PreviewStep } from "./previewReport";
 import { berthConfig, deployedState, describeChanges, releasesInConfig } from "./releases";
 import { readRepairs } from "./repair";
 import { resourceName } from "./stackState";
+import { planTimeline } from "./timeline";
 
 const CONTAINER_TYPE = "docker:index/container:Container";
 
@@ -42,14 +43,20 @@ export async function previewDeploy(stack: Stack, options: { repair?: boolean } 
     const config = await berthConfig(stack);
     const spec = validateConfig(config);
     const { deployed } = await deployedState(stack);
+    // Each app's path from its own changes: what a repair replaces is listed under repairs.
+    const plans = spec.apps.map((app) => appPlan(app, steps.filter((step) => !replace.some((urn) => resourceName(urn) === step.name))));
+    const changing = plans.flatMap((plan) => {
+        const app = spec.apps.find((candidate) => candidate.name === plan.app)!;
+        return plan.path === "none" ? [] : [{ app, path: plan.path }];
+    });
     return {
         stack: stack.name,
         changes: describeChanges(deployed, releasesInConfig(config)),
         counts: (result?.changeSummary ?? {}) as Record<string, number>,
         blockedByPolicy: result === undefined,
         steps,
-        // Each app's path from its own changes: what a repair replaces is listed under repairs.
-        plans: spec.apps.map((app) => appPlan(app, steps.filter((step) => !replace.some((urn) => resourceName(urn) === step.name)))),
+        plans,
+        timeline: planTimeline(`berth preview ${stack.name}: the rollout in order (one unit per step)`, changing, spec.hosts.map((host) => host.name)),
         policyViolations,
         repairs,
     };

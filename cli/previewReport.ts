@@ -2,6 +2,8 @@
  * Pure: what `berth preview` reports and how it reads, as text for a
  * terminal and as Markdown for a pull-request comment.
  */
+import { Timeline } from "./timeline";
+import { renderMermaidGantt } from "./timelineRender";
 
 /** One resource the preview would change. */
 export interface PreviewStep {
@@ -32,6 +34,8 @@ export interface PreviewReport {
     blockedByPolicy: boolean;
     /** Drift the deploy will repair, one line each (see cli/repair.ts); absent when not checked. */
     repairs?: string[];
+    /** The changing apps' rollout plans as bars per host, in order. */
+    timeline: Timeline;
 }
 
 /** The marker that lets CI find and update its own comment instead of adding one per push. */
@@ -80,6 +84,9 @@ export function renderPreviewMarkdown(report: PreviewReport): string {
         if (plan.lines.length > 0) {
             lines.push("", ...plan.lines);
         }
+    }
+    if (report.timeline.bars.length > 0) {
+        lines.push("", "#### The rollout per host, in order", "", "```mermaid", renderMermaidGantt(report.timeline), "```");
     }
     if (report.repairs && report.repairs.length > 0) {
         lines.push("", "#### Repairs (drift from the stack)", "", ...report.repairs.map((repair) => `- ${repair}`));

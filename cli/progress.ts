@@ -11,18 +11,31 @@ export interface StepReport {
     failed: boolean;
 }
 
+/** The steps of one berth command's `pulumi up`s, in ms since it started. */
+export class StepRecorder {
+    readonly origin = Date.now();
+    readonly steps: StepReport[] = [];
+}
+
 /**
  * Follows a `pulumi up`'s engine events: prints each changed step as it ends
  * (`sample-web-web-2  replace  7.1 s`) and keeps the error diagnostics, so a
  * failed deploy can say which step failed and why.
  */
 export class DeployProgress {
-    readonly steps: StepReport[] = [];
+    readonly steps: StepReport[];
     readonly errors: string[] = [];
     private readonly started = new Map<string, number>();
-    private readonly origin = Date.now();
+    private readonly origin: number;
 
-    constructor(private readonly print: (line: string) => void = () => undefined) {}
+    /**
+     * `recorder`: the steps of every `pulumi up` of one command, on one clock
+     * (a deploy and its restore), for the deploy report.
+     */
+    constructor(private readonly print: (line: string) => void = () => undefined, recorder?: StepRecorder) {
+        this.origin = recorder?.origin ?? Date.now();
+        this.steps = recorder?.steps ?? [];
+    }
 
     /** Milliseconds since this progress began following the update. */
     elapsedMs(): number {

@@ -123,7 +123,7 @@ function codeRestarts(app: AppSpec): RestartOnHost[] {
  * the containers about to be replaced alone), a code change restarts
  * workers and beat (their containers stay).
  */
-function runsOnPath(step: RolloutStep, path: "image" | "code"): boolean {
+export function runsOnPath(step: RolloutStep, path: "image" | "code"): boolean {
     return path === "image" ? step.kind !== "restart" : step.kind !== "pull" && step.kind !== "worker" && step.kind !== "beat";
 }
 

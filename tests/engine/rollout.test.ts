@@ -3,7 +3,7 @@
 // health-gated rolling replacement; a code change takes the touch-reload
 // fast path (and, with reload: chain, the chain-reload one, rolled back by a
 // flip of every host at once); a deploy without changes touches nothing.
-import { EventLog, onlySpan, StepSpan, stepSpans } from "./support/engine";
+import { EventLog, onlySpan, StepSpan, stepSpans, upExplained } from "./support/engine";
 import { hostKeyFingerprint, parseHostKey } from "../../components/ssh/hostKeys";
 import { sampleCapacity } from "./support/capacity";
 import { deploy, rollback } from "../../cli/deploy";
@@ -21,7 +21,7 @@ describe("rollouts in the lab under load", () => {
         // Start from the first release whatever Pulumi.local.yaml says today.
         await lab.stack.setConfig("berth:apps[0].image.tag", { value: "v1" }, true);
         await lab.stack.setConfig("berth:apps[0].code.ref", { value: "v1.0.0" }, true);
-        const first = await lab.stack.up();
+        const first = await upExplained(lab.stack);
         expect(first.summary.result).toBe("succeeded");
     }, 15 * 60_000);
 
@@ -42,7 +42,7 @@ describe("rollouts in the lab under load", () => {
         const load = sampleLoad();
         const capacity = sampleCapacity({ app: "sample", domain: "sample.localhost" });
         const log = new EventLog();
-        const result = await lab.stack.up({ onEvent: log.onEvent });
+        const result = await upExplained(lab.stack, { onEvent: log.onEvent });
         const report = await load.stop();
         const served = await capacity.stop();
         expect(result.summary.result).toBe("succeeded");
@@ -105,7 +105,7 @@ describe("rollouts in the lab under load", () => {
         await lab.stack.setConfig("berth:apps[0].code.ref", { value: "v1.1.0" }, true);
         const load = sampleLoad();
         const log = new EventLog();
-        const result = await lab.stack.up({ onEvent: log.onEvent });
+        const result = await upExplained(lab.stack, { onEvent: log.onEvent });
         const report = await load.stop();
         expect(result.summary.result).toBe("succeeded");
         const containerSteps = stepSpans(log).filter((span) => span.type === CONTAINER && span.op !== "same");
@@ -116,7 +116,7 @@ describe("rollouts in the lab under load", () => {
 
     it("touches nothing when nothing changed", async () => {
         const log = new EventLog();
-        const result = await lab.stack.up({ onEvent: log.onEvent });
+        const result = await upExplained(lab.stack, { onEvent: log.onEvent });
         // Besides "same", the engine may count the stack reading its own last outputs (previousReleases) as "read".
         const changes = result.summary.resourceChanges ?? {};
         expect(Object.keys(changes).filter((kind) => kind !== "same" && kind !== "read")).toEqual([]);
@@ -133,7 +133,7 @@ describe("rollouts in the lab under load", () => {
         // The code path: uWSGI replaces its workers one at a time, no container step.
         await lab.stack.setConfig("berth:apps[0].code.ref", { value: "v1.0.0" }, true);
         const log = new EventLog();
-        const forward = await lab.stack.up({ onEvent: log.onEvent });
+        const forward = await upExplained(lab.stack, { onEvent: log.onEvent });
         expect(forward.summary.result).toBe("succeeded");
         expect(stepSpans(log).filter((span) => span.type === CONTAINER && span.op !== "same")).toEqual([]);
         // A chain reload is done when none of the workers from before it is left: from then on,
@@ -156,7 +156,7 @@ describe("rollouts in the lab under load", () => {
         await lab.stack.setConfig("berth:apps[0].keepReleases", { value: "2" }, true);
         await lab.stack.setConfig("berth:apps[0].image.tag", { value: "v2.1" }, true);
         await lab.stack.setConfig("berth:apps[0].code.ref", { value: "main" }, true);
-        const result = await lab.stack.up({ onEvent: new EventLog().onEvent });
+        const result = await upExplained(lab.stack, { onEvent: new EventLog().onEvent });
         expect(result.summary.result).toBe("succeeded");
         expect(await servedVersions()).toEqual({ "web-1": "v2.1 main", "web-2": "v2.1 main" });
         const repository = "172.30.0.2:5000/berth/sample";
@@ -189,7 +189,7 @@ describe("rollouts in the lab under load", () => {
 
         // The operator checked the new key out of band and sets it: the deploy goes on, and pins it.
         await lab.stack.setConfig("berth:hosts[0].hostKey", { value: offered }, true);
-        const accepted = await lab.stack.up({ onEvent: new EventLog().onEvent });
+        const accepted = await upExplained(lab.stack, { onEvent: new EventLog().onEvent });
         expect(accepted.summary.result).toBe("succeeded");
         expect(accepted.outputs.hostKeys.value["web-1"]).toBe(offered);
     }, 10 * 60_000);

@@ -1,8 +1,28 @@
 import { cp, mkdir, mkdtemp, rm, symlink } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { EngineEvent, LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
+import { EngineEvent, LocalWorkspace, Stack, UpOptions, UpResult } from "@pulumi/pulumi/automation";
+import { DeployProgress } from "../../../cli/progress";
 import { repositoryRoot } from "./repository";
+
+/**
+ * `stack.up`, failing with the engine's error diagnostics (which step failed
+ * and how its output ended) rather than the update's whole output, so a
+ * failure's cause is in the first lines a CI log shows.
+ */
+export async function upExplained(stack: Stack, options: UpOptions = {}): Promise<UpResult> {
+    const progress = new DeployProgress();
+    const onEvent = (event: EngineEvent) => {
+        progress.onEvent(event);
+        options.onEvent?.(event);
+    };
+    try {
+        return await stack.up({ ...options, onEvent });
+    } catch (error) {
+        const summary = progress.errors.length > 0 ? progress.failureSummary() : (error as Error).message.slice(-2000);
+        throw new Error(`pulumi up of ${stack.name} failed:\n${summary}`);
+    }
+}
 
 
 /** A stack with its own copy of a program and its own state backend. */

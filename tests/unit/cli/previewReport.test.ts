@@ -1,6 +1,7 @@
 import { validateConfig } from "../../../components/config";
 import { appPlan } from "../../../cli/preview";
 import { PreviewReport, renderPreviewMarkdown, renderPreviewText } from "../../../cli/previewReport";
+import { planTimeline } from "../../../cli/timeline";
 
 const spec = validateConfig({
     hosts: [
@@ -43,6 +44,7 @@ describe("the preview report", () => {
             blockedByPolicy: false,
             policyViolations: ["advisory log-rotation: sample-worker-worker-1: container sample-worker does not rotate its logs"],
             repairs: ["sample code@web-2: code is v1.0.0, the stack has v1.1.0 → replace sample-code-web-2, sample-healthy-web-2"],
+            timeline: planTimeline("berth preview prod", [{ app: spec.apps[0], path: "image" }], spec.hosts.map((host) => host.name)),
         };
         expect(renderPreviewMarkdown(report)).toMatchSnapshot();
         expect(renderPreviewText(report)).toMatchSnapshot();

@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { validateConfig } from "../../../components/config";
@@ -27,9 +27,15 @@ const line = (file: string, content: string) => `${file} ${Buffer.from(content).
 
 describe("the accessory scripts on the data host", () => {
     const [db, cache] = accessories();
+    const roots: string[] = [];
+    const temporaryRoot = () => {
+        roots.push(mkdtempSync(join(tmpdir(), "berth-accessories-")));
+        return roots[roots.length - 1];
+    };
+    afterAll(() => roots.forEach((root) => rmSync(root, { recursive: true, force: true })));
 
     it("install secret files from stdin: 0644 in a 0755 directory under a 0700 one, removing those no longer listed", () => {
-        const root = mkdtempSync(join(tmpdir(), "berth-accessories-"));
+        const root = temporaryRoot();
         const script = installAccessorySecrets(db);
         runInto(root, script, line("PASSWORD", "first 'password'\nwith a newline") + line("OLD", "stale"));
         runInto(root, script, line("PASSWORD", "second; $(rm -rf /)"));
@@ -41,7 +47,7 @@ describe("the accessory scripts on the data host", () => {
     });
 
     it("refuse a file name that could leave the secrets directory", () => {
-        const root = mkdtempSync(join(tmpdir(), "berth-accessories-"));
+        const root = temporaryRoot();
         expect(() => runInto(root, installAccessorySecrets(db), line("../../etc/passwd", "x"))).toThrow(/a secret file name must be letters, digits and _.-/);
         expect(() => runInto(root, installAccessorySecrets(db), line(".hidden", "x"))).toThrow();
         expect(readdirSync(join(root, "db/secrets"))).toEqual([]);

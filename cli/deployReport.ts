@@ -1,0 +1,78 @@
+/**
+ * The deploy report: a deploy's or rollback's steps as a timeline per host,
+ * written as HTML into the stack's report directory (the audit trail keeps
+ * the last REPORTS_KEPT), and to `--report FILE` / `--markdown FILE` when
+ * asked.
+ */
+import { mkdir, readdir, rm, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import type { Stack } from "@pulumi/pulumi/automation";
+import { validateConfig } from "../components/config";
+import { StepRecorder } from "./progress";
+import { berthConfig } from "./releases";
+import { berthStateDirectory } from "./stateDirectory";
+import { deployTimeline, Timeline } from "./timeline";
+import { renderMermaidGantt, renderReportFile, renderTimelineHtml } from "./timelineRender";
+
+export const REPORTS_KEPT = 30;
+
+export interface ReportFiles {
+    /** `--report FILE`: .html or .svg. */
+    report?: string;
+    /** `--markdown FILE`: a summary with the Mermaid gantt, for a pull request or a chat. */
+    markdown?: string;
+}
+
+/** Refuses a `--report` file name berth cannot write, before anything runs. */
+export function checkReportFile(file: string | undefined): void {
+    if (file !== undefined && !/\.(html?|svg)$/i.test(file)) {
+        throw new Error(`--report ${file}: the file name must end in .html or .svg (what the report is written as)`);
+    }
+}
+
+/** Where a stack's deploy reports are kept, beside its audit log. */
+export function reportDirectory(stack: Stack): string {
+    return join(berthStateDirectory(stack), "reports", stack.name);
+}
+
+/** Pure: the Markdown of a deploy's report. */
+export function renderDeployMarkdown(stackName: string, summary: string, timeline: Timeline): string {
+    return [`### berth: \`${stackName}\``, "", `**${summary}**`, "", "```mermaid", renderMermaidGantt(timeline), "```", ""].join("\n");
+}
+
+/**
+ * Writes the report of one command's `pulumi up`s. Returns the kept HTML
+ * file's path. A report that cannot be written is said, never fails the
+ * command: the deploy itself is done by then.
+ */
+export async function writeDeployReports(stack: Stack, command: string, summary: string, recorder: StepRecorder, files: ReportFiles, log: (line: string) => void): Promise<string | undefined> {
+    try {
+        const spec = validateConfig(await berthConfig(stack));
+        const started = new Date(recorder.origin);
+        const title = `berth ${command} ${stack.name}, ${started.toISOString().replace(/\.\d+Z$/, "Z")}: ${summary}`;
+        const timeline = deployTimeline(title, spec.apps, spec.hosts.map((host) => host.name), recorder.steps);
+        const directory = reportDirectory(stack);
+        await mkdir(directory, { recursive: true });
+        const kept = join(directory, `${started.toISOString().replace(/[:.]/g, "-")}-${command.split(" ")[0]}.html`);
+        await writeFile(kept, renderTimelineHtml(timeline));
+        await pruneReports(directory);
+        if (files.report) {
+            await writeFile(files.report, renderReportFile(timeline, files.report));
+        }
+        if (files.markdown) {
+            await writeFile(files.markdown, renderDeployMarkdown(stack.name, summary, timeline));
+        }
+        return kept;
+    } catch (error) {
+        log(`berth: the deploy report was not written: ${(error as Error).message}`);
+        return undefined;
+    }
+}
+
+/** Keeps the newest REPORTS_KEPT reports (their names sort by time). */
+async function pruneReports(directory: string): Promise<void> {
+    const reports = (await readdir(directory)).filter((name) => name.endsWith(".html")).sort();
+    for (const name of reports.slice(0, Math.max(0, reports.length - REPORTS_KEPT))) {
+        await rm(join(directory, name), { force: true });
+    }
+}
