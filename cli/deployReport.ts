@@ -8,8 +8,9 @@ import { mkdir, readdir, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Stack } from "@pulumi/pulumi/automation";
 import { validateConfig } from "../components/config";
+import type { DeployOutcome } from "./deploy";
 import { StepRecorder } from "./progress";
-import { berthConfig } from "./releases";
+import { berthConfig, describeChanges } from "./releases";
 import { berthStateDirectory } from "./stateDirectory";
 import { deployTimeline, Timeline } from "./timeline";
 import { renderMermaidGantt, renderReportFile, renderTimelineHtml } from "./timelineRender";
@@ -74,5 +75,36 @@ async function pruneReports(directory: string): Promise<void> {
     const reports = (await readdir(directory)).filter((name) => name.endsWith(".html")).sort();
     for (const name of reports.slice(0, Math.max(0, reports.length - REPORTS_KEPT))) {
         await rm(join(directory, name), { force: true });
+    }
+}
+
+/**
+ * Runs a deploy or rollback with a recorder of its steps and writes its
+ * report however it ended (a failed run's report shows the failed step).
+ */
+export async function deployWithReport(
+    stack: Stack,
+    command: string,
+    files: ReportFiles,
+    log: (line: string) => void,
+    run: (recorder: StepRecorder) => Promise<DeployOutcome>,
+    recorder = new StepRecorder(),
+): Promise<DeployOutcome> {
+    let summary = "failed";
+    try {
+        const outcome = await run(recorder);
+        const changes = describeChanges(outcome.from, outcome.to).join("; ") || "no release change";
+        summary = outcome.result === "rolled back" ? `failed, rolled back (${changes})` : `${outcome.result} (${changes})`;
+        return outcome;
+    } catch (error) {
+        summary = `failed: ${(error as Error).message.split("\n")[0]}`;
+        throw error;
+    } finally {
+        if (recorder.steps.length > 0) {
+            const kept = await writeDeployReports(stack, command, summary, recorder, files, log);
+            if (kept) {
+                log(`report: ${kept}`);
+            }
+        }
     }
 }

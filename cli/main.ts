@@ -9,9 +9,8 @@ import { backupNow, readBackups, renderBackups, restore } from "./backups";
 import { execOnHost } from "./exec";
 import { followLogs, readLogs } from "./logs";
 import { switchMaintenance } from "./maintenance";
-import { deploy, DeployOutcome, recoverStack, rollback } from "./deploy";
-import { checkReportFile, ReportFiles, writeDeployReports } from "./deployReport";
-import { StepRecorder } from "./progress";
+import { deploy, recoverStack, rollback } from "./deploy";
+import { checkReportFile, deployWithReport, ReportFiles } from "./deployReport";
 import { previewDeploy } from "./preview";
 import { renderPreviewMarkdown, renderPreviewText } from "./previewReport";
 import { readKeptReleases, renderKeptReleases } from "./keptReleases";
@@ -118,7 +117,7 @@ async function main(argv: string[]): Promise<number> {
         case "deploy": {
             const files = { report: values.report, markdown: values.markdown };
             checkReportFile(files.report);
-            const outcome = await withReport(stack, "deploy", files, log, (recorder) =>
+            const outcome = await deployWithReport(stack, "deploy", files, log, (recorder) =>
                 deploy(stack, { log, recorder, waitForLockMs: Number(values.wait ?? 0) * 1000, repair: !values["no-repair"] }));
             if (outcome.result === "rolled back") {
                 console.error(`berth: the deploy failed and was rolled back.\nfailed:\n${outcome.failure}\nrestored: ${describeChanges(outcome.to, outcome.restored ?? {}).join("; ")}`);
@@ -130,7 +129,7 @@ async function main(argv: string[]): Promise<number> {
         case "rollback": {
             const files = { report: values.report, markdown: values.markdown };
             checkReportFile(files.report);
-            const outcome = await withReport(stack, "rollback", files, log, (recorder) =>
+            const outcome = await deployWithReport(stack, "rollback", files, log, (recorder) =>
                 rollback(stack, { log, recorder, to: values.to, waitForLockMs: Number(values.wait ?? 0) * 1000 }));
             log(`rolled back: ${describeChanges(outcome.from, outcome.to).join("; ") || "already there"}`);
             return 0;
@@ -215,31 +214,6 @@ async function runPreview(stack: Stack, files: ReportFiles, repair: boolean): Pr
         await writeFile(files.report, renderReportFile(report.timeline, files.report));
     }
     return report.blockedByPolicy ? 1 : 0;
-}
-
-/**
- * Runs a deploy or rollback with a recorder of its steps and writes its
- * report however it ended (a failed run's report shows the failed step).
- */
-async function withReport(stack: Stack, command: string, files: ReportFiles, log: (line: string) => void, run: (recorder: StepRecorder) => Promise<DeployOutcome>): Promise<DeployOutcome> {
-    const recorder = new StepRecorder();
-    let summary = "failed";
-    try {
-        const outcome = await run(recorder);
-        const changes = describeChanges(outcome.from, outcome.to).join("; ") || "no release change";
-        summary = outcome.result === "rolled back" ? `failed, rolled back (${changes})` : `${outcome.result} (${changes})`;
-        return outcome;
-    } catch (error) {
-        summary = `failed: ${(error as Error).message.split("\n")[0]}`;
-        throw error;
-    } finally {
-        if (recorder.steps.length > 0) {
-            const kept = await writeDeployReports(stack, command, summary, recorder, files, log);
-            if (kept) {
-                log(`report: ${kept}`);
-            }
-        }
-    }
 }
 
 main(process.argv.slice(2)).then(

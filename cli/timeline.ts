@@ -41,6 +41,8 @@ interface StepMeaning {
     app: string;
     host: string;
     phase: Phase;
+    /** What the step does, in a few words: "start new", "stop old". */
+    what: string;
 }
 
 /**
@@ -51,30 +53,30 @@ export function stepMeanings(apps: AppSpec[]): Map<string, StepMeaning> {
     const meanings = new Map<string, StepMeaning>();
     for (const app of apps) {
         const names = rolloutNames(app.name);
-        const add = (name: string, host: string, phase: Phase) => meanings.set(name, { app: app.name, host, phase });
-        add(names.release, releaseHost(app), "release");
+        const add = (name: string, host: string, phase: Phase, what: string = phase) => meanings.set(name, { app: app.name, host, phase, what });
+        add(names.release, releaseHost(app), "release", "release tasks");
         for (const host of appHosts(app)) {
             add(names.hostFile("image", host), host, "pull");
             for (const part of ["volume", "env-file", "checkout", "uwsgi-ini"] as const) {
-                add(names.hostFile(part, host), host, "files");
+                add(names.hostFile(part, host), host, "files", part.replace("-", " "));
             }
-            add(names.codeSwitch(host), host, "code");
+            add(names.codeSwitch(host), host, "code", "code switch, reload");
             add(names.prune(host), host, "prune");
-            add(names.container("worker", host), host, "workers");
-            add(names.stop("worker", "retire", host), host, "workers");
-            add(names.restart("worker", host), host, "workers");
-            add(names.container("beat", host), host, "beat");
-            add(names.beatAdopt(host), host, "beat");
-            add(names.restart("beat", host), host, "beat");
+            add(names.container("worker", host), host, "workers", "worker start");
+            add(names.stop("worker", "retire", host), host, "workers", "worker stop old");
+            add(names.restart("worker", host), host, "workers", "worker restart");
+            add(names.container("beat", host), host, "beat", "beat start");
+            add(names.beatAdopt(host), host, "beat", "beat stop old");
+            add(names.restart("beat", host), host, "beat", "beat restart");
         }
         for (const host of app.hosts.web) {
-            add(names.staticFiles(host), host, "release");
-            add(names.webPort(host), host, "swap");
+            add(names.staticFiles(host), host, "release", "static files");
+            add(names.webPort(host), host, "swap", "port");
             add(names.drain(host), host, "drain");
-            add(names.stop("web", "stop", host), host, "swap");
-            add(names.stop("web", "clear", host), host, "swap");
-            add(names.container("web", host), host, "swap");
-            add(names.stop("web", "retire", host), host, "swap");
+            add(names.stop("web", "stop", host), host, "swap", "stop old");
+            add(names.stop("web", "clear", host), host, "swap", "clear port");
+            add(names.container("web", host), host, "swap", "start new");
+            add(names.stop("web", "retire", host), host, "swap", "stop old");
             add(names.healthy(host), host, "health");
             add(names.undrain(host), host, "undrain");
         }
@@ -92,11 +94,11 @@ export function deployTimeline(title: string, apps: AppSpec[], hosts: string[], 
         const meaning = meanings.get(step.name);
         const host = meaning?.host ?? hosts.find((name) => step.name.endsWith(`-${name}`)) ?? STACK_LANE;
         const phase = meaning?.phase ?? "other";
-        const what = meaning ? `${meaning.app} ${phase}` : step.name;
+        const removal = step.op === "delete-replaced" || step.op === "delete";
         return {
             host,
             phase,
-            label: step.op === "delete-replaced" || step.op === "delete" ? `${what} (remove old)` : what,
+            label: meaning ? `${meaning.app} ${removal ? "remove old" : meaning.what}` : `${step.name}${removal ? " (remove)" : ""}`,
             resource: step.name,
             startMs: step.startMs,
             endMs: Math.max(step.endMs, step.startMs),
@@ -115,8 +117,8 @@ export function planTimeline(title: string, plans: { app: AppSpec; path: "image"
     const bars: TimelineBar[] = [];
     for (const { app, path } of plans) {
         let slot = 0;
-        const bar = (host: string, phase: Phase, start: number, length = 1) =>
-            bars.push({ host, phase, label: `${app.name} ${phase}`, resource: app.name, startMs: start * UNIT_MS, endMs: (start + length) * UNIT_MS, failed: false });
+        const bar = (host: string, phase: Phase, start: number, what: string = phase) =>
+            bars.push({ host, phase, label: `${app.name} ${what}`, resource: app.name, startMs: start * UNIT_MS, endMs: (start + 1) * UNIT_MS, failed: false });
         const steps = planRollout(app).filter((step) => runsOnPath(step, path));
         steps.forEach((step, index) => {
             // Static files run alongside the release tasks: the same slot.
@@ -132,33 +134,35 @@ export function planTimeline(title: string, plans: { app: AppSpec; path: "image"
 export const UNIT_MS = 1000;
 
 /** Adds one plan step's bars from `start`; returns how many units it takes. */
-function plannedBars(step: RolloutStep, app: AppSpec, path: "image" | "code", start: number, bar: (host: string, phase: Phase, start: number, length?: number) => void): number {
+function plannedBars(step: RolloutStep, app: AppSpec, path: "image" | "code", start: number, bar: (host: string, phase: Phase, start: number, what?: string) => void): number {
     switch (step.kind) {
         case "pull":
-        case "checkout":
         case "prune":
-            step.hosts.forEach((host) => bar(host, step.kind === "pull" ? "pull" : step.kind === "prune" ? "prune" : "files", start));
+            step.hosts.forEach((host) => bar(host, step.kind, start));
+            return 1;
+        case "checkout":
+            step.hosts.forEach((host) => bar(host, "files", start, "checkout"));
             return 1;
         case "release":
-            bar(step.host, "release", start);
-            return 1;
         case "static":
-            step.hosts.forEach((host) => bar(host, "release", start));
+            [step.kind === "release" ? step.host : step.hosts].flat().forEach((host) => bar(host, "release", start, step.tasks.join(", ")));
             return 1;
         case "web": {
-            const phases: Phase[] = path === "code" ? ["code", "health"] : app.swap === "drain-first" ? ["drain", "swap", "health", "undrain"] : ["swap", "health", "undrain"];
-            phases.forEach((phase, offset) => bar(step.host, phase, start + offset));
+            const phases: [Phase, string][] = path === "code"
+                ? [["code", "code switch, reload"], ["health", "health"]]
+                : [...(app.swap === "drain-first" ? [["drain", "drain"] as [Phase, string]] : []), ["swap", "start new"], ["health", "health"], ["undrain", "undrain"]];
+            phases.forEach(([phase, what], offset) => bar(step.host, phase, start + offset, what));
             return phases.length;
         }
         case "restart":
             // Beside the last web host's reload: it takes no slot of its own.
-            step.hosts.forEach(({ host }) => backgroundRolesOn(app, host).forEach((role) => bar(host, role === "worker" ? "workers" : "beat", start)));
+            step.hosts.forEach(({ host }) => backgroundRolesOn(app, host).forEach((role) => bar(host, role === "worker" ? "workers" : "beat", start, `${role} restart`)));
             return 0;
         case "worker":
-            step.hosts.forEach((host) => bar(host, "workers", start));
+            step.hosts.forEach((host) => bar(host, "workers", start, "worker replace"));
             return 1;
         case "beat":
-            bar(step.host, "beat", start);
+            bar(step.host, "beat", start, "beat replace");
             return 1;
     }
 }

@@ -17,7 +17,7 @@ export const PHASE_COLOURS: Record<Phase, string> = {
     workers: "#8cd17d",
     beat: "#499894",
     prune: "#bab0ac",
-    other: "#d4d4d4",
+    other: "#d7b5a6",
 };
 
 /** Characters Mermaid's gantt grammar gives a meaning to inside a task or title line. */
@@ -129,6 +129,13 @@ function tickLabel(ms: number, measured: boolean): string {
     return `${Math.floor(total / 60)}:${String(total % 60).padStart(2, "0")}`;
 }
 
+/** A bar's text: its label where that fits, else its phase, else none (about 6.5 px a character at 11 px). */
+function barText(bar: TimelineBar, width: number, left: number, top: number): string {
+    const fits = (text: string) => text.length * 6.5 + 8 <= width;
+    const text = [bar.label, bar.phase].find(fits);
+    return text ? `<text x="${(left + 4).toFixed(1)}" y="${top + 12}" font-size="11" fill="#111">${escapeXml(text)}</text>` : "";
+}
+
 /** The timeline as a standalone SVG document: lanes per host, bars coloured by phase, an axis and a legend. */
 export function renderTimelineSvg(timeline: Timeline): string {
     const layout = SVG_LAYOUT;
@@ -162,7 +169,7 @@ export function renderTimelineSvg(timeline: Timeline): string {
                 `<g><title>${escapeXml(tooltip)}</title>` +
                     `<rect x="${left.toFixed(1)}" y="${top}" width="${width.toFixed(1)}" height="${layout.barHeight}" rx="3" fill="${PHASE_COLOURS[bar.phase]}"` +
                     `${bar.failed ? ' stroke="#d00000" stroke-width="3"' : ""}/>` +
-                    (width > 60 ? `<text x="${(left + 4).toFixed(1)}" y="${top + 12}" font-size="11" fill="#111">${escapeXml(bar.label)}</text>` : "") +
+                    barText(bar, width, left, top) +
                     "</g>",
             );
         }

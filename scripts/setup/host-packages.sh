@@ -6,9 +6,11 @@
 #   uwsgi-core, uwsgi-plugin-python3   parse rendered uWSGI ini files for real
 #   curl               probes HTTP endpoints from remote commands and tests
 #   cloud-init         `cloud-init schema` validates the droplets' rendered user data
+#   chromium, fonts-dejavu-core   headless Chromium screenshots the deploy report and
+#                      runs Mermaid on its gantt, as a reader's browser would
 
 BERTH_HOST_PACKAGES=(
-  ca-certificates cloud-init curl debootstrap docker.io git
+  ca-certificates chromium cloud-init curl debootstrap docker.io fonts-dejavu-core git
   nginx-light openssh-client openssh-server
   uwsgi-core uwsgi-plugin-python3
 )

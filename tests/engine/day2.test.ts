@@ -2,6 +2,17 @@
 // order and across a rollout, `berth exec` with its exit code and under a
 // pseudo-terminal, `berth maintenance` for one app through a deploy.
 import { spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { deploy } from "../../cli/deploy";
+import { deployWithReport, reportDirectory } from "../../cli/deployReport";
+import { SVG_LAYOUT } from "../../cli/timelineRender";
+import { deployTimeline } from "../../cli/timeline";
+import { StepRecorder } from "../../cli/progress";
+import { berthConfig } from "../../cli/releases";
+import { validateConfig } from "../../components/config";
+import { phasesSeenPerLane, renderWithMermaid, screenshot } from "../support/chromium";
 import { execOnHost } from "../../cli/exec";
 import { followLogs, readLogs } from "../../cli/logs";
 import { switchMaintenance } from "../../cli/maintenance";
@@ -15,6 +26,42 @@ import { repositoryRoot } from "./support/repository";
 
 describe("day-2 commands in the lab", () => {
     let lab: LabStack;
+    const reports = mkdtempSync(join(tmpdir(), "berth-reports-"));
+    afterAll(() => rmSync(reports, { recursive: true, force: true }));
+
+    /**
+     * The deploy's report: kept beside the audit log and written where asked;
+     * in headless Chromium every host of the rollout shows its bars, in the
+     * colours of the phases its steps had; Mermaid draws the Markdown's gantt.
+     */
+    async function expectReportOfTheRollout(files: { report: string; markdown: string }, lines: string[], recorder: StepRecorder): Promise<void> {
+        const kept = lines.find((line) => line.startsWith("report: "))!.slice("report: ".length);
+        expect(kept.startsWith(reportDirectory(lab.stack))).toBe(true);
+        expect(readFileSync(kept, "utf8")).toBe(readFileSync(files.report, "utf8"));
+        const html = readFileSync(files.report, "utf8");
+        // The timeline as the report drew it: its lanes and bars, from the table under the picture.
+        const rows = [...html.matchAll(/<tr><td>([^<]+)<\/td><td>([a-z]+)<\/td>/g)].map((match) => ({ host: match[1], phase: match[2] }));
+        for (const host of ["web-1", "web-2", "worker-1"]) {
+            expect(rows.filter((row) => row.host === host).map((row) => row.phase)).toEqual(expect.arrayContaining(host === "worker-1" ? ["pull", "workers", "beat"] : ["pull", "swap", "health", "undrain"]));
+        }
+        const svgHeight = Number(/<svg [^>]*height="(\d+)"/.exec(html)![1]);
+        const image = await screenshot(files.report, SVG_LAYOUT.width, svgHeight);
+        const lanes = [...html.matchAll(/<text x="10" y="\d+" font-weight="bold">([^<]+)<\/text>/g)].map((match) => match[1]);
+        expect(lanes).toEqual(expect.arrayContaining(["web-1", "web-2", "worker-1"]));
+        // The same steps laid out again give each lane's place in the picture.
+        const spec = validateConfig(await berthConfig(lab.stack));
+        const timeline = deployTimeline("", spec.apps, spec.hosts.map((host) => host.name), recorder.steps);
+        expect(timeline.hosts).toEqual(lanes);
+        const seen = phasesSeenPerLane(image, timeline);
+        for (const host of ["web-1", "web-2", "worker-1"]) {
+            expect(seen[host]).toEqual(expect.arrayContaining(host === "worker-1" ? ["pull", "workers", "beat"] : ["pull", "swap", "undrain"]));
+        }
+        const gantt = /```mermaid\n([\s\S]*?)\n```/.exec(readFileSync(files.markdown, "utf8"))![1];
+        const rendering = await renderWithMermaid(gantt);
+        expect(rendering.error).toBeUndefined();
+        expect(rendering.sectionTitles).toEqual(lanes);
+        expect(rendering.tasks).toBe(rows.length);
+    }
 
     beforeAll(async () => {
         await takeOverLab();
@@ -109,9 +156,16 @@ describe("day-2 commands in the lab", () => {
         expect((await two()).status).toBe(200);
         expect(renderStatus(await readStatus(lab.stack))).toMatch(/lb-1: sample is in maintenance \(503\) since \d{4}-\d\d-\d\dT/);
 
+        // The deploy through the driver, as `berth deploy --report FILE.html --markdown FILE.md` runs it.
         await setSampleTag(lab, "v2.1");
-        expect((await lab.stack.up({ onEvent: new EventLog().onEvent })).summary.result).toBe("succeeded");
+        const files = { report: join(reports, "deploy.html"), markdown: join(reports, "deploy.md") };
+        const lines: string[] = [];
+        const recorder = new StepRecorder();
+        const log = (line: string) => lines.push(line);
+        const outcome = await deployWithReport(lab.stack, "deploy", files, log, () => deploy(lab.stack, { recorder, log }), recorder);
+        expect(outcome.result).toBe("succeeded");
         expect((await sampleThroughNginx("/")).status).toBe(503);
+        await expectReportOfTheRollout(files, lines, recorder);
 
         await switchMaintenance(lab.stack, "off", "sample", undefined);
         expect((await sampleThroughNginx("/")).status).toBe(200);
