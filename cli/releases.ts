@@ -51,14 +51,39 @@ export async function deployedState(stack: Stack): Promise<DeployedState> {
     return { deployed, previous };
 }
 
-/** Writes releases into the stack's config, app by app, leaving every other key alone. */
+/**
+ * Writes releases into the stack's config, app by app, leaving every other
+ * key alone, in the form the stack's file keeps `berth:apps` in: a YAML list
+ * (each tag and ref set by path, so the file's diff is those lines), or one
+ * JSON string (`pulumi config set berth:apps '[...]'`), which a path write
+ * would replace by the one key it sets, so the whole string is written back.
+ */
 export async function setReleases(stack: Stack, releases: Releases): Promise<void> {
-    const apps = appEntries(await berthConfig(stack));
-    for (const [name, release] of Object.entries(releases)) {
-        const index = apps.findIndex((entry) => entry.name === name);
-        if (index < 0) {
+    const config = await berthConfig(stack);
+    const apps = appEntries(config);
+    for (const name of Object.keys(releases)) {
+        if (!apps.some((entry) => entry.name === name)) {
             throw new Error(`berth:apps has no app named "${name}"`);
         }
+    }
+    const stored = (await stack.workspace.stackSettings(stack.name)).config?.["berth:apps"];
+    if (typeof stored === "string" || (stored && typeof stored === "object" && "secure" in stored)) {
+        const written = apps.map((entry) => {
+            const release = typeof entry.name === "string" ? releases[entry.name] : undefined;
+            if (!release) {
+                return entry;
+            }
+            return {
+                ...entry,
+                image: { ...entry.image, tag: release.tag },
+                ...(release.codeRef !== undefined && entry.code ? { code: { ...entry.code, ref: release.codeRef } } : {}),
+            };
+        });
+        await stack.setConfig("berth:apps", { value: JSON.stringify(written), secret: typeof stored !== "string" });
+        return;
+    }
+    for (const [name, release] of Object.entries(releases)) {
+        const index = apps.findIndex((entry) => entry.name === name);
         await stack.setConfig(`berth:apps[${index}].image.tag`, { value: release.tag }, true);
         if (release.codeRef !== undefined) {
             await stack.setConfig(`berth:apps[${index}].code.ref`, { value: release.codeRef }, true);

@@ -10,7 +10,8 @@ import { deployWithReport, reportDirectory } from "../../cli/deployReport";
 import { SVG_LAYOUT } from "../../cli/timelineRender";
 import { deployTimeline } from "../../cli/timeline";
 import { StepRecorder } from "../../cli/progress";
-import { berthConfig } from "../../cli/releases";
+import { berthConfig, setReleases } from "../../cli/releases";
+import { readKeptReleases, renderKeptReleases } from "../../cli/keptReleases";
 import { validateConfig } from "../../components/config";
 import { phasesSeenPerLane, renderWithMermaid, screenshot } from "../support/chromium";
 import { execOnHost } from "../../cli/exec";
@@ -157,13 +158,14 @@ describe("day-2 commands in the lab", () => {
         expect(renderStatus(await readStatus(lab.stack))).toMatch(/lb-1: sample is in maintenance \(503\) since \d{4}-\d\d-\d\dT/);
 
         // The deploy through the driver, as `berth deploy --report FILE.html --markdown FILE.md` runs it.
-        await setSampleTag(lab, "v2.1");
+        // berth:apps is one JSON string now: setReleases keeps it one (a path write would replace it).
+        await setReleases(lab.stack, { sample: { tag: "v2.1", codeRef: "v1.0.0" } });
         const files = { report: join(reports, "deploy.html"), markdown: join(reports, "deploy.md") };
         const lines: string[] = [];
         const recorder = new StepRecorder();
         const log = (line: string) => lines.push(line);
         const outcome = await deployWithReport(lab.stack, "deploy", files, log, () => deploy(lab.stack, { recorder, log }), recorder);
-        expect(outcome.result).toBe("succeeded");
+        expect({ result: outcome.result, lines }).toMatchObject({ result: "succeeded" });
         expect((await sampleThroughNginx("/")).status).toBe(503);
         await expectReportOfTheRollout(files, lines, recorder);
 
@@ -172,5 +174,11 @@ describe("day-2 commands in the lab", () => {
         const audit = await readAudit(berthStateDirectory(lab.stack), "local");
         expect(audit.map((entry) => entry.command)).toEqual(expect.arrayContaining(["maintenance on sample: Upgrading the database, back at 10:00.", "maintenance off sample"]));
         await expect(switchMaintenance(lab.stack, "on", "nope", undefined)).rejects.toThrow(/no app "nope" in berth:apps \(known: sample, two\)/);
+
+        // `berth releases APP`: that app's hosts only; an unknown app is named with the known ones.
+        const { kept } = await readKeptReleases(lab.stack, "two");
+        expect(kept.map((entry) => `${entry.app}@${entry.host}`)).toEqual(["two@web-1"]);
+        expect(renderKeptReleases(kept, outcome.to)).toMatch(/^two on web-1\n {2}code releases, newest deploy first: v1\.0\.0 \(linked, [0-9a-f]{7}\)/);
+        await expect(readKeptReleases(lab.stack, "nope")).rejects.toThrow("releases nope: the stack local has no app of that name (its apps: sample, two)");
     }, 15 * 60_000);
 });
