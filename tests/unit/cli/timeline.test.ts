@@ -1,28 +1,15 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { validateConfig } from "../../../components/config";
 import { containerReplacementSteps, rolloutNames } from "../../../components/rollout/names";
 import { StepReport } from "../../../cli/progress";
 import { deployTimeline, planTimeline, STACK_LANE, Timeline } from "../../../cli/timeline";
 import { laneBoxes, renderMermaidGantt, renderReportFile, renderTimelineHtml, renderTimelineSvg, SVG_LAYOUT } from "../../../cli/timelineRender";
 import { checkReportFile, renderDeployMarkdown } from "../../../cli/deployReport";
 import { phasesSeenPerLane, renderWithMermaid, screenshot } from "../../support/chromium";
+import { twoWebHostSpec } from "../../support/twoWebHostSpec";
 
-const spec = validateConfig({
-    hosts: [
-        { name: "web-1", address: "10.0.0.11", roles: ["web"] },
-        { name: "web-2", address: "10.0.0.12", roles: ["web"] },
-        { name: "worker-1", address: "10.0.0.13", roles: ["worker", "beat"] },
-        { name: "lb-1", address: "10.0.0.10", roles: ["loadbalancer"] },
-    ],
-    loadBalancer: { host: "lb-1" },
-    apps: [{
-        name: "sample", domain: "sample.example.com", image: { repository: "registry.example.com/sample", tag: "v2" },
-        code: { repository: "https://git.example.com/sample.git", ref: "v1.0.0" }, webPort: 8001,
-        hosts: { web: ["web-1", "web-2"], worker: ["worker-1"], beat: ["worker-1"] }, release: ["migrate", "collectstatic"],
-    }],
-});
+const spec = twoWebHostSpec;
 const app = spec.apps[0];
 const hostNames = spec.hosts.map((host) => host.name);
 
