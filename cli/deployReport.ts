@@ -100,7 +100,8 @@ export async function deployWithReport(
         summary = `failed: ${(error as Error).message.split("\n")[0]}`;
         throw error;
     } finally {
-        if (recorder.steps.length > 0) {
+        // A run that changed nothing keeps no report, unless one was asked for.
+        if (recorder.steps.length > 0 || files.report || files.markdown) {
             const kept = await writeDeployReports(stack, command, summary, recorder, files, log);
             if (kept) {
                 log(`report: ${kept}`);

@@ -139,6 +139,13 @@ describe("the deploy report in a real browser and in Mermaid", () => {
         await expect(renderWithMermaid(renderMermaidGantt(planned))).resolves.toEqual({ tasks: planned.bars.length, sectionTitles: ["web-1", "web-2", "worker-1"] });
     }, 180_000);
 
+    it("draws a deploy that changed nothing: a title, no bars", async () => {
+        const empty = deployTimeline("berth deploy prod: succeeded (no release change)", spec.apps, hostNames, []);
+        expect(empty.hosts).toEqual([]);
+        await expect(renderWithMermaid(renderMermaidGantt(empty))).resolves.toEqual({ tasks: 0, sectionTitles: [] });
+        expect(renderTimelineSvg(empty)).toContain("berth deploy prod: succeeded (no release change)");
+    }, 180_000);
+
     it("and Mermaid refuses a broken gantt (the check can fail)", async () => {
         const rendering = await renderWithMermaid("gantt\n    dateFormat x\n    section a\n    task :b1, zero, 5");
         expect(rendering.error).toBeDefined();
