@@ -25,6 +25,9 @@ export interface UwsgiSettings {
     staticDirectory: string;
 }
 
+/** How long a touch reload waits for a worker to finish its requests before killing it. */
+export const TOUCH_RELOAD_MERCY_SECONDS = 5;
+
 /**
  * Renders the uWSGI ini. `strict` makes uWSGI refuse any option it does not
  * know, so a typo fails the container's start (and its health gate) instead
@@ -52,6 +55,10 @@ export function renderUwsgiIni(settings: UwsgiSettings): string {
             : [
                   "; touch the ini to reload the app in place with the new code",
                   `touch-reload = ${settings.iniPath}`,
+                  "; every worker stops before the new code loads, so the host's requests queue until",
+                  "; the last one is gone: in-flight requests get 5 s, not uWSGI's 60 (before 2.0.25 an",
+                  "; idle threaded worker could take the whole mercy to die; longer requests: reload: chain)",
+                  `worker-reload-mercy = ${TOUCH_RELOAD_MERCY_SECONDS}`,
                   "; the reloaded instance accepts requests again: the reload is done",
                   `hook-accepting1-once = write:${settings.readyPath} ready`,
               ];

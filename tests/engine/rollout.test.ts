@@ -7,6 +7,7 @@ import { EventLog, onlySpan, StepSpan, stepSpans, upExplained } from "./support/
 import { hostKeyFingerprint, parseHostKey } from "../../components/ssh/hostKeys";
 import { sampleCapacity } from "./support/capacity";
 import { deploy, rollback } from "../../cli/deploy";
+import { readLogs } from "../../cli/logs";
 import { containerIdsOn, createLabStack, LabStack, onLabHost, replaceLabHostKey, runningContainer, takeOverLab, tearDownLab } from "./support/lab";
 import { expectNoFailedRequests, sampleLoad, servedVersions } from "./support/sample";
 
@@ -101,12 +102,26 @@ describe("rollouts in the lab under load", () => {
         await expect(runningContainer("worker-1", "sample", "worker")).resolves.toMatch(/^sample-worker-worker-1-[0-9a-f]{7}$/);
     }, 15 * 60_000);
 
+    /** uWSGI's lines about reloads and workers on the web hosts in the last minutes. */
+    async function uwsgiReloadLines(): Promise<string> {
+        const lines = await readLogs(lab.stack, { app: "sample", role: "web", since: "5m" }).catch((error: Error) => [`(logs unreadable: ${error.message})`]);
+        const relevant = lines.filter((line) => /reload|mercy|respawn|worker \d|graceful|SIGHUP|SIGKILL|ready|logs unreadable/i.test(line));
+        return `uWSGI on the web hosts:\n${relevant.slice(-60).join("\n")}`;
+    }
+
     it("takes the fast path for a code change: no container replaced, uWSGI reloads in place", async () => {
         await lab.stack.setConfig("berth:apps[0].code.ref", { value: "v1.1.0" }, true);
         const load = sampleLoad();
         const log = new EventLog();
-        const result = await upExplained(lab.stack, { onEvent: log.onEvent });
+        const started = Date.now();
+        const result = await upExplained(lab.stack, { onEvent: log.onEvent }).catch(async (error: Error) => {
+            throw new Error(`${error.message}\n${await uwsgiReloadLines()}`);
+        });
         const report = await load.stop();
+        if (report.errors > 0 || report.non2xx > 0) {
+            // What uWSGI said while it reloaded, for the failure's cause.
+            console.log(`the code path's up took ${((Date.now() - started) / 1000).toFixed(1)} s; ${await uwsgiReloadLines()}`);
+        }
         expect(result.summary.result).toBe("succeeded");
         const containerSteps = stepSpans(log).filter((span) => span.type === CONTAINER && span.op !== "same");
         expect(containerSteps).toEqual([]);

@@ -5,6 +5,8 @@ export interface LoadReport {
     requests: number;
     /** Connection errors and timeouts. */
     errors: number;
+    /** The first failed requests: seconds since the load started, and the error ("request timed out", ECONNRESET). */
+    failures: string[];
     /** Answers outside 2xx (5xx from nginx or the app). */
     non2xx: number;
     statusCodes: Record<string, number>;
@@ -39,6 +41,7 @@ export function startLoad(options: LoadOptions): RunningLoad {
     const started = Date.now();
     let finished!: (report: LoadReport) => void;
     const done = new Promise<LoadReport>((resolve) => (finished = resolve));
+    const failures: string[] = [];
     const instance = autocannon(
         {
             url: options.url,
@@ -64,7 +67,9 @@ export function startLoad(options: LoadOptions): RunningLoad {
             }
             finished({
                 requests: result.requests.total,
-                errors: result.errors + result.timeouts,
+                // autocannon counts a timeout among its errors too.
+                errors: result.errors,
+                failures,
                 non2xx: result.non2xx,
                 statusCodes,
                 latencyP50Ms: result.latency.p50,
@@ -73,6 +78,11 @@ export function startLoad(options: LoadOptions): RunningLoad {
             });
         },
     );
+    instance.on("reqError", (error: Error & { code?: string }) => {
+        if (failures.length < 20) {
+            failures.push(`${((Date.now() - started) / 1000).toFixed(1)} s: ${error.code ?? error.message}`);
+        }
+    });
     return {
         stop() {
             instance.stop();
