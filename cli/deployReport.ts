@@ -13,7 +13,7 @@ import { StepRecorder } from "./progress";
 import { berthConfig, describeChanges } from "./releases";
 import { berthStateDirectory } from "./stateDirectory";
 import { deployTimeline, Timeline } from "./timeline";
-import { renderMermaidGantt, renderReportFile, renderTimelineHtml } from "./timelineRender";
+import { renderMermaidGantt, renderReportFile, renderTimelineHtml, reportFormat } from "./timelineRender";
 
 export const REPORTS_KEPT = 30;
 
@@ -26,8 +26,8 @@ export interface ReportFiles {
 
 /** Refuses a `--report` file name berth cannot write, before anything runs. */
 export function checkReportFile(file: string | undefined): void {
-    if (file !== undefined && !/\.(html?|svg)$/i.test(file)) {
-        throw new Error(`--report ${file}: the file name must end in .html or .svg (what the report is written as)`);
+    if (file !== undefined) {
+        reportFormat(file);
     }
 }
 

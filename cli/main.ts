@@ -109,14 +109,16 @@ async function main(argv: string[]): Promise<number> {
     }
     const stack = await LocalWorkspace.selectStack({ stackName, workDir: resolve(__dirname, "..", "..") });
     const log = (line: string) => console.log(line);
+    // --report and --markdown of preview, deploy and rollback; a bad name is refused before anything runs.
+    const files: ReportFiles = { report: values.report, markdown: values.markdown };
+    if (["preview", "deploy", "rollback"].includes(command)) {
+        checkReportFile(files.report);
+    }
 
     switch (command) {
         case "preview":
-            checkReportFile(values.report);
-            return runPreview(stack, { markdown: values.markdown, report: values.report }, !values["no-repair"]);
+            return runPreview(stack, files, !values["no-repair"]);
         case "deploy": {
-            const files = { report: values.report, markdown: values.markdown };
-            checkReportFile(files.report);
             const outcome = await deployWithReport(stack, "deploy", files, log, (recorder) =>
                 deploy(stack, { log, recorder, waitForLockMs: Number(values.wait ?? 0) * 1000, repair: !values["no-repair"] }));
             if (outcome.result === "rolled back") {
@@ -127,8 +129,6 @@ async function main(argv: string[]): Promise<number> {
             return 0;
         }
         case "rollback": {
-            const files = { report: values.report, markdown: values.markdown };
-            checkReportFile(files.report);
             const outcome = await deployWithReport(stack, "rollback", files, log, (recorder) =>
                 rollback(stack, { log, recorder, to: values.to, waitForLockMs: Number(values.wait ?? 0) * 1000 }));
             log(`rolled back: ${describeChanges(outcome.from, outcome.to).join("; ") || "already there"}`);

@@ -45,10 +45,7 @@ export async function previewDeploy(stack: Stack, options: { repair?: boolean } 
     const { deployed } = await deployedState(stack);
     // Each app's path from its own changes: what a repair replaces is listed under repairs.
     const plans = spec.apps.map((app) => appPlan(app, steps.filter((step) => !replace.some((urn) => resourceName(urn) === step.name))));
-    const changing = plans.flatMap((plan) => {
-        const app = spec.apps.find((candidate) => candidate.name === plan.app)!;
-        return plan.path === "none" ? [] : [{ app, path: plan.path }];
-    });
+    const changing = spec.apps.flatMap((app, index) => (plans[index].path === "none" ? [] : [{ app, path: plans[index].path as "image" | "code" }]));
     return {
         stack: stack.name,
         changes: describeChanges(deployed, releasesInConfig(config)),

@@ -211,13 +211,18 @@ export function renderTimelineHtml(timeline: Timeline): string {
     ].join("\n");
 }
 
-/** `--report FILE`: HTML for .html/.htm, SVG for .svg. */
-export function renderReportFile(timeline: Timeline, file: string): string {
+/** What `--report FILE` is written as, from its name: .html/.htm or .svg; anything else is refused. */
+export function reportFormat(file: string): "html" | "svg" {
     if (/\.html?$/i.test(file)) {
-        return renderTimelineHtml(timeline);
+        return "html";
     }
     if (/\.svg$/i.test(file)) {
-        return `${renderTimelineSvg(timeline)}\n`;
+        return "svg";
     }
     throw new Error(`--report ${file}: the file name must end in .html or .svg (what the report is written as)`);
+}
+
+/** `--report FILE`: the page for HTML, the drawing alone for SVG. */
+export function renderReportFile(timeline: Timeline, file: string): string {
+    return reportFormat(file) === "html" ? renderTimelineHtml(timeline) : `${renderTimelineSvg(timeline)}\n`;
 }
